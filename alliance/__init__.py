@@ -1,0 +1,1 @@
+"""Alliance Graph: the shared investigation graph against counterfeits."""

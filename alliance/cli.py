@@ -1,0 +1,42 @@
+"""`alliance`: the one console command in front of the service.
+
+Each area keeps its commands next to its code (`alliance/db_cli.py`, `loaders/cli.py`,
+...); this module only gathers them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from alliance import db_cli
+from alliance.settings import SettingsError
+from graph.server import ServerError
+
+app = typer.Typer(
+    name="alliance",
+    help="Alliance Graph: the shared investigation graph against counterfeits.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_cli.db_app, name="db")
+app.add_typer(db_cli.schema_app, name="schema")
+app.command("demo")(db_cli.demo)
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point: user-caused errors become one clear sentence and exit code 2."""
+    try:
+        app()
+    except (ServerError, SettingsError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

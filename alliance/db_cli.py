@@ -1,0 +1,134 @@
+"""`alliance db ...`, `alliance schema ...` and `alliance demo`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from alliance.settings import get_settings
+from graph import schema, server
+from graph.db import connection, local_home, open_driver
+
+db_app = typer.Typer(help="Run the local Neo4j server (no Docker needed).", no_args_is_help=True)
+schema_app = typer.Typer(help="Constraints and indexes from the graph model.",
+                         no_args_is_help=True)
+out = Console()
+
+
+def _home() -> Path:
+    return local_home(get_settings())
+
+
+def _remote_note() -> None:
+    settings = get_settings()
+    if settings.neo4j_uri:
+        out.print(f"[yellow]note:[/yellow] NEO4J_URI is set ({settings.neo4j_uri}); the other "
+                  "commands use that server, not the local one.")
+
+
+@db_app.command("start")
+def db_start(
+    port: Annotated[int, typer.Option(help="Bolt port on 127.0.0.1.")] = 7687,
+    data: Annotated[Path | None, typer.Option(help="Data folder (default: ALLIANCE_HOME/neo4j/data).")] = None,
+) -> None:
+    """Start Neo4j in the background and wait until it answers."""
+    _remote_note()
+    config = server.ServerConfig(home=_home(), port=port, data_dir=data)
+    with out.status(f"Starting Neo4j {server.NEO4J_VERSION} (first run downloads it)..."):
+        state, started = server.start(config)
+    verb = "started" if started else "already running"
+    out.print(f"Neo4j {state.version} {verb}: [bold]{state.uri}[/bold] (pid {state.pid}, data "
+              f"{state.data_dir})")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the local Neo4j cleanly."""
+    result = server.stop(_home())
+    messages = {
+        "stopped": "Neo4j is stopped.",
+        "stale": "Neo4j was not running (removed a stale pid file).",
+        "killed": "Neo4j did not stop in time and was killed; the next start recovers the store.",
+    }
+    out.print(messages[result])
+
+
+@db_app.command("status")
+def db_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Running, stopped or stale, with URI, pid, version and data folder."""
+    status = server.status(_home())
+    if as_json:
+        print(json.dumps(status.as_dict()))
+    else:
+        out.print(f"Neo4j {status.version}: [bold]{status.state}[/bold]")
+        for key in ("uri", "pid", "data_dir", "home"):
+            out.print(f"  {key}: {getattr(status, key)}")
+    raise typer.Exit(0 if status.state == "running" else 1)
+
+
+@db_app.command("logs")
+def db_logs(
+    lines: Annotated[int, typer.Option("-n", "--lines")] = 50,
+    debug: Annotated[bool, typer.Option(help="Show debug.log instead of the console log.")] = False,
+) -> None:
+    """The last lines of the local Neo4j's log."""
+    for line in server.log_tail(_home(), lines, debug=debug):
+        print(line)
+
+
+@db_app.command("fetch")
+def db_fetch() -> None:
+    """Download and check the Neo4j jars without starting the server."""
+    server.check_java()
+    with out.status(f"Fetching Neo4j {server.NEO4J_VERSION} from Maven Central..."):
+        jars = server.ensure_jars()
+    out.print(f"Neo4j {server.NEO4J_VERSION}: {len(jars)} jars checked against the lock file.")
+
+
+@db_app.command("lock", hidden=True)
+def db_lock() -> None:
+    """Rewrite graph/neo4j/neo4j.lock from what Maven resolves now."""
+    count = server.write_lock()
+    out.print(f"pinned {count} jars in {server.LOCK}")
+
+
+@schema_app.command("apply")
+def schema_apply() -> None:
+    """Create the missing constraints and indexes (safe to run again)."""
+    conn = connection()
+    with open_driver(conn) as driver:
+        created = schema.apply(driver, conn.database)
+    total = len(schema.planned())
+    out.print(f"schema on {conn.describe()}: {len(created)} created, "
+              f"{total - len(created)} already there, {total} in all.")
+
+
+@schema_app.command("show")
+def schema_show() -> None:
+    """What the model asks for and whether the database has it."""
+    conn = connection()
+    with open_driver(conn) as driver:
+        rows = schema.show(driver, conn.database)
+    table = Table("kind", "name", "state", title=f"schema on {conn.describe()}")
+    for item, present in rows:
+        table.add_row(item.kind, item.name, "applied" if present else "[red]missing[/red]")
+    out.print(table)
+    missing = sum(1 for _, present in rows if not present)
+    raise typer.Exit(1 if missing else 0)
+
+
+def ensure_database() -> None:
+    """Start the local server unless NEO4J_URI names another one, then apply the schema."""
+    if get_settings().uses_local_server:
+        db_start(port=7687, data=None)
+    schema_apply()
+
+
+def demo() -> None:
+    """Set everything up on the local Neo4j and run the demo."""
+    ensure_database()

@@ -1,0 +1,1 @@
+"""Alliance Graph: graph."""

@@ -1,0 +1,84 @@
+"""Neo4j access: which server to talk to, and drivers for it.
+
+`NEO4J_URI` set = that server (bolt://, neo4j://, neo4j+s://; a cluster or a managed
+instance the same). Otherwise the local server that `alliance db start` runs, with the
+port and password it keeps under `ALLIANCE_HOME/neo4j`. Callers own the driver they
+get and pass it down with the database name; nothing else builds one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from alliance.settings import Settings, get_settings
+from graph.server import ServerError, ServerState, local_password
+
+
+@dataclass(frozen=True)
+class Connection:
+    uri: str
+    auth: tuple[str, str] | None
+    database: str
+    local: bool
+
+    def describe(self) -> str:
+        return f"{self.uri} (database {self.database})"
+
+
+def local_home(settings: Settings) -> Path:
+    return settings.alliance_home / "neo4j"
+
+
+def connection(settings: Settings | None = None) -> Connection:
+    settings = settings or get_settings()
+    if settings.neo4j_uri:
+        auth = (settings.neo4j_user, settings.neo4j_password or "") \
+            if settings.neo4j_password is not None else None
+        return Connection(settings.neo4j_uri, auth, settings.neo4j_database, local=False)
+    home = local_home(settings)
+    state = ServerState.load(home)
+    if state is None:
+        raise ServerError(
+            "no Neo4j to talk to: run `alliance db start`, or set NEO4J_URI to a server."
+        )
+    auth = ("neo4j", local_password(home)) if state.auth else None
+    return Connection(state.uri, auth, settings.neo4j_database, local=True)
+
+
+def open_driver(conn: Connection | None = None) -> Driver:
+    conn = conn or connection()
+    return GraphDatabase.driver(conn.uri, auth=conn.auth, user_agent="alliance-graph")
+
+
+def open_async_driver(conn: Connection | None = None) -> AsyncDriver:
+    conn = conn or connection()
+    return AsyncGraphDatabase.driver(conn.uri, auth=conn.auth, user_agent="alliance-graph")
+
+
+def wait_for_bolt(
+    uri: str,
+    *,
+    auth: tuple[str, str] | None = None,
+    alive: Callable[[], bool] = lambda: True,
+    timeout: float = 180.0,
+) -> None:
+    """Poll until the server answers on Bolt; an auth refusal also means it is up."""
+    deadline = time.monotonic() + timeout
+    with GraphDatabase.driver(uri, auth=auth, connection_timeout=2.0) as driver:
+        while time.monotonic() < deadline:
+            if not alive():
+                raise ServerError("the Neo4j process exited during start-up")
+            try:
+                driver.verify_connectivity()
+                return
+            except AuthError:
+                return
+            except (ServiceUnavailable, OSError):
+                time.sleep(0.5)
+    raise ServerError(f"Neo4j did not answer on {uri} within {timeout:.0f} s")
