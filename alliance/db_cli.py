@@ -34,7 +34,7 @@ def _remote_note() -> None:
 @db_app.command("start")
 def db_start(
     port: Annotated[int, typer.Option(help="Bolt port on 127.0.0.1.")] = 7687,
-    data: Annotated[Path | None, typer.Option(help="Data folder (default: ALLIANCE_HOME/neo4j/data).")] = None,
+    data: Annotated[Path | None, typer.Option(help="Data folder (default: ALLIANCE_HOME/neo4j/data)")] = None,
 ) -> None:
     """Start Neo4j in the background and wait until it answers."""
     _remote_note()
