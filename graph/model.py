@@ -139,6 +139,21 @@ NODES: tuple[NodeType, ...] = (
          "counts": "string"},
         indexed=("source",),
     ),
+    # Service-owned labels that extend the contract.
+    _node(
+        "Network", "network_id",
+        {"size": "int", "strength": "string", "risk_score": "float", "computed_at": "datetime",
+         "shops": "int", "listings": "int", "upheld_complaints": "int",
+         "counterfeit_verdicts": "int", "sites": "int"},
+        indexed=("risk_score", "size"), contract=False,
+    ),
+    _node(
+        "AuditEvent", "event_id",
+        {"at": "datetime", "who": "string", "role": "string", "agency_id": "string",
+         "brand_id": "string", "action": "string", "ids": "list", "request_id": "string",
+         "details": "string"},
+        indexed=("at", "action", "who"), contract=False,
+    ),
 )
 
 _ONLINE = ("Seller", "Shop", "Site", "Person")
@@ -182,6 +197,7 @@ RELATIONSHIPS: tuple[RelType, ...] = (
     RelType("CONCERNS_BRAND", ("Case",), ("Brand",)),
     RelType("RAIDED", ("Case",), ("Site",)),
     RelType("NAMES_SUSPECT", ("Case",), ("Person",)),
+    RelType("IN_NETWORK", ("Seller",), ("Network",), contract=False),
 )
 
 NODE_BY_LABEL: dict[str, NodeType] = {n.label: n for n in NODES}
