@@ -12,7 +12,10 @@ import typer
 from rich.console import Console
 
 from alliance import db_cli
+from alliance.analyze_cli import analyze_app
+from alliance.query_cli import query_app
 from alliance.settings import SettingsError
+from api.cli import serve, token_app
 from graph.server import ServerError
 
 app = typer.Typer(
@@ -25,6 +28,10 @@ app = typer.Typer(
 app.add_typer(db_cli.db_app, name="db")
 app.add_typer(db_cli.schema_app, name="schema")
 app.command("demo")(db_cli.demo)
+app.add_typer(query_app, name="query")
+app.command("serve")(serve)
+app.add_typer(token_app, name="token")
+app.add_typer(analyze_app, name="analyze")
 
 err = Console(stderr=True)
 

@@ -1,0 +1,47 @@
+"""`alliance serve` and `alliance token issue`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.auth import check_claims, issue_token, parse_ttl
+from graph.caller import ROLES, Caller
+
+token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (each holds one driver).")] = 1,
+) -> None:
+    """Run the GraphQL API (GraphiQL at /graphql in a browser)."""
+    import uvicorn
+
+    from api.logs import LOG_CONFIG
+    from graph.db import connection
+
+    connection()  # a clear error now, rather than in every worker, when there is no Neo4j
+    typer.echo(f"serving on http://{host}:{port}/graphql", err=True)
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
+                log_config=LOG_CONFIG)
+
+
+@token_app.command("issue")
+def issue(
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    agency: Annotated[str | None, typer.Option(help="Agency id (police_liaison).")] = None,
+    brand: Annotated[str | None, typer.Option(help="Brand id (brand_member).")] = None,
+    sub: Annotated[str, typer.Option(help="Who the token is for.")] = "local-user",
+    ttl: Annotated[str, typer.Option(help="How long it is valid: 90s, 30m, 8h, 7d.")] = "8h",
+) -> None:
+    """Print a signed token (HS256, ALLIANCE_JWT_SECRET) for `Authorization: Bearer`."""
+    try:
+        checked = check_claims(role, agency, brand)
+        seconds = parse_ttl(ttl).total_seconds()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    caller = Caller(sub=sub, role=checked, agency_id=agency, brand_id=brand)
+    typer.echo(issue_token(caller, ttl_seconds=seconds))

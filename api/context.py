@@ -1,0 +1,47 @@
+"""The GraphQL context: one per request, built by `api.deps.get_context`.
+
+It carries the process's driver, the database name, the verified caller and the
+request id, plus the request's DataLoaders (created here, so they never outlive it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+from strawberry.fastapi import BaseContext
+
+from api import scope
+from api.db import DEFAULT_TIMEOUT
+from graph.caller import Caller
+
+
+class Context(BaseContext):
+    def __init__(
+        self,
+        *,
+        driver: neo4j.AsyncDriver,
+        database: str,
+        caller: Caller,
+        request_id: str,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__()
+        self.driver = driver
+        self.database = database
+        self.caller = caller
+        self.request_id = request_id
+        self.timeout = timeout
+        """Seconds each transaction of this request may run."""
+        self._loaders: dict[Any, Any] = {}
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """The caller's rights as Cypher parameters (see `api.scope`)."""
+        return scope.params(self.caller)
+
+    def loader(self, key: Any, factory: Any) -> Any:
+        """The request's DataLoader for `key`, made by `factory()` on first use."""
+        if key not in self._loaders:
+            self._loaders[key] = factory()
+        return self._loaders[key]

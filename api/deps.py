@@ -1,0 +1,104 @@
+"""FastAPI dependencies, as short `Annotated` aliases.
+
+`CallerDep` is the verified caller (401 with one sentence otherwise); `DriverDep` the
+process's async driver (from the lifespan); `DatabaseDep` the database name;
+`RequestIdDep` the id the request-id middleware gave this request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import neo4j
+from fastapi import Depends, HTTPException, Request, status
+
+from api import db
+from api.auth import AuthError, verify_token
+from api.errors import DatabaseUnavailable
+from graph.caller import Caller
+
+LOOKUP_TIMEOUT = 10.0
+
+JURISDICTION = """
+MATCH (a:Agency {agency_id: $agency_id})
+CALL (a) {
+  MATCH (a)-[:IN_DIVISION]->(d:Division) RETURN d
+  UNION
+  MATCH (d:Division) WHERE d.adcode = a.adcode RETURN d
+}
+MATCH (below:Division)-[:PART_OF*0..]->(d)
+RETURN collect(DISTINCT below.adcode) AS adcodes
+"""
+
+
+def get_driver(request: Request) -> neo4j.AsyncDriver:
+    driver: neo4j.AsyncDriver | None = getattr(request.app.state, "driver", None)
+    if driver is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the database driver is not open.")
+    return driver
+
+
+def get_database(request: Request) -> str:
+    return str(request.app.state.database)
+
+
+def get_request_id(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    if rid is None:
+        rid = uuid.uuid4().hex
+        request.state.request_id = rid
+    return str(rid)
+
+
+DriverDep = Annotated[neo4j.AsyncDriver, Depends(get_driver)]
+DatabaseDep = Annotated[str, Depends(get_database)]
+RequestIdDep = Annotated[str, Depends(get_request_id)]
+
+
+def unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise unauthorized("no bearer token: send `Authorization: Bearer <token>` "
+                           "(make one with `alliance token issue`).")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("the Authorization header must be `Bearer <token>`.")
+    return token.strip()
+
+
+async def jurisdiction(driver: neo4j.AsyncDriver, database: str, agency_id: str) -> tuple[str, ...]:
+    """The adcodes of an agency's division and of every division below it (PART_OF)."""
+    records = await db.read(driver, database, JURISDICTION, {"agency_id": agency_id},
+                            timeout=LOOKUP_TIMEOUT, name="jurisdiction")
+    return tuple(sorted(records[0]["adcodes"])) if records else ()
+
+
+async def caller_from_token(
+    token: str, driver: neo4j.AsyncDriver, database: str
+) -> Caller:
+    try:
+        caller = verify_token(token)
+    except AuthError as exc:
+        raise unauthorized(str(exc)) from None
+    if caller.role == "police_liaison" and caller.agency_id:
+        try:
+            adcodes = await jurisdiction(driver, database, caller.agency_id)
+        except DatabaseUnavailable as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+        caller = Caller(sub=caller.sub, role=caller.role, agency_id=caller.agency_id,
+                        brand_id=caller.brand_id, agency_adcodes=adcodes)
+    return caller
+
+
+async def get_caller(request: Request, driver: DriverDep, database: DatabaseDep) -> Caller:
+    return await caller_from_token(bearer_token(request), driver, database)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]

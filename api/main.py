@@ -1,0 +1,154 @@
+"""The FastAPI application: `/graphql`, `/healthz`, `/readyz`, `/metrics`.
+
+One async Neo4j driver per process, opened in the lifespan and handed to every request
+through the GraphQL context. Every response carries `X-Request-ID`; the same id is in
+the access log line and in GraphQL errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from neo4j import AsyncDriver
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from strawberry.fastapi import GraphQLRouter
+
+from api import db, metrics, saved_queries
+from api.context import Context
+from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
+from api.errors import DatabaseUnavailable, QueryTooSlow
+from api.schema import schema
+from graph import db as graph_db
+from graph.caller import Caller
+from graph.db import Connection
+
+log = logging.getLogger("api.access")
+
+READY_TIMEOUT = 3.0
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+IDE_VIEWER = Caller(sub="graphiql-page", role="analyst")
+"""Stands for the browser fetching the GraphiQL page, which reads no data."""
+
+
+def wants_ide(request: Request) -> bool:
+    """A browser asking for the GraphiQL page itself (no query): no token needed."""
+    accept = request.headers.get("accept", "")
+    return (request.method == "GET" and "query" not in request.query_params
+            and ("text/html" in accept or "*/*" in accept))
+
+
+async def get_context(request: Request, driver: DriverDep, database: DatabaseDep,
+                      request_id: RequestIdDep) -> Context:
+    if wants_ide(request):
+        caller = IDE_VIEWER
+    else:
+        caller = await caller_from_token(bearer_token(request), driver, database)
+    return Context(driver=driver, database=database, caller=caller, request_id=request_id,
+                   timeout=request.app.state.query_timeout)
+
+
+def lifespan_for(
+    conn: Connection | None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        connection = conn or graph_db.connection()
+        app.state.driver = graph_db.open_async_driver(connection)
+        app.state.database = connection.database
+        await check_saved_queries(app.state.driver, app.state.database)
+        try:
+            yield
+        finally:
+            await app.state.driver.close()
+
+    return lifespan
+
+
+async def check_saved_queries(driver: AsyncDriver, database: str) -> None:
+    """Check the saved queries at start-up; when Neo4j is not there yet, the API still
+    starts and the check runs on the first request that needs the library."""
+    try:
+        await saved_queries.startup(driver, database)
+    except (ServiceUnavailable, SessionExpired, OSError) as exc:
+        log.warning("saved queries not checked at start-up: %s", exc)
+        saved_queries.LIBRARY.reset()
+
+
+KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries")
+
+
+def route_path(request: Request) -> str:
+    """The path for metrics: the first segment if it is one of ours, else `other`, so
+    stray URLs make no new series."""
+    first = "/" + request.url.path.strip("/").split("/")[0]
+    return first if first in KNOWN_PREFIXES else "other"
+
+
+
+async def request_context(request: Request,
+                          call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Request id, access log line and metrics for every request."""
+    given = request.headers.get("x-request-id", "")
+    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    request.state.request_id = request_id
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await call_next(request)
+        status = response.status_code
+    finally:
+        elapsed = time.perf_counter() - started
+        path = route_path(request)
+        metrics.REQUESTS.labels(request.method, path, str(status)).inc()
+        metrics.LATENCY.labels(request.method, path).observe(elapsed)
+        if status >= 500:
+            metrics.ERRORS.labels(path).inc()
+        log.info("request", extra={"request_id": request_id, "method": request.method,
+                                   "path": request.url.path, "status": status,
+                                   "ms": round(elapsed * 1000, 1)})
+    response.headers["X-Request-ID"] = request_id
+    return response
+
+
+def create_app(*, connection: Connection | None = None,
+               query_timeout: float = db.DEFAULT_TIMEOUT) -> FastAPI:
+    """The API. `connection` defaults to `graph.db.connection()` (NEO4J_URI or the local
+    server); `query_timeout` is the transaction timeout of every query, in seconds."""
+    app = FastAPI(title="Alliance Graph API", lifespan=lifespan_for(connection),
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.query_timeout = query_timeout
+    app.middleware("http")(request_context)
+    app.include_router(GraphQLRouter(schema, context_getter=get_context), prefix="/graphql")
+    app.include_router(saved_queries.router)
+    add_health(app)
+    return app
+
+
+def add_health(app: FastAPI) -> None:
+    @app.get("/healthz", summary="The process is up.")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Neo4j answers.")
+    async def readyz(driver: DriverDep, database: DatabaseDep) -> JSONResponse:
+        try:
+            await db.read(driver, database, "RETURN 1 AS ok", {}, timeout=READY_TIMEOUT,
+                          name="readyz")
+        except (DatabaseUnavailable, QueryTooSlow) as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready", "database": database})
+
+    @app.get("/metrics", summary="Prometheus metrics (any valid token).")
+    async def prometheus(caller: CallerDep) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+__all__ = ["create_app", "get_context", "CallerDep"]

@@ -1,0 +1,255 @@
+"""Saved queries over the API: GraphQL `savedQueries` / `runSavedQuery` and REST
+`GET /queries`, `GET /queries/{name}.json`, `GET /queries/{name}.csv`.
+
+The library in `queries/` is loaded and checked (EXPLAIN, read-only) once per database,
+at start-up when the lifespan calls `startup`, otherwise on first use. A query that failed
+its checks is logged with the reason and answers 409 / QUERY_UNAVAILABLE; the others run.
+Roles come from each query's header; the server parameters (`$_user`, `$_role`,
+`$_agency_adcodes`, ...) from the verified caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import neo4j
+import strawberry
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse, StreamingResponse
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from strawberry.scalars import JSON
+
+from api.context import Context
+from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
+from api.errors import DatabaseUnavailable, UserError
+from graph import saved_queries as sq
+from graph.caller import Caller
+
+log = logging.getLogger("api.saved_queries")
+
+BOM = "\ufeff"
+
+
+class LibraryHolder:
+    """The checked library, per database, built once (start-up or first request)."""
+
+    def __init__(self, directory: Path = sq.QUERIES_DIR) -> None:
+        self.directory = directory
+        self._libraries: dict[str, sq.Library] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, driver: neo4j.AsyncDriver, database: str) -> sq.Library:
+        if database not in self._libraries:
+            async with self._lock:
+                if database not in self._libraries:
+                    library = await sq.load_checked_async(driver, database, self.directory)
+                    for name, reason in library.problems.items():
+                        log.error("saved query %s cannot run: %s", name, reason)
+                    self._libraries[database] = library
+        return self._libraries[database]
+
+    def reset(self, directory: Path | None = None) -> None:
+        self._libraries.clear()
+        self._lock = asyncio.Lock()
+        if directory is not None:
+            self.directory = directory
+
+
+LIBRARY = LibraryHolder()
+
+
+async def startup(driver: neo4j.AsyncDriver, database: str) -> sq.Library:
+    """Check the library now (for the API's lifespan); failures are logged, not raised."""
+    return await LIBRARY.get(driver, database)
+
+
+# ---------------------------------------------------------------- errors
+
+
+ERROR_CODES: dict[type[sq.SavedQueryError], tuple[str, int]] = {
+    sq.UnknownQuery: ("NOT_FOUND", status.HTTP_404_NOT_FOUND),
+    sq.Forbidden: ("FORBIDDEN", status.HTTP_403_FORBIDDEN),
+    sq.QueryUnavailable: ("QUERY_UNAVAILABLE", status.HTTP_409_CONFLICT),
+    sq.ParamError: ("BAD_REQUEST", status.HTTP_400_BAD_REQUEST),
+}
+
+
+def code_and_status(exc: sq.SavedQueryError) -> tuple[str, int]:
+    if isinstance(exc, sq.QueryFailed) and exc.timed_out:
+        return "TIMEOUT", status.HTTP_504_GATEWAY_TIMEOUT
+    for kind, answer in ERROR_CODES.items():
+        if isinstance(exc, kind):
+            return answer
+    return "BAD_REQUEST", status.HTTP_400_BAD_REQUEST
+
+
+def graphql_error(exc: sq.SavedQueryError) -> UserError:
+    error = UserError(str(exc))
+    error.code = code_and_status(exc)[0]
+    return error
+
+
+def http_error(exc: sq.SavedQueryError) -> HTTPException:
+    return HTTPException(code_and_status(exc)[1], str(exc))
+
+
+UNAVAILABLE = "the database is not answering; try again shortly."
+
+
+# ---------------------------------------------------------------- shared steps
+
+
+def visible(library: sq.Library, caller: Caller) -> list[sq.SavedQuery]:
+    """The queries `caller` may run, by name."""
+    return [q for _, q in sorted(library.queries.items()) if q.allows(caller.role)]
+
+
+async def execute(
+    driver: neo4j.AsyncDriver, database: str, caller: Caller, name: str,
+    params: dict[str, Any] | None, request_id: str,
+) -> sq.QueryResult:
+    library = await LIBRARY.get(driver, database)
+    query = library.get(name)
+    return await sq.run_async(driver, database, query, params, caller, request_id=request_id)
+
+
+def query_params(request: Request) -> dict[str, Any]:
+    """URL parameters; a name given twice becomes a list."""
+    params: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        if key in params:
+            previous = params[key]
+            params[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            params[key] = value
+    return params
+
+
+# ---------------------------------------------------------------- GraphQL
+
+
+@strawberry.type(description="A parameter of a saved query.")
+class SavedQueryParam:
+    name: str
+    type: str = strawberry.field(description="string, int, float, bool, date or list of string")
+    description: str
+    required: bool
+    default: JSON | None
+
+
+@strawberry.type(description="A saved, checked, read-only Cypher query.")
+class SavedQuery:
+    name: str
+    title: str
+    description: str
+    params: list[SavedQueryParam]
+    roles: list[str]
+    max_rows: int
+
+
+@strawberry.type(description="The rows of a saved query run.")
+class QueryResult:
+    name: str
+    columns: list[str]
+    rows: list[JSON] = strawberry.field(description="One JSON object per row, by column.")
+    truncated: bool = strawberry.field(description="True when the row cap cut the result.")
+    elapsed_ms: float
+
+
+def saved_query_type(query: sq.SavedQuery) -> SavedQuery:
+    return SavedQuery(
+        name=query.name, title=query.title, description=query.description,
+        params=[SavedQueryParam(**p.describe()) for p in query.params],
+        roles=list(query.roles), max_rows=query.max_rows,
+    )
+
+
+@strawberry.type
+class SavedQueriesQuery:
+    @strawberry.field(description="The saved queries the caller may run.")
+    async def saved_queries(self, info: strawberry.Info) -> list[SavedQuery]:
+        ctx: Context = info.context
+        library = await _library(ctx)
+        return [saved_query_type(q) for q in visible(library, ctx.caller)]
+
+    @strawberry.field(description="Run a saved query by name (read-only, audited).")
+    async def run_saved_query(self, info: strawberry.Info, name: str,
+                              params: JSON | None = None) -> QueryResult:
+        ctx: Context = info.context
+        if params is not None and not isinstance(params, dict):
+            raise UserError("params: give a JSON object of parameter names to values")
+        try:
+            result = await execute(ctx.driver, ctx.database, ctx.caller, name, params,
+                                   ctx.request_id)
+        except sq.SavedQueryError as exc:
+            raise graphql_error(exc) from None
+        except (ServiceUnavailable, SessionExpired):
+            raise DatabaseUnavailable(UNAVAILABLE) from None
+        return QueryResult(name=result.name, columns=result.columns, rows=cast(list[JSON], result.rows),
+                           truncated=result.truncated, elapsed_ms=result.elapsed_ms)
+
+
+async def _library(ctx: Context) -> sq.Library:
+    try:
+        return await LIBRARY.get(ctx.driver, ctx.database)
+    except (ServiceUnavailable, SessionExpired):
+        raise DatabaseUnavailable(UNAVAILABLE) from None
+
+
+# ---------------------------------------------------------------- REST
+
+
+router = APIRouter(prefix="/queries", tags=["saved queries"])
+
+
+@router.get("", summary="The saved queries the caller may run.")
+async def list_queries(caller: CallerDep, driver: DriverDep, database: DatabaseDep) -> JSONResponse:
+    library = await LIBRARY.get(driver, database)
+    return JSONResponse({"queries": [sq.describe(q) for q in visible(library, caller)]})
+
+
+async def _run_rest(request: Request, name: str, caller: Caller, driver: neo4j.AsyncDriver,
+                    database: str, request_id: str) -> sq.QueryResult:
+    try:
+        return await execute(driver, database, caller, name, query_params(request), request_id)
+    except sq.SavedQueryError as exc:
+        raise http_error(exc) from None
+    except (ServiceUnavailable, SessionExpired):
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from None
+
+
+@router.get("/{name}.json", summary="Run a saved query; rows as JSON.")
+async def run_json(request: Request, name: str, caller: CallerDep, driver: DriverDep,
+                   database: DatabaseDep, request_id: RequestIdDep) -> JSONResponse:
+    result = await _run_rest(request, name, caller, driver, database, request_id)
+    return JSONResponse({"query": result.name, "columns": result.columns, "rows": result.rows,
+                         "truncated": result.truncated, "elapsed_ms": result.elapsed_ms})
+
+
+def _csv_chunks(result: sq.QueryResult) -> Iterator[bytes]:
+    yield BOM.encode("utf-8")
+    for line in sq.csv_lines(result.columns, result.rows):
+        yield line.encode("utf-8")
+
+
+async def _stream(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+@router.get("/{name}.csv", summary="Run a saved query; rows as CSV (UTF-8 with BOM).")
+async def run_csv(request: Request, name: str, caller: CallerDep, driver: DriverDep,
+                  database: DatabaseDep, request_id: RequestIdDep) -> StreamingResponse:
+    result = await _run_rest(request, name, caller, driver, database, request_id)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{result.name}.csv"',
+        "X-Truncated": json.dumps(result.truncated),
+        "X-Row-Count": str(len(result.rows)),
+    }
+    return StreamingResponse(_stream(_csv_chunks(result)), media_type="text/csv; charset=utf-8",
+                             headers=headers)

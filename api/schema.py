@@ -1,0 +1,66 @@
+"""The GraphQL schema: one Query per domain, merged here, with the limits.
+
+Add a domain by putting its Query class into `DOMAIN_QUERIES`. Then run
+`python -m api.schema` to refresh the committed SDL in `api/schema.graphql`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from api.entities import EntitiesQuery
+from api.errors import ErrorShaping
+from api.investigation import InvestigationQuery
+from api.network import NetworkQuery
+from api.saved_queries import SavedQueriesQuery
+from api.search import SearchQuery
+
+MAX_DEPTH = 10
+MAX_TOKENS = 2000
+MAX_ALIASES = 30
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+DOMAIN_QUERIES: list[type] = [
+    EntitiesQuery, SearchQuery, NetworkQuery, SavedQueriesQuery, InvestigationQuery,
+]
+
+
+def build_schema() -> strawberry.Schema:
+    query = merge_types("Query", tuple(DOMAIN_QUERIES))
+    return strawberry.Schema(
+        query=query,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            ErrorShaping,
+        ],
+    )
+
+
+schema = build_schema()
+
+
+def sdl() -> str:
+    return schema.as_str() + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """`python -m api.schema [--check]`: write the SDL, or check it has not drifted."""
+    if "--check" in argv:
+        if not SDL_PATH.exists() or SDL_PATH.read_text(encoding="utf-8") != sdl():
+            print(f"{SDL_PATH} is out of date; run `python -m api.schema`.", file=sys.stderr)
+            return 1
+        return 0
+    SDL_PATH.write_text(sdl(), encoding="utf-8")
+    print(f"wrote {SDL_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

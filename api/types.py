@@ -1,0 +1,316 @@
+"""GraphQL object types generated from `graph.model`: one per label.
+
+Fields are the label's key, its properties and the provenance properties, in camelCase;
+every relationship of the label becomes a Relay connection (`first`, `after`, `edges`,
+`nodes`, `pageInfo`, `totalCount`) in both directions. Neighbours are fetched by
+DataLoaders, one query per field and page for all parents of a request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Optional
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.scalars import JSON
+
+from api import cypher, db
+from api.context import Context
+from api.errors import UserError
+from graph.model import NODES, PROVENANCE, RELATIONSHIPS, NodeType, PropType
+
+MAX_FIRST = 500
+DEFAULT_FIRST = 20
+
+_PY_TYPES: dict[PropType, Any] = {
+    "string": Optional[str], "int": Optional[int], "float": Optional[float],  # noqa: UP045
+    "bool": Optional[bool], "date": Optional[str], "datetime": Optional[str],  # noqa: UP045
+    "list": Optional[list[str]],  # noqa: UP045
+}
+_PROVENANCE_TYPES: dict[str, PropType] = {
+    "source": "string", "run_id": "string", "first_seen_at": "datetime",
+    "last_seen_at": "datetime", "observed_on": "date",
+}
+
+INCOMING_NAMES: dict[str, str | dict[str, str]] = {
+    "OPERATES": "operatedBy", "OFFERS": "offeredBy", "CLAIMS_BRAND": "claimedBy",
+    "VERIFIED_AS": "verifiedSellers", "HOLDS": "heldBy",
+    "HAS_PHONE": {"Seller": "sellers", "Person": "persons", "Shipment": "shipments"},
+    "HAS_EMAIL": {"Seller": "sellers", "Person": "persons"},
+    "PAID_TO": "paidBy", "OWNS": "ownedBy",
+    "TRANSFERRED_TO": "transferredFrom", "USED_DEVICE": "usedBy",
+    "REGISTERED_AT": "registeredSellers", "SHIPS_FROM": "shopsShippingFrom",
+    "RETURNS_TO": "shopsReturningTo",
+    "SENT_BY": "shipments", "ORIGINATES_AT": "shipmentsFrom", "BOUGHT": "testPurchases",
+    "DELIVERED_BY": "deliveredPurchases", "AUTHENTICATED_BY": "authenticatedPurchases",
+    "FILED": "filedBy", "AGAINST": "complaints", "LOCATED_AT": "sites", "CONTROLS": "controlledBy",
+    "RUNS": "runBy", "IN_DIVISION": {"Address": "addresses", "Agency": "agencies"},
+    "PART_OF": "parts", "ON_BEHALF_OF": "leads",
+    "CONCERNS": "concernedBy", "EVIDENCED_BY": "evidenceFor", "PUSHED_TO": "leadsPushed",
+    "BECAME": "becameFrom", "HANDLED_BY": "cases", "CONCERNS_BRAND": "cases", "RAIDED": "raidedBy",
+    "NAMES_SUSPECT": "suspectIn", "IN_NETWORK": "sellers",
+}
+"""Field names for relationships seen from their target (outgoing ones use the type);
+a dict names the field per source label when a type has several."""
+
+
+def camel(name: str) -> str:
+    head, *rest = name.lower().split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def plain(value: Any) -> Any:
+    """A Neo4j value as JSON-friendly Python: temporals as ISO 8601 text."""
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def field_value(value: Any, prop_type: PropType) -> Any:
+    value = plain(value)
+    if value is None:
+        return None
+    if prop_type in ("string", "date", "datetime"):
+        return str(value)
+    if prop_type == "list":
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if prop_type == "int":
+        return int(value)
+    if prop_type == "float":
+        return float(value)
+    return bool(value)
+
+
+def node_fields(n: NodeType) -> dict[str, PropType]:
+    """Key first, then the model's properties, then provenance."""
+    fields: dict[str, PropType] = {n.key: "string", **n.properties}
+    for prop in PROVENANCE:
+        fields.setdefault(prop, _PROVENANCE_TYPES[prop])
+    return fields
+
+
+def caption(n: NodeType, props: dict[str, Any]) -> str:
+    for prop in n.caption:
+        if props.get(prop) not in (None, ""):
+            return str(props[prop])
+    return str(props.get(n.key, ""))
+
+
+# --- cursors ------------------------------------------------------------------------
+
+
+def cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def offset_after(after: str | None) -> int:
+    """The offset just after a cursor; UserError when the cursor is not one of ours."""
+    if after is None:
+        return 0
+    try:
+        kind, _, number = base64.urlsafe_b64decode(after.encode()).decode().partition(":")
+        if kind != "o" or not number.isdigit():
+            raise ValueError
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise UserError(f"after: {after!r} is not a cursor returned by this API") from None
+    return int(number) + 1
+
+
+def check_first(first: int, *, name: str = "first", cap: int = MAX_FIRST) -> int:
+    if first < 0:
+        raise UserError(f"{name} must be 0 or more, not {first}")
+    if first > cap:
+        raise UserError(f"{name} is {first}, above the maximum of {cap}")
+    return first
+
+
+# --- shared types -------------------------------------------------------------------
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@dataclass(frozen=True)
+class RelField:
+    owner: str
+    name: str
+    rel_type: str
+    outgoing: bool
+    other: str
+
+
+def incoming_name(rel_type: str, source: str, several: bool) -> str:
+    named = INCOMING_NAMES.get(rel_type, camel(rel_type) + "In")
+    if isinstance(named, dict):
+        return named[source]
+    return named + source if several else named
+
+
+def rel_fields(label: str) -> list[RelField]:
+    fields = []
+    for r in RELATIONSHIPS:
+        if label in r.sources:
+            for target in r.targets:
+                suffix = target if len(r.targets) > 1 else ""
+                fields.append(RelField(label, camel(r.type) + suffix, r.type, True, target))
+        if label in r.targets:
+            for source in r.sources:
+                fields.append(RelField(label, incoming_name(r.type, source, len(r.sources) > 1),
+                                       r.type, False, source))
+    return fields
+
+
+# --- loaders ------------------------------------------------------------------------
+
+
+def node_loader(ctx: Context, label: str) -> DataLoader[str, Any]:
+    async def load(keys: list[str]) -> list[Any]:
+        records = await db.read(ctx.driver, ctx.database, cypher.nodes_by_key(label),
+                                {"keys": list(keys), **ctx.scope}, timeout=ctx.timeout,
+                                name=f"node:{label}")
+        found = {r["key"]: make_node(label, r["props"]) for r in records}
+        return [found.get(k) for k in keys]
+
+    return ctx.loader(("node", label), lambda: DataLoader(load_fn=load))
+
+
+@dataclass
+class Page:
+    total: int
+    rows: list[dict[str, Any]]
+
+
+def page_loader(ctx: Context, spec: RelField, skip: int, first: int) -> DataLoader[str, Page]:
+    async def load(keys: list[str]) -> list[Page]:
+        query = cypher.connection_page(spec.owner, spec.rel_type, spec.outgoing, spec.other)
+        records = await db.read(ctx.driver, ctx.database, query,
+                                {"keys": list(keys), "skip": skip, "first": first, **ctx.scope},
+                                timeout=ctx.timeout, name=f"rel:{spec.rel_type}")
+        found = {r["key"]: Page(r["total"], r["page"]) for r in records}
+        return [found.get(k, Page(0, [])) for k in keys]
+
+    key = ("page", spec.owner, spec.name, skip, first)
+    return ctx.loader(key, lambda: DataLoader(load_fn=load))
+
+
+# --- generated types ----------------------------------------------------------------
+
+NODE_CLASSES: dict[str, type] = {}
+
+
+def make_node(label: str, props: dict[str, Any]) -> Any:
+    n = NODES_BY_LABEL[label]
+    values = {p: field_value(props.get(p), t) for p, t in node_fields(n).items()}
+    return NODE_CLASSES[label](**values)
+
+
+NODES_BY_LABEL = {n.label: n for n in NODES}
+
+
+def _connection_resolver(spec: RelField) -> Any:
+    key_name = NODES_BY_LABEL[spec.owner].key
+
+    async def resolve(root: Any, info: strawberry.Info, first: int = DEFAULT_FIRST,
+                      after: str | None = None) -> Any:
+        ctx: Context = info.context
+        skip = offset_after(after)
+        page = await page_loader(ctx, spec, skip, check_first(first)).load(getattr(root, key_name))
+        return make_connection(spec, page, skip, first)
+
+    resolve.__annotations__["return"] = f"{spec.other}Connection"
+    return resolve
+
+
+def make_connection(spec: RelField, page: Page, skip: int, first: int) -> Any:
+    edge_cls, conn_cls = EDGE_CLASSES[spec.other], CONNECTION_CLASSES[spec.other]
+    edges = [
+        edge_cls(cursor=cursor(skip + i), node=make_node(spec.other, row["props"]),
+                 properties={k: plain(v) for k, v in (row["rel"] or {}).items()
+                             if k not in PROVENANCE})
+        for i, row in enumerate(page.rows)
+    ]
+    info = PageInfo(
+        has_next_page=skip + len(edges) < page.total, has_previous_page=skip > 0,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return conn_cls(edges=edges, page_info=info, total_count=page.total)
+
+
+def _node_id(self: Any) -> strawberry.ID:
+    """Global id `Label:key`, also accepted by `network(seedIds)`."""
+    label = type(self).__name__
+    return strawberry.ID(f"{label}:{getattr(self, NODES_BY_LABEL[label].key)}")
+
+
+def _node_class(n: NodeType) -> type:
+    fields = node_fields(n)
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__annotations__": {p: _PY_TYPES[t] for p, t in fields.items()},
+        "__doc__": f"A {n.label} node (key `{n.key}`).",
+        "id": strawberry.field(resolver=_node_id),
+    }
+    namespace["__annotations__"][n.key] = str
+    for p in fields:
+        if p != n.key:
+            namespace[p] = None
+    taken = {camel(p) for p in fields} | {"id"}
+    for i, spec in enumerate(rel_fields(n.label)):
+        if spec.name in taken:
+            raise ValueError(f"{n.label}.{spec.name} is both a property and a relationship field")
+        taken.add(spec.name)
+        namespace[f"rel_{i}"] = strawberry.field(
+            resolver=_connection_resolver(spec), name=spec.name,
+            description=f"{spec.rel_type} {'to' if spec.outgoing else 'from'} {spec.other}.")
+    return strawberry.type(type(n.label, (), namespace))
+
+
+EDGE_CLASSES: dict[str, type] = {}
+CONNECTION_CLASSES: dict[str, type] = {}
+
+
+def _connection_classes(label: str) -> tuple[type, type]:
+    edge = strawberry.type(type(f"{label}Edge", (), {
+        "__module__": __name__,
+        "__annotations__": {"cursor": str, "node": label, "properties": JSON},
+        "__doc__": "A neighbour and the relationship's own properties.",
+    }))
+
+    def nodes(self: Any) -> list[Any]:
+        return [e.node for e in self.edges]
+
+    nodes.__annotations__["return"] = f"list[{label}]"
+    conn = strawberry.type(type(f"{label}Connection", (), {
+        "__module__": __name__,
+        "__annotations__": {"edges": f"list[{label}Edge]", "page_info": PageInfo,
+                            "total_count": int},
+        "nodes": strawberry.field(resolver=nodes, description="The edges' nodes, for short."),
+    }))
+    return edge, conn
+
+
+def _build() -> None:
+    for n in NODES:
+        cls = _node_class(n)
+        NODE_CLASSES[n.label] = cls
+        globals()[n.label] = cls
+        edge, conn = _connection_classes(n.label)
+        EDGE_CLASSES[n.label], CONNECTION_CLASSES[n.label] = edge, conn
+        globals()[f"{n.label}Edge"], globals()[f"{n.label}Connection"] = edge, conn
+
+
+_build()

@@ -1,0 +1,91 @@
+"""The audit trail: append-only `AuditEvent` nodes.
+
+Every event is written with `CREATE` and nothing here updates or deletes one. An event
+says who (the caller's subject, role, agency and brand), what (`action` and the `ids` it
+touched), when (`at`, UTC), under which request, and free `details` kept as a JSON
+string. Writes use the write access mode; there is a sync and an async form.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import neo4j
+
+from graph.caller import Caller
+from graph.model import check_label
+
+LABEL = check_label("AuditEvent")
+CREATE_EVENT = f"CREATE (e:{LABEL}) SET e = $event RETURN e.event_id AS event_id"
+WRITE_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    who: str
+    role: str
+    action: str
+    agency_id: str | None = None
+    brand_id: str | None = None
+    ids: tuple[str, ...] = ()
+    request_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def properties(self) -> dict[str, Any]:
+        """The node's properties; `details` becomes a JSON string (dates as ISO text)."""
+        return {
+            "event_id": self.event_id,
+            "at": self.at,
+            "who": self.who,
+            "role": self.role,
+            "agency_id": self.agency_id,
+            "brand_id": self.brand_id,
+            "action": self.action,
+            "ids": list(self.ids),
+            "request_id": self.request_id,
+            "details": json.dumps(self.details, ensure_ascii=False, sort_keys=True, default=str),
+        }
+
+
+def event(
+    caller: Caller,
+    action: str,
+    *,
+    ids: tuple[str, ...] | list[str] = (),
+    request_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An event for `caller` doing `action`."""
+    if not action:
+        raise ValueError("an audit event needs an action")
+    return AuditEvent(
+        who=caller.sub, role=caller.role, action=action, agency_id=caller.agency_id,
+        brand_id=caller.brand_id, ids=tuple(ids), request_id=request_id, details=details or {},
+    )
+
+
+def _query() -> neo4j.Query:
+    return neo4j.Query(CREATE_EVENT, timeout=WRITE_TIMEOUT)
+
+
+def append(driver: neo4j.Driver, database: str, audit_event: AuditEvent) -> str:
+    """Write one event; returns its id."""
+    records, _, _ = driver.execute_query(
+        _query(), {"event": audit_event.properties()},
+        database_=database, routing_=neo4j.RoutingControl.WRITE,
+    )
+    return str(records[0]["event_id"])
+
+
+async def append_async(driver: neo4j.AsyncDriver, database: str, audit_event: AuditEvent) -> str:
+    records, _, _ = await driver.execute_query(
+        _query(), {"event": audit_event.properties()},
+        database_=database, routing_=neo4j.RoutingControl.WRITE,
+    )
+    return str(records[0]["event_id"])

@@ -1,0 +1,529 @@
+"""Seller networks: the link graph of sellers that share identifiers.
+
+Two sellers are linked when they share an identifier (data contract, "Identifiers that
+link sellers"):
+
+- STRONG: an Identity (VERIFIED_AS), a PaymentAccount (PAID_TO), a Phone (HAS_PHONE),
+  an Email (HAS_EMAIL) or a Device of kind `fp` (USED_DEVICE).
+- WEAK: all of STRONG, plus a Device of kind `ip` and an Address that shops of both
+  sellers ship from or return to (Seller-OPERATES->Shop-SHIPS_FROM|RETURNS_TO->Address).
+
+Hubs do not link: an identifier shared by more sellers than `hub_threshold` (default 30)
+is a hub (a fulfilment warehouse, a carrier's IP range); it is reported with its seller
+count and never joins two sellers.
+
+`seller_network` walks the link graph breadth-first from one seller (one query per hop
+for the whole frontier). The walk is written once, as a generator that yields
+`(cypher, parameters)` and receives the records, so the same code runs on the sync
+driver (`run_sync`) and on the async driver (`run_async`) used by the API.
+
+Networks for the whole graph (`alliance analyze networks`): `compute_networks` streams
+every shared identifier's sellers from Neo4j into a union-find in Python (memory: two ints
+per linked seller) and `store_networks` writes the components as `Network` nodes. Only
+components of two or more sellers are stored; a seller without an `IN_NETWORK`
+relationship is a singleton.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any, Literal, LiteralString
+
+import neo4j
+import neo4j.time
+
+from graph import risk
+from graph.model import node
+
+Strength = Literal["STRONG", "WEAK"]
+STRENGTHS: tuple[str, ...] = ("STRONG", "WEAK")
+HUB_THRESHOLD = 30
+MAX_SIZE = 500
+FRONTIER_BATCH = 5000
+"""Sellers expanded per query of a walk."""
+
+LINK_WEIGHTS: dict[str, float] = {
+    "identity": 1.0,
+    "payment_account": 0.9,
+    "phone": 0.8,
+    "email": 0.7,
+    "device_fp": 0.7,
+    "device_ip": 0.3,
+    "address": 0.4,
+}
+"""How strongly one shared identifier of each kind says two sellers are run together."""
+
+_KIND_OF_LABEL = {
+    "Identity": "identity",
+    "PaymentAccount": "payment_account",
+    "Phone": "phone",
+    "Email": "email",
+}
+
+Query = tuple[LiteralString, dict[str, Any]]
+Walk = Generator[Query, list[dict[str, Any]], Any]
+
+
+def check_strength(strength: str) -> Strength:
+    if strength not in STRENGTHS:
+        raise ValueError(f"strength must be one of {STRENGTHS}, not {strength!r}")
+    return strength  # type: ignore[return-value]
+
+
+def check_positive(name: str, value: int, maximum: int | None = None) -> int:
+    if value < 1 or (maximum is not None and value > maximum):
+        upper = f" and at most {maximum}" if maximum is not None else ""
+        raise ValueError(f"{name} must be at least 1{upper}, got {value}")
+    return value
+
+
+def device_kinds(strength: Strength) -> list[str]:
+    return ["fp"] if strength == "STRONG" else ["fp", "ip"]
+
+
+def link_kind(label: str, device_kind: str | None) -> str:
+    if label == "Device":
+        return f"device_{device_kind or 'fp'}"
+    if label == "Address":
+        return "address"
+    return _KIND_OF_LABEL[label]
+
+
+_KEY_EXPR = "coalesce(" + ", ".join(
+    f"x.{node(label).key}" for label in ("Identity", "PaymentAccount", "Phone", "Email",
+                                         "Device", "Address")
+) + ")"
+
+# One hop of the walk: for each frontier seller, its identifiers, and for each identifier
+# the number of sellers holding it and (when it is not a hub) who they are.
+NEIGHBOURS_DIRECT: LiteralString = """
+UNWIND $ids AS sid
+MATCH (s:Seller {seller_id: sid})-[r:VERIFIED_AS|PAID_TO|HAS_PHONE|HAS_EMAIL|USED_DEVICE]->(x)
+WHERE NOT x:Device OR x.kind IN $device_kinds
+WITH DISTINCT sid, x, type(r) AS rt
+CALL (x, rt) {
+  MATCH (x)<-[r2]-(o:Seller) WHERE type(r2) = rt
+  RETURN count(DISTINCT o) AS n
+}
+CALL (x, rt, n) {
+  WITH x, rt, n WHERE n <= $hub
+  MATCH (x)<-[r2]-(o:Seller) WHERE type(r2) = rt
+  RETURN collect(DISTINCT o.seller_id) AS others
+}
+RETURN sid, labels(x)[0] AS label, """ + _KEY_EXPR + """ AS key, x.kind AS device_kind,
+       rt AS type, n, others
+"""  # noqa: E501
+
+NEIGHBOURS_ADDRESS: LiteralString = """
+UNWIND $ids AS sid
+MATCH (s:Seller {seller_id: sid})-[:OPERATES]->(:Shop)-[:SHIPS_FROM|RETURNS_TO]->(x:Address)
+WITH DISTINCT sid, x
+CALL (x) {
+  MATCH (x)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)<-[:OPERATES]-(o:Seller)
+  RETURN count(DISTINCT o) AS n
+}
+CALL (x, n) {
+  WITH x, n WHERE n <= $hub
+  MATCH (x)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)<-[:OPERATES]-(o:Seller)
+  RETURN collect(DISTINCT o.seller_id) AS others
+}
+RETURN sid, 'Address' AS label, x.address_key AS key, null AS device_kind,
+       'SHIPS_FROM|RETURNS_TO' AS type, n, others
+"""
+
+
+@dataclass(frozen=True)
+class Via:
+    kind: str
+    label: str
+    value: str
+    type: str
+    weight: float
+
+
+@dataclass
+class Link:
+    a: str
+    b: str
+    via: list[Via] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Hub:
+    kind: str
+    label: str
+    value: str
+    sellers: int
+
+
+@dataclass
+class Reach:
+    """What a walk found: sellers with their distance and the link that reached them."""
+
+    seed: str
+    sellers: dict[str, int] = field(default_factory=dict)
+    parent: dict[str, tuple[str, Via]] = field(default_factory=dict)
+    links: dict[tuple[str, str], Link] = field(default_factory=dict)
+    hubs: dict[tuple[str, str], Hub] = field(default_factory=dict)
+    truncated: bool = False
+
+
+def walk(seeds: Iterable[str], *, strength: Strength = "STRONG",
+         hub_threshold: int = HUB_THRESHOLD, max_size: int = MAX_SIZE,
+         max_depth: int | None = None) -> Walk:
+    """Breadth-first over the link graph from `seeds`; returns a `Reach`."""
+    seeds = sorted(set(seeds))
+    reach = Reach(seed=seeds[0] if seeds else "")
+    reach.sellers = {s: 0 for s in seeds}
+    frontier = list(seeds)
+    depth = 0
+    params = {"device_kinds": device_kinds(strength), "hub": hub_threshold}
+    while frontier and (max_depth is None or depth < max_depth):
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(frontier), FRONTIER_BATCH):
+            ids = frontier[start:start + FRONTIER_BATCH]
+            rows += yield NEIGHBOURS_DIRECT, {"ids": ids, **params}
+            if strength == "WEAK":
+                rows += yield NEIGHBOURS_ADDRESS, {"ids": ids, **params}
+        depth += 1
+        frontier = _expand(reach, rows, depth, max_size)
+    return reach
+
+
+def _expand(reach: Reach, rows: list[dict[str, Any]], depth: int, max_size: int) -> list[str]:
+    found: list[str] = []
+    for row in sorted(rows, key=lambda r: (r["sid"], r["label"], str(r["key"]))):
+        kind = link_kind(row["label"], row["device_kind"])
+        if row["n"] > 0 and not row["others"]:  # over the threshold: not listed
+            reach.hubs[(row["label"], str(row["key"]))] = Hub(
+                kind, row["label"], str(row["key"]), row["n"])
+            continue
+        via = Via(kind, row["label"], str(row["key"]), row["type"], LINK_WEIGHTS[kind])
+        for other in sorted(row["others"]):
+            if other == row["sid"]:
+                continue
+            pair = (min(row["sid"], other), max(row["sid"], other))
+            link = reach.links.setdefault(pair, Link(*pair))
+            if via not in link.via:
+                link.via.append(via)
+            if other in reach.sellers:
+                continue
+            if len(reach.sellers) >= max_size:
+                reach.truncated = True
+                continue
+            reach.sellers[other] = depth
+            reach.parent[other] = (row["sid"], via)
+            found.append(other)
+    return found
+
+
+def links_within(reach: Reach) -> list[Link]:
+    """Links whose both ends are in the reach (a truncated walk sees edges further out)."""
+    return [lk for lk in reach.links.values() if lk.a in reach.sellers and lk.b in reach.sellers]
+
+
+def run_sync(driver: neo4j.Driver, database: str, gen: Generator[Query, Any, Any]) -> Any:
+    """Drive a walk generator with the sync driver; returns what the generator returns."""
+    try:
+        query, params = next(gen)
+        while True:
+            records, _, _ = driver.execute_query(
+                query, params, database_=database, routing_=neo4j.RoutingControl.READ)
+            query, params = gen.send([r.data() for r in records])
+    except StopIteration as done:
+        return done.value
+
+
+async def run_async(driver: neo4j.AsyncDriver, database: str,
+                    gen: Generator[Query, Any, Any]) -> Any:
+    """The same with the async driver."""
+    try:
+        query, params = next(gen)
+        while True:
+            records, _, _ = await driver.execute_query(
+                query, params, database_=database, routing_=neo4j.RoutingControl.READ)
+            query, params = gen.send([r.data() for r in records])
+    except StopIteration as done:
+        return done.value
+
+
+# --- whole-graph networks ---------------------------------------------------------------
+
+SHARED_IDENTIFIERS: tuple[tuple[str, LiteralString], ...] = (
+    ("identity", "MATCH (x:Identity) WITH x, [(x)<-[:VERIFIED_AS]-(s:Seller) | s.seller_id] AS ids "
+                 "WHERE size(ids) > 1 RETURN x.id_hash AS key, ids"),
+    ("payment_account", "MATCH (x:PaymentAccount) "
+                        "WITH x, [(x)<-[:PAID_TO]-(s:Seller) | s.seller_id] AS ids "
+                        "WHERE size(ids) > 1 RETURN x.account AS key, ids"),
+    ("phone", "MATCH (x:Phone) WITH x, [(x)<-[:HAS_PHONE]-(s:Seller) | s.seller_id] AS ids "
+              "WHERE size(ids) > 1 RETURN x.e164 AS key, ids"),
+    ("email", "MATCH (x:Email) WITH x, [(x)<-[:HAS_EMAIL]-(s:Seller) | s.seller_id] AS ids "
+              "WHERE size(ids) > 1 RETURN x.email AS key, ids"),
+    ("device_fp", "MATCH (x:Device {kind: 'fp'}) "
+                  "WITH x, [(x)<-[:USED_DEVICE]-(s:Seller) | s.seller_id] AS ids "
+                  "WHERE size(ids) > 1 RETURN x.device AS key, ids"),
+)
+
+WEAK_IDENTIFIERS: tuple[tuple[str, LiteralString], ...] = (
+    ("device_ip", "MATCH (x:Device {kind: 'ip'}) "
+                  "WITH x, [(x)<-[:USED_DEVICE]-(s:Seller) | s.seller_id] AS ids "
+                  "WHERE size(ids) > 1 RETURN x.device AS key, ids"),
+    ("address", "MATCH (x:Address) WITH x, "
+                "[(x)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)<-[:OPERATES]-(s:Seller) | s.seller_id] AS ids "
+                "WHERE size(ids) > 1 RETURN x.address_key AS key, ids"),
+)
+"""Every STRONG identifier held by two or more sellers, streamed identifier by identifier
+(a pattern comprehension per node: no eager aggregation over the whole graph)."""
+
+
+class UnionFind:
+    """Disjoint sets over string ids, with path halving and union by size."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.parent: list[int] = []
+        self.size: list[int] = []
+
+    def _id(self, key: str) -> int:
+        i = self.index.get(key)
+        if i is None:
+            i = self.index[key] = len(self.parent)
+            self.parent.append(i)
+            self.size.append(1)
+        return i
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union_all(self, keys: list[str]) -> None:
+        root = self.find(self._id(keys[0]))
+        for key in keys[1:]:
+            other = self.find(self._id(key))
+            if other == root:
+                continue
+            if self.size[other] > self.size[root]:
+                root, other = other, root
+            self.parent[other] = root
+            self.size[root] += self.size[other]
+
+    def components(self) -> Iterator[list[str]]:
+        groups: dict[int, list[str]] = {}
+        for key, i in self.index.items():
+            groups.setdefault(self.find(i), []).append(key)
+        for members in groups.values():
+            yield sorted(members)
+
+
+@dataclass
+class Components:
+    groups: list[list[str]]
+    hubs: list[Hub]
+    identifiers: int
+
+
+def compute_networks(driver: neo4j.Driver, database: str, *, strength: Strength = "STRONG",
+                     hub_threshold: int = HUB_THRESHOLD) -> Components:
+    """Connected components (two or more sellers) of the link graph, hubs excluded."""
+    queries = SHARED_IDENTIFIERS + (WEAK_IDENTIFIERS if strength == "WEAK" else ())
+    uf = UnionFind()
+    hubs: list[Hub] = []
+    seen = 0
+    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+        for kind, query in queries:
+            for record in session.run(query):
+                ids = record["ids"]
+                seen += 1
+                if len(set(ids)) > hub_threshold:
+                    hubs.append(Hub(kind, kind, str(record["key"]), len(set(ids))))
+                    continue
+                if len(set(ids)) > 1:
+                    uf.union_all(ids)
+    groups = sorted((g for g in uf.components() if len(g) > 1), key=lambda g: g[0])
+    return Components(groups, hubs, seen)
+
+
+def network_id(members: list[str], strength: str = "STRONG") -> str:
+    """Deterministic: the smallest seller id of the network, prefixed by the strength
+    (`net:` for STRONG, `net-weak:` for WEAK)."""
+    prefix = "net:" if strength == "STRONG" else "net-weak:"
+    return f"{prefix}{min(members)}"
+
+
+def seller_network_walk(seller_id: str, *, strength: Strength = "STRONG",
+                        hub_threshold: int = HUB_THRESHOLD, max_size: int = MAX_SIZE) -> Walk:
+    """The network of one seller on the fly: walk, then stats and risk of what was found."""
+    check_strength(strength)
+    check_positive("hub threshold", hub_threshold)
+    check_positive("maxSize", max_size, 5000)
+    reach: Reach = yield from walk([seller_id], strength=strength, hub_threshold=hub_threshold,
+                                   max_size=max_size)
+    ids = sorted(reach.sellers)
+    stats = (yield risk.STATS, risk.stats_params(ids, hub=hub_threshold))[0]
+    if stats["sellers"] == 0:
+        raise LookupError(f"no seller with seller_id {seller_id!r}")
+    return SellerNetwork(seller_id, strength, reach, links_within(reach), stats,
+                         sorted(stats["shop_ids"]), risk.risk_from_stats(stats, len(ids)))
+
+
+@dataclass
+class SellerNetwork:
+    seller_id: str
+    strength: str
+    reach: Reach
+    links: list[Link]
+    stats: dict[str, Any]
+    shops: list[str]
+    risk: risk.Risk
+
+
+def seller_network(driver: neo4j.Driver, database: str, seller_id: str, **options: Any
+                   ) -> SellerNetwork:
+    result: SellerNetwork = run_sync(driver, database, seller_network_walk(seller_id, **options))
+    return result
+
+
+async def seller_network_async(driver: neo4j.AsyncDriver, database: str, seller_id: str,
+                               **options: Any) -> SellerNetwork:
+    result: SellerNetwork = await run_async(driver, database,
+                                            seller_network_walk(seller_id, **options))
+    return result
+
+
+# --- storing networks ---------------------------------------------------------------------
+
+WRITE_NETWORKS: LiteralString = """
+UNWIND $rows AS row
+MERGE (n:Network {network_id: row.network_id})
+SET n.size = size(row.members), n.strength = $strength, n.computed_at = $stamp
+WITH n, row
+CALL (n, row) {
+  MATCH (x:Seller)-[old:IN_NETWORK]->(n) WHERE NOT x.seller_id IN row.members
+  DELETE old
+}
+CALL (n, row) {
+  UNWIND row.members AS sid
+  MATCH (s:Seller {seller_id: sid})
+  OPTIONAL MATCH (s)-[old:IN_NETWORK]->(m:Network) WHERE m <> n AND m.strength = $strength
+  DELETE old
+  MERGE (s)-[:IN_NETWORK]->(n)
+}
+"""
+
+DROP_STALE: LiteralString = """
+MATCH (n:Network {strength: $strength})
+WHERE n.computed_at <> $stamp AND ($scope IS NULL OR n.network_id IN $scope)
+CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 1000 ROWS
+"""
+
+NETWORK_STATS: LiteralString = """
+UNWIND $nids AS nid
+MATCH (n:Network {network_id: nid})
+CALL (n) {
+  MATCH (s:Seller)-[:IN_NETWORK]->(n) RETURN collect(s.seller_id) AS ids
+}
+RETURN nid, ids
+"""
+
+SET_STATS: LiteralString = """
+UNWIND $rows AS row
+MATCH (n:Network {network_id: row.network_id})
+SET n += row.props
+"""
+
+BATCH = 2000
+
+
+def _chunks(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def store_networks(driver: neo4j.Driver, database: str, groups: list[list[str]], *,
+                   stamp: Any, strength: Strength = "STRONG",
+                   hub_threshold: int = HUB_THRESHOLD, scope: list[str] | None = None) -> int:
+    """Write `groups` as Network nodes with IN_NETWORK, then drop the networks not
+    rewritten under `stamp` (all of them, or only those in `scope`), then fill stats."""
+    rows = [{"network_id": network_id(g, strength), "members": g} for g in groups]
+    for chunk in _chunks(rows, 500):
+        driver.execute_query(WRITE_NETWORKS, {"rows": chunk, "strength": strength,
+                                              "stamp": stamp}, database_=database)
+    with driver.session(database=database) as session:
+        session.run(DROP_STALE, {"stamp": stamp, "scope": scope, "strength": strength}).consume()
+    for chunk in _chunks(rows, 200):
+        props = [_network_props(driver, database, r["members"], hub_threshold) for r in chunk]
+        driver.execute_query(SET_STATS, {"rows": [
+            {"network_id": r["network_id"], "props": p} for r, p in zip(chunk, props, strict=True)
+        ]}, database_=database)
+    return len(rows)
+
+
+def _network_props(driver: neo4j.Driver, database: str, members: list[str],
+                   hub_threshold: int) -> dict[str, Any]:
+    records, _, _ = driver.execute_query(risk.STATS, risk.stats_params(members, hub=hub_threshold),
+                                         database_=database, routing_=neo4j.RoutingControl.READ)
+    stats = records[0].data()
+    return {
+        "shops": stats["shops"], "listings": stats["listings"],
+        "upheld_complaints": stats["upheld"], "counterfeit_verdicts": stats["verdicts"],
+        "sites": stats["sites"],
+        "risk_score": risk.risk_from_stats(stats, len(members)).score,
+    }
+
+
+def analyze_networks(driver: neo4j.Driver, database: str, *, strength: Strength = "STRONG",
+                     hub_threshold: int = HUB_THRESHOLD) -> tuple[Components, int]:
+    """Whole graph: compute the components and replace every stored network of `strength`."""
+    check_strength(strength)
+    check_positive("hub threshold", hub_threshold)
+    components = compute_networks(driver, database, strength=strength,
+                                  hub_threshold=hub_threshold)
+    stamp = neo4j.time.DateTime.now(tz=UTC)
+    stored = store_networks(driver, database, components.groups, stamp=stamp, strength=strength,
+                            hub_threshold=hub_threshold)
+    return components, stored
+
+
+TOUCHED: LiteralString = """
+MATCH (s:Seller)
+WHERE s.run_id = $run_id OR EXISTS { (s)-[r]-() WHERE r.run_id = $run_id }
+   OR EXISTS { (s)-[:VERIFIED_AS|PAID_TO|HAS_PHONE|HAS_EMAIL|USED_DEVICE]->(x)
+               WHERE x.run_id = $run_id }
+OPTIONAL MATCH (s)-[:IN_NETWORK]->(n:Network {strength: $strength})
+OPTIONAL MATCH (o:Seller)-[:IN_NETWORK]->(n)
+RETURN collect(DISTINCT s.seller_id) + collect(DISTINCT o.seller_id) AS ids,
+       collect(DISTINCT n.network_id) AS nids
+"""
+
+
+def analyze_incremental(driver: neo4j.Driver, database: str, run_id: str, *,
+                        strength: Strength = "STRONG",
+                        hub_threshold: int = HUB_THRESHOLD) -> tuple[int, int]:
+    """After a load: recompute the networks of the sellers run `run_id` touched (and of
+    the members of their old networks, so splits are seen); returns (sellers, networks)."""
+    records, _, _ = driver.execute_query("MATCH (r:IngestRun {run_id: $id}) RETURN r.run_id",
+                                         {"id": run_id}, database_=database)
+    if not records:
+        raise LookupError(f"no IngestRun with run_id {run_id!r}")
+    records, _, _ = driver.execute_query(TOUCHED, {"run_id": run_id, "strength": strength},
+                                         database_=database)
+    ids = sorted(set(records[0]["ids"]))
+    old = list(records[0]["nids"])
+    # One walk from all touched sellers reaches the whole of their components; the links
+    # it saw are every link inside them, so a union-find over them splits the components.
+    reach: Reach = run_sync(driver, database, walk(
+        ids, strength=strength, hub_threshold=hub_threshold, max_size=10**9))
+    uf = UnionFind()
+    for link in reach.links.values():
+        uf.union_all([link.a, link.b])
+    groups = [g for g in uf.components() if len(g) > 1]
+    stamp = neo4j.time.DateTime.now(tz=UTC)
+    stored = store_networks(driver, database, groups, stamp=stamp, strength=strength,
+                            hub_threshold=hub_threshold,
+                            scope=old + [network_id(g, strength) for g in groups])
+    return len(ids), stored

@@ -1,0 +1,253 @@
+"""The starter library in `queries/`: every file passes its checks, and every query
+returns the expected rows on the fixture graph (`tests/saved_query_fixture.py`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from graph import saved_queries as sq
+from graph.caller import Caller
+from tests.saved_query_fixture import write_fixture
+
+ANALYST = Caller(sub="ana", role="analyst")
+INVESTIGATOR = Caller(sub="ivy", role="investigator")
+
+CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
+    ("sellers-sharing-identifiers", {"seller_id": "S1"}, [
+        {"seller_id": "S2", "platform": "taobao", "nickname": None, "linked_by": ["phone"],
+         "identifiers": ["+8613800138000"], "shared": 1},
+        {"seller_id": "S3", "platform": "pinduoduo", "nickname": None, "linked_by": ["identity"],
+         "identifiers": ["h-i1"], "shared": 1},
+    ]),
+    ("shops-shipping-from", {"adcode": "440300"}, [
+        {"shop_id": "SH1", "shop": "一号店", "platform": "taobao", "status": "active",
+         "seller_id": "S1", "address_key": "A1", "adcode": "440307"},
+        {"shop_id": "SH2", "shop": None, "platform": "taobao", "status": "active",
+         "seller_id": "S2", "address_key": "A1", "adcode": "440307"},
+        {"shop_id": "SH4", "shop": None, "platform": "taobao", "status": "closed",
+         "seller_id": "S4", "address_key": "A2", "adcode": "440307"},
+        {"shop_id": "SH5", "shop": None, "platform": "taobao", "status": "active",
+         "seller_id": "S4", "address_key": "A2", "adcode": "440307"},
+    ]),
+    ("shops-shipping-from", {"address_key": "A3"}, [
+        {"shop_id": "SH3", "shop": None, "platform": "pinduoduo", "status": "active",
+         "seller_id": "S3", "address_key": "A3", "adcode": "350582"},
+    ]),
+    ("shops-shipping-from", {}, []),
+    ("hub-addresses-and-ips", {}, [
+        {"kind": "ip", "hub": "ip:10.0.0.1", "label": "ip:10.0.0.1", "sellers": 3,
+         "seller_ids": ["S1", "S2", "S4"]},
+        {"kind": "address", "hub": "A1", "label": "龙岗区坂田街道1号", "sellers": 2,
+         "seller_ids": ["S1", "S2"]},
+        {"kind": "address", "hub": "A2", "label": "龙岗区布吉街道2号", "sellers": 2,
+         "seller_ids": ["S1", "S4"]},
+    ]),
+    ("hub-addresses-and-ips", {"min_sellers": "3"}, [
+        {"kind": "ip", "hub": "ip:10.0.0.1", "label": "ip:10.0.0.1", "sellers": 3,
+         "seller_ids": ["S1", "S2", "S4"]},
+    ]),
+    ("networks-hitting-brand", {"brand_id": "B1"}, [
+        {"network_id": "N1", "sellers": 3, "seller_ids": ["S1", "S2", "S3"], "shops": 3,
+         "upheld": 3, "complaints": 3, "risk_score": 0.9},
+        {"network_id": "N2", "sellers": 2, "seller_ids": ["S4", "S5"], "shops": 3,
+         "upheld": 0, "complaints": 1, "risk_score": 0.4},
+    ]),
+    ("networks-hitting-brand", {"brand_id": "B2"}, [
+        {"network_id": "N1", "sellers": 3, "seller_ids": ["S1", "S2", "S3"], "shops": 3,
+         "upheld": 1, "complaints": 1, "risk_score": 0.9},
+    ]),
+    ("counterfeit-listings-still-live", {}, [
+        {"listing_id": "L1", "title": "Acme 运动鞋", "shop_id": "SH1", "seller_id": "S1",
+         "brand_id": "B1", "purchase_id": "T1", "verdict_on": "2024-01-25"},
+        {"listing_id": "L6", "title": "Acme 包", "shop_id": "SH5", "seller_id": "S4",
+         "brand_id": "B1", "purchase_id": "T4", "verdict_on": "2024-04-12"},
+    ]),
+    ("counterfeit-listings-still-live", {"brand_id": "B2"}, []),
+    ("sites-in-division", {"adcode": "440000"}, [
+        {"site_id": "SITE1", "kind": "den", "status": "confirmed", "address_key": "A1",
+         "adcode": "440307", "shops": ["SH1", "SH2"], "networks": ["N1"]},
+    ]),
+    ("sites-in-division", {"adcode": "350582"}, [
+        {"site_id": "SITE2", "kind": "factory", "status": "suspected", "address_key": "A3",
+         "adcode": "350582", "shops": ["SH3"], "networks": ["N1"]},
+    ]),
+    ("transfer-chains-into-account", {"account": "bank:pa3"}, [
+        {"from_account": "alipay:pa2", "accounts": ["alipay:pa2", "bank:pa3"], "hops": 1,
+         "totals_cny": [10000.0], "sellers_paid_at_start": ["S4"]},
+        {"from_account": "bank:pax", "accounts": ["bank:pax", "bank:pa3"], "hops": 1,
+         "totals_cny": [20000.0], "sellers_paid_at_start": []},
+        {"from_account": "alipay:pa1", "accounts": ["alipay:pa1", "bank:pax", "bank:pa3"],
+         "hops": 2, "totals_cny": [50000.0, 20000.0], "sellers_paid_at_start": ["S1"]},
+    ]),
+    ("transfer-chains-into-account", {"account": "bank:pa3", "min_total_cny": "15000"}, [
+        {"from_account": "bank:pax", "accounts": ["bank:pax", "bank:pa3"], "hops": 1,
+         "totals_cny": [20000.0], "sellers_paid_at_start": []},
+        {"from_account": "alipay:pa1", "accounts": ["alipay:pa1", "bank:pax", "bank:pa3"],
+         "hops": 2, "totals_cny": [50000.0, 20000.0], "sellers_paid_at_start": ["S1"]},
+    ]),
+    ("leads-waiting-per-agency", {"as_of": "2024-04-01"}, [
+        {"agency_id": "AG1", "agency": "深圳市公安局", "waiting": 1, "lead_ids": ["LD1"],
+         "oldest_days": 91},
+        {"agency_id": "AG2", "agency": "晋江市公安局", "waiting": 1, "lead_ids": ["LD3"],
+         "oldest_days": 60},
+    ]),
+    ("leads-waiting-per-agency", {"as_of": "2024-04-01", "days": "5"}, [
+        {"agency_id": "AG1", "agency": "深圳市公安局", "waiting": 2, "lead_ids": ["LD1", "LD2"],
+         "oldest_days": 91},
+        {"agency_id": "AG2", "agency": "晋江市公安局", "waiting": 1, "lead_ids": ["LD3"],
+         "oldest_days": 60},
+    ]),
+    ("cases-per-province-year", {}, [
+        {"province_adcode": "440000", "province": "广东省", "year": 2023, "cases": 1,
+         "arrests": 2, "dens_destroyed": 0, "value_cny": 50000.0},
+        {"province_adcode": "350000", "province": "福建省", "year": 2024, "cases": 1,
+         "arrests": 4, "dens_destroyed": 2, "value_cny": 200000.0},
+        {"province_adcode": "440000", "province": "广东省", "year": 2024, "cases": 2,
+         "arrests": 4, "dens_destroyed": 2, "value_cny": 130000.0},
+    ]),
+    ("cases-per-province-year", {"year": "2023"}, [
+        {"province_adcode": "440000", "province": "广东省", "year": 2023, "cases": 1,
+         "arrests": 2, "dens_destroyed": 0, "value_cny": 50000.0},
+    ]),
+    ("cases-in-my-jurisdiction", {"status": "raided"}, [
+        {"case_id": "CS1", "title": "坂田窝点案", "status": "raided", "opened_on": "2024-05-01",
+         "agency_id": "AG1", "adcode": "440300", "arrests": 3, "value_cny": 100000.0},
+    ]),
+    ("brands-targeted-per-province", {}, [
+        {"province_adcode": "350000", "province": "福建省", "rank": 1, "brand_id": "B2",
+         "brand": "Bolt", "listings": 1, "shops": 1},
+        {"province_adcode": "440000", "province": "广东省", "rank": 1, "brand_id": "B1",
+         "brand": "Acme", "listings": 3, "shops": 3},
+    ]),
+    ("sellers-reopened-after-suspension", {}, [
+        {"seller_id": "S4", "closed_shop": "SH4", "closed_on": "2024-03-01", "reopened_by": "S4",
+         "reopened_shop": "SH5", "opened_on": "2024-04-01", "via": "same seller",
+         "days_after": 31},
+        {"seller_id": "S4", "closed_shop": "SH4", "closed_on": "2024-03-01", "reopened_by": "S5",
+         "reopened_shop": "SH6", "opened_on": "2024-05-01", "via": "same identity",
+         "days_after": 61},
+    ]),
+    ("sellers-reopened-after-suspension", {"platform": "jd"}, []),
+    ("identities-on-several-platforms", {}, [
+        {"id_hash": "h-i1", "kind": "id_card", "platform_count": 2,
+         "platforms": ["pinduoduo", "taobao"], "seller_ids": ["S3", "S1"]},
+        {"id_hash": "h-i2", "kind": "business_licence", "platform_count": 2,
+         "platforms": ["jd", "taobao"], "seller_ids": ["S5", "S4"]},
+    ]),
+    ("identities-on-several-platforms", {"min_platforms": "3"}, []),
+    ("counterfeit-rate-per-brand", {}, [
+        {"brand_id": "B2", "brand": "Bolt", "purchases": 2, "conclusive": 1, "counterfeit": 1,
+         "counterfeit_rate": 1.0},
+        {"brand_id": "B1", "brand": "Acme", "purchases": 3, "conclusive": 3, "counterfeit": 2,
+         "counterfeit_rate": 0.667},
+    ]),
+    ("counterfeit-rate-per-brand", {"from": "2024-02-01", "to": "2024-03-31"}, [
+        {"brand_id": "B2", "brand": "Bolt", "purchases": 2, "conclusive": 1, "counterfeit": 1,
+         "counterfeit_rate": 1.0},
+        {"brand_id": "B1", "brand": "Acme", "purchases": 1, "conclusive": 1, "counterfeit": 0,
+         "counterfeit_rate": 0.0},
+    ]),
+    ("blocked-at-upload-per-brand-month", {}, [
+        {"brand_id": "B1", "brand": "Acme", "month": "2024-01", "listings": 2,
+         "blocked_at_upload": 1, "blocked_share": 0.5},
+        {"brand_id": "B1", "brand": "Acme", "month": "2024-02", "listings": 1,
+         "blocked_at_upload": 0, "blocked_share": 0.0},
+        {"brand_id": "B1", "brand": "Acme", "month": "2024-04", "listings": 1,
+         "blocked_at_upload": 0, "blocked_share": 0.0},
+        {"brand_id": "B2", "brand": "Bolt", "month": "2024-02", "listings": 2,
+         "blocked_at_upload": 1, "blocked_share": 0.5},
+    ]),
+    ("shipments-from-division-by-destination", {"adcode": "440300"}, [
+        {"destination_province_adcode": "330000", "destination_province": "浙江省",
+         "shipments": 2, "shops": 2},
+        {"destination_province_adcode": "440000", "destination_province": "广东省",
+         "shipments": 1, "shops": 1},
+    ]),
+    ("shipments-from-division-by-destination", {"adcode": "350000"}, [
+        {"destination_province_adcode": "330000", "destination_province": "浙江省",
+         "shipments": 1, "shops": 0},
+    ]),
+]
+
+
+@pytest.fixture(scope="module")
+def library(driver: Driver, database: str) -> sq.Library:
+    write_fixture(driver, database)
+    return sq.load_checked(driver, database)
+
+
+def test_library_has_at_least_fifteen_queries_and_all_pass_their_checks(
+    library: sq.Library,
+) -> None:
+    assert library.problems == {}
+    assert len(library.queries) >= 15
+    assert library.checked
+
+
+def test_every_query_in_the_folder_has_a_row_test() -> None:
+    assert {name for name, _, _ in CASES} == set(sq.load().names())
+
+
+def test_every_query_documents_itself() -> None:
+    for query in sq.load().queries.values():
+        assert query.title and query.description, query.name
+        assert all(p.description for p in query.params), query.name
+
+
+@pytest.mark.parametrize(("name", "params", "expected"), CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_query_rows_on_the_fixture_graph(
+    library: sq.Library, driver: Driver, database: str, name: str, params: dict[str, Any],
+    expected: list[dict[str, Any]],
+) -> None:
+    query = library.get(name)
+    caller = INVESTIGATOR if INVESTIGATOR.role in query.roles else ANALYST
+    result = sq.run(driver, database, query, params, caller)
+    assert result.rows == expected
+    assert result.truncated is False
+    if expected:
+        assert result.columns == list(expected[0])
+
+
+LIAISON_SZ = Caller(sub="liaison-sz", role="police_liaison", agency_id="AG1",
+                    agency_adcodes=("440300", "440305", "440307"))
+LIAISON_JJ = Caller(sub="liaison-jj", role="police_liaison", agency_id="AG2",
+                    agency_adcodes=("350582",))
+
+
+def _case_ids(driver: Driver, database: str, library: sq.Library, caller: Caller) -> list[str]:
+    result = sq.run(driver, database, library.get("cases-in-my-jurisdiction"), {}, caller)
+    return [row["case_id"] for row in result.rows]
+
+
+def test_police_liaison_sees_only_its_jurisdiction(
+    library: sq.Library, driver: Driver, database: str,
+) -> None:
+    assert _case_ids(driver, database, library, LIAISON_SZ) == ["CS2", "CS1"]
+    assert _case_ids(driver, database, library, LIAISON_JJ) == ["CS3"]
+    assert _case_ids(driver, database, library, INVESTIGATOR) == ["CS2", "CS1", "CS3", "CS4"]
+
+
+def test_liaison_without_jurisdiction_sees_nothing_and_cannot_widen_it(
+    library: sq.Library, driver: Driver, database: str,
+) -> None:
+    lost = Caller(sub="liaison-x", role="police_liaison", agency_id="AGX")
+    assert _case_ids(driver, database, library, lost) == []
+    query = library.get("cases-in-my-jurisdiction")
+    with pytest.raises(sq.ParamError, match="set by the server"):
+        sq.run(driver, database, query, {"_agency_adcodes": ["440000"]}, lost)
+    with pytest.raises(sq.ParamError, match="set by the server"):
+        sq.run(driver, database, query, {"_role": "admin"}, lost)
+
+
+def test_roles_from_the_header_are_enforced(
+    library: sq.Library, driver: Driver, database: str,
+) -> None:
+    brand = Caller(sub="brand-a", role="brand_member", brand_id="B1")
+    with pytest.raises(sq.Forbidden, match="brand_member"):
+        sq.run(driver, database, library.get("cases-per-province-year"), {}, brand)
+    with pytest.raises(sq.Forbidden, match="police_liaison"):
+        sq.run(driver, database, library.get("identities-on-several-platforms"), {}, LIAISON_SZ)

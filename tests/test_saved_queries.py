@@ -1,0 +1,319 @@
+"""Saved-query mechanics: headers, parameter checks, EXPLAIN checks, read-only running,
+row caps, timeouts, result conversion and the audit trail, on a real Neo4j."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from neo4j import AsyncGraphDatabase, Driver
+
+from graph import audit
+from graph import saved_queries as sq
+from graph.caller import Caller
+from graph.db import Connection
+from tests.saved_query_fixture import write_fixture
+
+ANALYST = Caller(sub="ana", role="analyst")
+
+GOOD = """// title: Shops of a seller
+// description: Every shop a seller operates.
+// params:
+//   - name: seller_id
+//     type: string
+//     description: The seller.
+//   - {name: since, type: date, default: 2020-01-01}
+//   - {name: platforms, type: list of string, default: [taobao]}
+MATCH (s:Seller {seller_id: $seller_id})-[:OPERATES]->(shop:Shop)
+WHERE shop.opened_on >= $since AND shop.platform IN $platforms
+// a comment that mentions $not_a_param
+RETURN shop.shop_id AS shop_id, 'costs $5' AS note
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.cypher"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def query(cypher: str, *, name: str = "adhoc", params: tuple[sq.Param, ...] = (),
+          max_rows: int = 1000, timeout: float = 10.0) -> sq.SavedQuery:
+    """A saved query built directly, bypassing the file checks."""
+    return sq.SavedQuery(name=name, title=name, cypher=cypher, params=params,
+                         max_rows=max_rows, timeout=timeout)
+
+
+def count(driver: Driver, database: str, cypher: str) -> int:
+    records, _, _ = driver.execute_query(cypher, database_=database)
+    return int(records[0][0])
+
+
+# ------------------------------------------------------------------ headers (no database)
+
+
+def test_header_is_parsed_with_defaults(tmp_path: Path) -> None:
+    parsed = sq.parse_query(write(tmp_path, "shops-of-seller", GOOD))
+    assert parsed.name == "shops-of-seller"
+    assert parsed.title == "Shops of a seller"
+    assert parsed.roles == ("investigator", "analyst", "admin")
+    assert (parsed.max_rows, parsed.timeout) == (1000, 10.0)
+    seller, since, platforms = parsed.params
+    assert (seller.type, seller.required, seller.description) == ("string", True, "The seller.")
+    assert (since.type, since.required, since.default) == ("date", False, date(2020, 1, 1))
+    assert (platforms.type, platforms.default) == ("list of string", ["taobao"])
+    assert parsed.cypher.startswith("MATCH (s:Seller")
+
+
+def test_used_params_skip_strings_comments_and_quoted_names() -> None:
+    cypher = ("MATCH (n) WHERE n.a = $a AND n.`$b` = '$c' AND n.d = \"it\\\"s $d\" "
+              "// $e\n/* $f */ AND n.g = $`g` AND n.h IN $_agency_adcodes RETURN n")
+    assert sq.used_params(cypher) == {"a", "g", "_agency_adcodes"}
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("MATCH (n) RETURN n", "no header"),
+    ("// title: [unclosed\nMATCH (n) RETURN n", "x.cypher:1: header is not valid YAML"),
+    ("// title: T\n// owner: me\nMATCH (n) RETURN n", "unknown header keys ['owner']"),
+    ("// description: no title\nMATCH (n) RETURN n", "header needs `title`"),
+    ("// title: T\n", "no Cypher after the header"),
+    ("// title: T\n// params: [{name: x, type: text}]\nMATCH (n) WHERE n.x = $x RETURN n",
+     "type 'text' is not one of"),
+    ("// title: T\n// params: [{name: x, type: int, default: many}]\n"
+     "MATCH (n) WHERE n.x = $x RETURN n", "bad default: parameter 'x': expected a whole number"),
+    ("// title: T\n// params: [{name: _user, type: string}]\nMATCH (n) RETURN n",
+     "names starting with _ are filled by the server"),
+    ("// title: T\n// roles: [investigator, boss]\nMATCH (n) RETURN n", "unknown roles ['boss']"),
+    ("// title: T\n// max_rows: 0\nMATCH (n) RETURN n", "`max_rows` must be a whole number"),
+    ("// title: T\n// timeout: 1000\nMATCH (n) RETURN n", "`timeout` must be a number of seconds"),
+    ("// title: T\nMATCH (n) WHERE n.x = $x RETURN n", "uses ['$x'] but the header does not"),
+    ("// title: T\n// params: [{name: x, type: int}]\nMATCH (n) RETURN n",
+     "declares ['x'] but the Cypher never uses them"),
+    ("// title: T\nMATCH (n) WHERE n.x = $_secret RETURN n", "['_secret'] start with _"),
+    ("// title: T\nMATCH (n) WHERE n.x = $0 RETURN n", "positional parameter $0"),
+    ("// title: T\nEXPLAIN MATCH (n) RETURN n", "must not start with EXPLAIN"),
+    ("// title: T\n// params: [{name: x, type: int}, {name: x, type: int}]\n"
+     "MATCH (n) WHERE n.x = $x RETURN n", "declared twice: ['x']"),
+])
+def test_bad_headers_say_what_and_where(tmp_path: Path, text: str, reason: str) -> None:
+    with pytest.raises(sq.HeaderError) as raised:
+        sq.parse_query(write(tmp_path, "x", text))
+    assert reason in str(raised.value)
+    assert "x.cypher" in str(raised.value)
+
+
+def test_file_name_must_be_kebab_case(tmp_path: Path) -> None:
+    with pytest.raises(sq.HeaderError, match="kebab-case"):
+        sq.parse_query(write(tmp_path, "Shops_Of", GOOD))
+
+
+def test_a_bad_file_is_reported_and_the_rest_still_load(tmp_path: Path) -> None:
+    write(tmp_path, "good-one", GOOD)
+    write(tmp_path, "bad-one", "// title: T\nMATCH (n) WHERE n.x = $x RETURN n")
+    library = sq.load(tmp_path)
+    assert list(library.queries) == ["good-one"]
+    assert library.names() == ["bad-one", "good-one"]
+    with pytest.raises(sq.QueryUnavailable, match=r"cannot run: bad-one\.cypher: the Cypher uses"):
+        library.get("bad-one")
+    with pytest.raises(sq.UnknownQuery, match="available: good-one"):
+        library.get("nope")
+
+
+# ------------------------------------------------------------------ parameters (no database)
+
+
+def test_params_are_coerced_from_text_and_defaults_filled(tmp_path: Path) -> None:
+    parsed = sq.parse_query(write(tmp_path, "q", GOOD))
+    values = sq.coerce_params(parsed, {"seller_id": "S1", "platforms": "taobao, jd"})
+    assert values == {"seller_id": "S1", "since": date(2020, 1, 1), "platforms": ["taobao", "jd"]}
+    values = sq.coerce_params(parsed, {"seller_id": ["S1"], "since": "2024-02-29",
+                                       "platforms": ["a", "b"]})
+    assert values["since"] == date(2024, 2, 29)
+    assert values["platforms"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(("kind", "raw", "value"), [
+    ("int", "42", 42), ("int", 7, 7), ("float", "2.5", 2.5), ("float", 3, 3.0),
+    ("bool", "yes", True), ("bool", "否", False), ("bool", False, False),
+    ("date", "2024-06-30", date(2024, 6, 30)), ("string", "深圳", "深圳"),
+    ("list of string", ["x", "y"], ["x", "y"]),
+])
+def test_each_type_coerces(kind: str, raw: object, value: object) -> None:
+    assert sq.coerce(sq.Param("p", kind), raw) == value
+
+
+@pytest.mark.parametrize(("kind", "raw", "message"), [
+    ("int", "4.5", "expected a whole number, got '4.5'"),
+    ("int", True, "expected a whole number"),
+    ("float", "abc", "expected a number"),
+    ("bool", "maybe", "expected true or false"),
+    ("date", "30/06/2024", "expected a date like 2024-06-30"),
+    ("string", 12, "expected text"),
+    ("list of string", [1, 2], "expected a list of strings"),
+])
+def test_wrong_types_are_named(kind: str, raw: object, message: str) -> None:
+    with pytest.raises(sq.ParamError, match=f"parameter 'p': {message}"):
+        sq.coerce(sq.Param("p", kind), raw)
+
+
+def test_missing_unknown_and_server_params_are_all_reported(tmp_path: Path) -> None:
+    parsed = sq.parse_query(write(tmp_path, "q", GOOD))
+    with pytest.raises(sq.ParamError) as raised:
+        sq.coerce_params(parsed, {"sellr": "S1", "_user": "admin", "since": "soon"})
+    message = str(raised.value)
+    assert "['_user'] are set by the server" in message
+    assert "unknown parameters ['sellr']" in message
+    assert "missing parameter 'seller_id' (string)" in message
+    assert "parameter 'since': expected a date" in message
+
+
+# ------------------------------------------------------------------ checks against Neo4j
+
+
+@pytest.fixture(scope="module")
+def graph(driver: Driver, database: str) -> Driver:
+    write_fixture(driver, database)
+    return driver
+
+
+def test_check_refuses_a_query_that_writes(tmp_path: Path, graph: Driver, database: str) -> None:
+    write(tmp_path, "reads", GOOD)
+    write(tmp_path, "writes", "// title: Sneaky\nMATCH (s:Seller) SET s.flag = true RETURN s")
+    write(tmp_path, "creates", "// title: C\nCREATE (b:Brand {brand_id: 'X'}) RETURN b")
+    write(tmp_path, "broken", "// title: B\nMATCH (n) RETURN nosuchfunction(n)")
+    library = sq.load_checked(graph, database, tmp_path)
+    assert list(library.queries) == ["reads"]
+    assert "query type is 'rw'" in library.problems["writes"]
+    assert "query type is 'w'" in library.problems["creates"] or \
+        "query type is 'rw'" in library.problems["creates"]
+    assert "must be read-only" in library.problems["creates"]
+    assert library.problems["broken"].startswith("broken.cypher: EXPLAIN failed")
+    with pytest.raises(sq.QueryUnavailable, match="read-only"):
+        library.get("writes")
+
+
+def test_check_asks_the_server_which_params_are_used(graph: Driver, database: str) -> None:
+    library = sq.Library(Path("."), {"hidden": query("MATCH (n) WHERE n.x = $hidden RETURN n",
+                                                     name="hidden")})
+    sq.check(library, graph, database)
+    assert "undeclared parameters" in library.problems["hidden"]
+    assert "hidden" in library.problems["hidden"]
+
+
+def test_a_write_that_slipped_past_the_checks_is_refused_by_neo4j(
+    graph: Driver, database: str,
+) -> None:
+    before = count(graph, database, "MATCH (b:Brand) RETURN count(b)")
+    sneaky = query("CREATE (b:Brand {brand_id: 'SNEAKY'}) RETURN b.brand_id AS id", name="sneaky")
+    with pytest.raises(sq.QueryFailed) as raised:
+        sq.run(graph, database, sneaky, {}, ANALYST)
+    assert raised.value.code == "Neo.ClientError.Statement.AccessMode"
+    assert count(graph, database, "MATCH (b:Brand) RETURN count(b)") == before
+    assert count(graph, database, "MATCH (b:Brand {brand_id: 'SNEAKY'}) RETURN count(b)") == 0
+
+
+def test_async_run_is_read_only_too(neo4j_connection: Connection, graph: Driver,
+                                    database: str) -> None:
+    sneaky = query("MATCH (s:Seller) SET s.hacked = true RETURN count(s) AS n", name="sneaky")
+    reads = query("MATCH (s:Seller) RETURN s.seller_id AS id ORDER BY id", name="reads")
+
+    async def go() -> tuple[sq.QueryResult, sq.QueryFailed]:
+        async with AsyncGraphDatabase.driver(neo4j_connection.uri,
+                                             auth=neo4j_connection.auth) as adriver:
+            ok = await sq.run_async(adriver, database, reads, {}, ANALYST)
+            try:
+                await sq.run_async(adriver, database, sneaky, {}, ANALYST)
+            except sq.QueryFailed as exc:
+                return ok, exc
+            raise AssertionError("the write was not refused")
+
+    ok, refused = asyncio.run(go())
+    assert [r["id"] for r in ok.rows] == ["S1", "S2", "S3", "S4", "S5"]
+    assert refused.code == "Neo.ClientError.Statement.AccessMode"
+    assert count(graph, database, "MATCH (s:Seller) WHERE s.hacked IS NOT NULL RETURN count(s)") == 0
+
+
+def test_row_cap_marks_the_result_truncated(graph: Driver, database: str) -> None:
+    numbers = "UNWIND range(1, $n) AS i RETURN i"
+    param = (sq.Param("n", "int"),)
+    capped = sq.run(graph, database, query(numbers, params=param, max_rows=10), {"n": 50}, ANALYST)
+    assert [r["i"] for r in capped.rows] == list(range(1, 11))
+    assert capped.truncated is True
+    exact = sq.run(graph, database, query(numbers, params=param, max_rows=10), {"n": 10}, ANALYST)
+    assert len(exact.rows) == 10
+    assert exact.truncated is False
+
+
+def test_the_query_timeout_stops_a_long_query(graph: Driver, database: str) -> None:
+    slow = query("UNWIND range(1, 2000000000) AS i WITH i WHERE i % 7 = 0 RETURN count(i) AS n",
+                 name="slow", timeout=0.5)
+    with pytest.raises(sq.QueryFailed, match="stopped after its timeout of 0.5 s") as raised:
+        sq.run(graph, database, slow, {}, ANALYST)
+    assert raised.value.timed_out
+
+
+def test_graph_values_come_back_as_plain_maps(graph: Driver, database: str) -> None:
+    shape = query(
+        "MATCH p = (s:Seller {seller_id: 'S1'})-[r:OPERATES]->(shop:Shop) "
+        "RETURN s, r, p, shop.opened_on AS opened, datetime('2024-01-02T03:04:05Z') AS at, "
+        "{n: [1, 2], d: date('2024-05-06')} AS nested"
+    )
+    row = sq.run(graph, database, shape, {}, ANALYST).rows[0]
+    seller = {"labels": ["Seller"], "properties": {"seller_id": "S1", "platform": "taobao",
+                                                   "nickname": "一号店主", "status": "active"}}
+    shop = {"labels": ["Shop"], "properties": {"shop_id": "SH1", "platform": "taobao",
+                                               "name": "一号店", "status": "active",
+                                               "opened_on": "2023-01-01"}}
+    assert row["s"] == seller
+    assert row["r"] == {"type": "OPERATES", "start": seller, "end": shop, "properties": {}}
+    assert row["p"]["nodes"] == [seller, shop]
+    assert row["p"]["relationships"] == [row["r"]]
+    assert row["opened"] == "2023-01-01"
+    assert row["at"] == "2024-01-02T03:04:05Z" or row["at"].startswith("2024-01-02T03:04:05")
+    assert row["nested"] == {"n": [1, 2], "d": "2024-05-06"}
+    json.dumps(row)
+
+
+# ------------------------------------------------------------------ audit
+
+
+def _events(driver: Driver, database: str, who: str) -> list[dict[str, object]]:
+    records, _, _ = driver.execute_query(
+        "MATCH (e:AuditEvent {who: $who}) RETURN e ORDER BY e.at", {"who": who},
+        database_=database,
+    )
+    return [dict(r["e"]) for r in records]
+
+
+def test_every_run_is_audited_with_who_query_params_rows_and_elapsed(
+    graph: Driver, database: str,
+) -> None:
+    caller = Caller(sub="audited-analyst", role="analyst")
+    numbers = query("UNWIND range(1, $n) AS i RETURN i", name="numbers",
+                    params=(sq.Param("n", "int"),), max_rows=3)
+    sq.run(graph, database, numbers, {"n": "5"}, caller, request_id="req-1")
+    with pytest.raises(sq.QueryFailed):
+        sq.run(graph, database, query("CREATE (x:Brand {brand_id: 'A'})", name="bad"), {}, caller)
+    ok, failed = _events(graph, database, "audited-analyst")
+    assert ok["action"] == "saved_query.run" and ok["role"] == "analyst"
+    assert ok["ids"] == ["numbers"] and ok["request_id"] == "req-1"
+    details = json.loads(str(ok["details"]))
+    assert details["query"] == "numbers" and details["params"] == {"n": 5}
+    assert details["rows"] == 3 and details["truncated"] is True
+    assert isinstance(details["elapsed_ms"], float)
+    assert "AccessMode" in json.loads(str(failed["details"]))["error"]
+
+
+def test_audit_appends_with_create_only(graph: Driver, database: str) -> None:
+    caller = Caller(sub="auditor", role="admin", agency_id=None, brand_id=None)
+    first = audit.append(graph, database, audit.event(caller, "test.one", ids=["a"]))
+    second = audit.append(graph, database, audit.event(caller, "test.one", ids=["a"]))
+    assert first != second
+    assert [e["event_id"] for e in _events(graph, database, "auditor")] == [first, second]
+    assert "MERGE" not in audit.CREATE_EVENT and "DELETE" not in audit.CREATE_EVENT
+    assert not [n for n in dir(audit) if "delete" in n.lower() or "update" in n.lower()]
+    with pytest.raises(ValueError, match="needs an action"):
+        audit.event(caller, "")

@@ -1,0 +1,180 @@
+"""Saved queries through the API (GraphQL and REST) on a real Neo4j, with real tokens:
+roles from the header, the liaison's jurisdiction from its agency, JSON and CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from neo4j import Driver
+
+from api import saved_queries as api_sq
+from api.auth import issue_token
+from api.main import create_app
+from graph.caller import Caller
+from graph.db import Connection
+from tests.saved_query_fixture import write_fixture
+
+LIST = "{ savedQueries { name title description params { name type required default } roles } }"
+RUN = """query Run($name: String!, $params: JSON) {
+  runSavedQuery(name: $name, params: $params) { name columns rows truncated elapsedMs }
+}"""
+
+
+@pytest.fixture(scope="module")
+def client(driver: Driver, database: str, neo4j_connection: Connection) -> Iterator[TestClient]:
+    write_fixture(driver, database)
+    api_sq.LIBRARY.reset()
+    app = create_app(connection=neo4j_connection)
+    app.include_router(api_sq.router)
+    with TestClient(app) as test_client:
+        yield test_client
+    api_sq.LIBRARY.reset()
+
+
+def bearer(role: str = "analyst", **claims: Any) -> dict[str, str]:
+    caller = Caller(sub=f"api-{role}", role=role, **claims)  # type: ignore[arg-type]
+    return {"Authorization": f"Bearer {issue_token(caller)}"}
+
+
+def gql(client: TestClient, query: str, headers: dict[str, str], **variables: Any) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": query, "variables": variables},
+                           headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_graphql_lists_the_queries_a_role_may_run(client: TestClient) -> None:
+    analyst = gql(client, LIST, bearer("analyst"))["data"]["savedQueries"]
+    names = [q["name"] for q in analyst]
+    assert "cases-per-province-year" in names
+    assert "identities-on-several-platforms" not in names  # investigators and admins only
+    leads = next(q for q in analyst if q["name"] == "leads-waiting-per-agency")
+    assert leads["params"] == [
+        {"name": "days", "type": "int", "required": False, "default": 30},
+        {"name": "as_of", "type": "date", "required": False, "default": None},
+    ]
+    liaison = gql(client, LIST, bearer("police_liaison", agency_id="AG1"))["data"]["savedQueries"]
+    assert [q["name"] for q in liaison] == ["cases-in-my-jurisdiction"]
+
+
+def test_graphql_runs_a_query_with_typed_params(client: TestClient) -> None:
+    body = gql(client, RUN, bearer("analyst"), name="leads-waiting-per-agency",
+               params={"as_of": "2024-04-01", "days": 5})
+    result = body["data"]["runSavedQuery"]
+    assert result["columns"] == ["agency_id", "agency", "waiting", "lead_ids", "oldest_days"]
+    assert result["rows"][0] == {"agency_id": "AG1", "agency": "深圳市公安局", "waiting": 2,
+                                 "lead_ids": ["LD1", "LD2"], "oldest_days": 91}
+    assert result["truncated"] is False
+    assert result["elapsedMs"] >= 0
+
+
+def test_graphql_errors_are_clear(client: TestClient) -> None:
+    forbidden = gql(client, RUN, bearer("brand_member", brand_id="B1"), name="cases-per-province-year")
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "role 'brand_member' may not run" in forbidden["errors"][0]["message"]
+    bad = gql(client, RUN, bearer(), name="leads-waiting-per-agency", params={"days": "many"})
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "parameter 'days': expected a whole number" in bad["errors"][0]["message"]
+    sneaky = gql(client, RUN, bearer("police_liaison", agency_id="AG1"),
+                 name="cases-in-my-jurisdiction", params={"_agency_adcodes": ["440000"]})
+    assert "set by the server" in sneaky["errors"][0]["message"]
+    missing = gql(client, RUN, bearer(), name="no-such-query")
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_liaison_sees_only_its_jurisdiction_over_graphql_and_rest(client: TestClient) -> None:
+    sz = bearer("police_liaison", agency_id="AG1")
+    rows = gql(client, RUN, sz, name="cases-in-my-jurisdiction")["data"]["runSavedQuery"]["rows"]
+    assert [r["case_id"] for r in rows] == ["CS2", "CS1"]
+    jj = client.get("/queries/cases-in-my-jurisdiction.json",
+                    headers=bearer("police_liaison", agency_id="AG2"))
+    assert jj.status_code == 200, jj.text
+    assert [r["case_id"] for r in jj.json()["rows"]] == ["CS3"]
+    everyone = client.get("/queries/cases-in-my-jurisdiction.json", headers=bearer("investigator"))
+    assert [r["case_id"] for r in everyone.json()["rows"]] == ["CS2", "CS1", "CS3", "CS4"]
+
+
+def test_rest_lists_and_runs_json(client: TestClient) -> None:
+    listed = client.get("/queries", headers=bearer("investigator"))
+    assert listed.status_code == 200
+    assert "identities-on-several-platforms" in [q["name"] for q in listed.json()["queries"]]
+    response = client.get("/queries/sellers-sharing-identifiers.json?seller_id=S1",
+                          headers=bearer())
+    assert response.status_code == 200, response.text
+    assert [r["seller_id"] for r in response.json()["rows"]] == ["S2", "S3"]
+    assert client.get("/queries", headers={}).status_code == 401
+
+
+def test_rest_csv_is_utf8_with_bom_and_streams_every_row(client: TestClient) -> None:
+    response = client.get("/queries/cases-per-province-year.csv", headers=bearer())
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="cases-per-province-year.csv"' in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [(r["province"], r["year"], r["cases"], r["value_cny"]) for r in rows] == [
+        ("广东省", "2023", "1", "50000.0"), ("福建省", "2024", "1", "200000.0"),
+        ("广东省", "2024", "2", "130000.0")]
+    assert response.headers["x-truncated"] == "false"
+
+
+def test_rest_params_from_the_url_and_errors_by_status(client: TestClient) -> None:
+    response = client.get("/queries/leads-waiting-per-agency.json?as_of=2024-04-01&days=70",
+                          headers=bearer())
+    assert [r["agency_id"] for r in response.json()["rows"]] == ["AG1"]
+    assert client.get("/queries/leads-waiting-per-agency.json?days=x",
+                      headers=bearer()).status_code == 400
+    assert client.get("/queries/leads-waiting-per-agency.json?colour=red",
+                      headers=bearer()).json()["detail"].endswith(
+        "unknown parameters ['colour']; leads-waiting-per-agency takes ['as_of', 'days']")
+    assert client.get("/queries/cases-per-province-year.csv",
+                      headers=bearer("brand_member", brand_id="B1")).status_code == 403
+    assert client.get("/queries/nope.json", headers=bearer()).status_code == 404
+
+
+def test_rest_runs_are_audited_with_the_request_id(client: TestClient, driver: Driver,
+                                                   database: str) -> None:
+    response = client.get("/queries/hub-addresses-and-ips.json?min_sellers=3",
+                          headers={**bearer("investigator"), "X-Request-ID": "audit-me-1"})
+    assert response.status_code == 200
+    records, _, _ = driver.execute_query(
+        "MATCH (e:AuditEvent {request_id: 'audit-me-1'}) RETURN e", database_=database)
+    assert len(records) == 1
+    event = records[0]["e"]
+    assert (event["who"], event["role"], event["action"]) == (
+        "api-investigator", "investigator", "saved_query.run")
+    details = json.loads(event["details"])
+    assert details["query"] == "hub-addresses-and-ips"
+    assert details["params"] == {"min_sellers": 3}
+    assert details["rows"] == 1
+
+
+def test_a_failing_query_is_reported_and_the_others_still_run(
+    client: TestClient, tmp_path: Path,
+) -> None:
+    (tmp_path / "writes.cypher").write_text("// title: W\nMATCH (s:Seller) SET s.x = 1 RETURN s\n")
+    (tmp_path / "reads.cypher").write_text(
+        "// title: R\nMATCH (s:Seller) RETURN s.seller_id AS id ORDER BY id\n")
+    (tmp_path / "slow.cypher").write_text(
+        "// title: S\n// timeout: 0.5\n"
+        "UNWIND range(1, 2000000000) AS i WITH i WHERE i % 7 = 0 RETURN count(i) AS n\n")
+    api_sq.LIBRARY.reset(tmp_path)
+    try:
+        slow = client.get("/queries/slow.json", headers=bearer())
+        assert slow.status_code == 504
+        assert "stopped after its timeout of 0.5 s" in slow.json()["detail"]
+        unavailable = client.get("/queries/writes.json", headers=bearer())
+        assert unavailable.status_code == 409
+        assert "must be read-only" in unavailable.json()["detail"]
+        ok = client.get("/queries/reads.json", headers=bearer())
+        assert [r["id"] for r in ok.json()["rows"]] == ["S1", "S2", "S3", "S4", "S5"]
+    finally:
+        api_sq.LIBRARY.reset(api_sq.sq.QUERIES_DIR)
