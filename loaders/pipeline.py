@@ -1,0 +1,146 @@
+"""read -> validate -> normalise -> map -> write, file by file, in batches."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from neo4j import Driver
+
+from loaders.mapping import Mapper
+from loaders.read import Record, UnusableInput, file_kind, read_records
+from loaders.validate import FILES, ignored_columns, masked, validate
+from loaders.write import Writer
+
+Progress = Callable[[str, int], None]
+"""Called as progress(file name, rows done so far in that file)."""
+
+
+@dataclass
+class FileReport:
+    file: str
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    source: str
+    files: list[FileReport] = field(default_factory=list)
+    rejects_path: str | None = None
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "rejected": self.rejected}
+
+
+def bundle_files(paths: list[Path]) -> list[Path]:
+    """Expand folders to their bundle files; every file must be a known bundle file."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".jsonl"))
+            out += [p for p in found if p.stem.lower() in FILES]
+        elif path.is_file():
+            name, _ = file_kind(path)
+            if name not in FILES:
+                raise UnusableInput(f"{path}: {name!r} is not a bundle file "
+                                    f"({', '.join(FILES)})")
+            out.append(path)
+        else:
+            raise UnusableInput(f"{path}: no such file or folder")
+    if not out:
+        raise UnusableInput("no bundle files found in " + ", ".join(map(str, paths)))
+    return out
+
+
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _load_file(path: Path, mapper: Mapper, writer: Writer, report: FileReport,
+               rejects: IO[str] | None, opts: dict[str, Any]) -> None:
+    name, _ = file_kind(path)
+    seen_columns = False
+    for batch in _batches(read_records(path, opts["encoding"]), opts["batch_size"]):
+        good = []
+        if not seen_columns:
+            report.ignored_columns = ignored_columns(name, batch[0].row)
+            seen_columns = True
+        for record in batch:
+            clean, reasons = validate(name, record.row)
+            if reasons:
+                report.rejected += 1
+                if rejects is not None:
+                    rejects.write(json.dumps({"file": path.name, "line": record.line,
+                                              "row": masked(record.row), "reasons": reasons},
+                                             ensure_ascii=False, default=str) + "\n")
+            else:
+                good.append(clean)
+        mapper.prepare(good)
+        writer.write([mapper.map(name, clean) for clean in good])
+        report.read += len(batch)
+        report.loaded += len(good)
+        if opts["progress"] is not None:
+            opts["progress"](path.name, report.read)
+
+
+def load_paths(driver: Driver, database: str, paths: list[Path] | list[str], *, source: str,
+               batch_size: int = 2000, strict: bool = False, encoding: str = "auto",
+               rejects_path: Path | str | None = None, pii_key: bytes | None = None,
+               progress: Progress | None = None) -> RunReport:
+    """Load bundle files or folders; see the package docstring."""
+    files = bundle_files([Path(p) for p in paths])
+    if pii_key is None:
+        from alliance.settings import get_settings
+        pii_key = get_settings().pii_key()
+    if strict:
+        _check_strict(files, encoding)
+    report = RunReport(run_id=str(uuid.uuid4()), source=source,
+                       rejects_path=str(rejects_path) if rejects_path else None)
+    writer = Writer(driver, database, source, report.run_id)
+    mapper = Mapper(pii_key)
+    started = datetime.now().astimezone()
+    opts = {"encoding": encoding, "batch_size": max(1, batch_size), "progress": progress}
+    rejects = open(rejects_path, "w", encoding="utf-8") if rejects_path else None  # noqa: SIM115
+    try:
+        for path in files:
+            file_report = FileReport(path.name)
+            report.files.append(file_report)
+            _load_file(path, mapper, writer, file_report, rejects, opts)
+    finally:
+        if rejects is not None:
+            rejects.close()
+    counts = json.dumps({f.file: {"read": f.read, "loaded": f.loaded, "rejected": f.rejected}
+                         for f in report.files})
+    writer.record_run(started, datetime.now().astimezone(), counts)
+    return report
+
+
+def _check_strict(files: list[Path], encoding: str) -> None:
+    """--strict: refuse the whole run (nothing written) if any row would be rejected."""
+    for path in files:
+        name, _ = file_kind(path)
+        for record in read_records(path, encoding):
+            _, reasons = validate(name, record.row)
+            if reasons:
+                raise UnusableInput(f"{path.name} line {record.line}: "
+                                    f"{reasons[0]['message']} (--strict: nothing loaded)")

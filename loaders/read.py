@@ -1,0 +1,95 @@
+"""Streaming readers for bundle files: CSV and JSON Lines, one record at a time.
+
+Each record comes with the 1-based physical line where it starts (CSV header is
+line 1, so the first data row is line 2; the first JSONL record is line 1).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SNIFF_BYTES = 1 << 16
+ENCODINGS = ("auto", "utf-8", "gb18030")
+
+
+class UnusableInput(Exception):
+    """The file cannot be read at all (unknown kind, bad encoding, bad header)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    row: dict[str, Any]
+
+
+def file_kind(path: Path) -> tuple[str, str]:
+    """(bundle file name such as 'sellers', format 'csv' or 'jsonl')."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in ("csv", "jsonl"):
+        raise UnusableInput(f"{path}: not a .csv or .jsonl file")
+    return path.stem.lower(), suffix
+
+
+def detect_encoding(path: Path) -> str:
+    """utf-8-sig for a BOM, utf-8 if the first 64 KiB decode as UTF-8, else gb18030."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def read_records(path: Path, encoding: str = "auto") -> Iterator[Record]:
+    """Yield the records of one file; raises UnusableInput for an unreadable file."""
+    _, kind = file_kind(path)
+    if encoding not in ENCODINGS:
+        raise UnusableInput(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
+    chosen = detect_encoding(path) if encoding == "auto" else encoding
+    if chosen == "utf-8" and encoding == "utf-8":
+        chosen = "utf-8-sig"
+    try:
+        if kind == "csv":
+            yield from _read_csv(path, chosen)
+        else:
+            yield from _read_jsonl(path, chosen)
+    except UnicodeDecodeError as error:
+        raise UnusableInput(f"{path.name}: cannot be decoded as {chosen} ({error.reason})") from error
+
+
+def _read_csv(path: Path, encoding: str) -> Iterator[Record]:
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if not header or not any(h.strip() for h in header):
+            raise UnusableInput(f"{path.name}: no header row")
+        names = [h.strip().lstrip("\ufeff") for h in header]
+        start = reader.line_num + 1
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(names)}
+                yield Record(start, row)
+            start = reader.line_num + 1
+
+
+def _read_jsonl(path: Path, encoding: str) -> Iterator[Record]:
+    with path.open(encoding=encoding) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                value = {"_unparsed": line.rstrip("\n")}
+            if not isinstance(value, dict):
+                value = {"_unparsed": line.rstrip("\n")}
+            yield Record(number, value)

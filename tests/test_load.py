@@ -1,0 +1,126 @@
+"""Loading bundles into a real Neo4j."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from neo4j import Driver
+
+from loaders import load_paths
+
+BUNDLE = Path(__file__).parent / "fixtures" / "loader" / "bundle"
+KEY = b"test-pii-key"
+CLEAR_ID = "11010519491231002X"
+EXPECTED_REJECTS = {("sellers.csv", 4), ("listings.csv", 3), ("complaints.csv", 3)}
+
+
+def counts(driver: Driver, database: str) -> tuple[int, int]:
+    records, _, _ = driver.execute_query(
+        "MATCH (n) WITH count(n) AS n OPTIONAL MATCH ()-[r]->() RETURN n, count(r) AS r",
+        database_=database)
+    return records[0]["n"], records[0]["r"]
+
+
+def one(driver: Driver, database: str, query: str, **params: object) -> object:
+    records, _, _ = driver.execute_query(query, params, database_=database)
+    return records[0][0]
+
+
+def to_jsonl(src: Path, dest: Path) -> None:
+    dest.mkdir()
+    for path in src.glob("*.csv"):
+        with path.open(encoding="utf-8") as handle, (dest / (path.stem + ".jsonl")).open(
+                "w", encoding="utf-8") as out:
+            for row in csv.DictReader(handle):
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def test_bundle_loads_with_rejects(clean_db: Driver, database: str, tmp_path: Path) -> None:
+    rejects = tmp_path / "rejects.jsonl"
+    report = load_paths(clean_db, database, [BUNDLE], source="t", rejects_path=rejects,
+                        pii_key=KEY)
+    assert len(report.files) == 13
+    for f in report.files:
+        assert f.read == f.loaded + f.rejected
+    lines = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert {(r["file"], r["line"]) for r in lines} == EXPECTED_REJECTS
+    s3 = next(r for r in lines if r["file"] == "sellers.csv")
+    codes = {(x["field"], x["code"]) for x in s3["reasons"]}
+    assert codes == {("kind", "enum"), ("id_number", "id_number"), ("registered_on", "date"),
+                     ("phones", "phone"), ("emails", "email"), ("payout_accounts", "format"),
+                     ("devices", "format")}
+    assert s3["row"]["id_number"] == "***"
+    sellers = next(f for f in report.files if f.file == "sellers.csv")
+    assert sellers.ignored_columns == ["favourite_colour"]
+    assert one(clean_db, database, "MATCH (s:Seller {seller_id: 'S1'})-[:HAS_PHONE]->(p:Phone) "
+               "RETURN collect(p.e164)") is not None
+    shared = one(clean_db, database,
+                 "MATCH (:Seller {seller_id:'S1'})-[:HAS_PHONE]->(p)<-[:HAS_PHONE]-"
+                 "(:Seller {seller_id:'S2'}) RETURN p.e164")
+    assert shared == "+8613800138000"
+    same_address = one(clean_db, database,
+                       "MATCH (:Seller {seller_id:'S1'})-[:REGISTERED_AT]->(a)<-[:REGISTERED_AT]-"
+                       "(:Seller {seller_id:'S2'}) MATCH (a)-[:IN_DIVISION]->(d)-[:PART_OF]->"
+                       "(c)-[:PART_OF]->(p) RETURN [a.adcode, d.name, c.name, p.name]")
+    assert same_address == ["440111", "白云区", "广州市", "广东省"]
+    run = one(clean_db, database, "MATCH (r:IngestRun {run_id: $id}) RETURN r.counts",
+              id=report.run_id)
+    assert json.loads(str(run))["sellers.csv"] == {"read": 3, "loaded": 2, "rejected": 1}
+    no_provenance = one(clean_db, database,
+                        "MATCH (n) WHERE n.source IS NULL OR n.first_seen_at IS NULL "
+                        "RETURN count(n)")
+    assert no_provenance == 0
+    assert one(clean_db, database, "MATCH ()-[r]->() WHERE r.run_id IS NULL RETURN count(r)") == 0
+
+
+def test_loading_twice_changes_no_counts(clean_db: Driver, database: str) -> None:
+    load_paths(clean_db, database, [BUNDLE], source="t", pii_key=KEY)
+    first = counts(clean_db, database)
+    load_paths(clean_db, database, [BUNDLE], source="t", pii_key=KEY)
+    nodes, rels = counts(clean_db, database)
+    assert (nodes - 1, rels) == first  # one more IngestRun node only
+
+
+def test_jsonl_bundle_gives_same_graph(clean_db: Driver, database: str, tmp_path: Path) -> None:
+    load_paths(clean_db, database, [BUNDLE], source="t", pii_key=KEY)
+    from_csv = counts(clean_db, database)
+    clean_db.execute_query("MATCH (n) DETACH DELETE n", database_=database)
+    to_jsonl(BUNDLE, tmp_path / "j")
+    report = load_paths(clean_db, database, [tmp_path / "j"], source="t", pii_key=KEY)
+    assert len(report.files) == 13 and report.rejected == 3
+    assert counts(clean_db, database) == from_csv
+
+
+def test_placeholders_filled_in_any_order(clean_db: Driver, database: str) -> None:
+    load_paths(clean_db, database, [BUNDLE / "cases.csv"], source="t", pii_key=KEY)
+    assert one(clean_db, database, "MATCH (a:Agency {agency_id:'A1'}) RETURN a.name") is None
+    load_paths(clean_db, database, [BUNDLE / "agencies.csv"], source="t", pii_key=KEY)
+    assert one(clean_db, database, "MATCH (a:Agency) RETURN count(a)") == 1
+    assert one(clean_db, database, "MATCH (:Case)-[:HANDLED_BY]->(a:Agency) RETURN a.name") \
+        == "广州市公安局"
+
+
+def test_clear_id_number_nowhere(clean_db: Driver, database: str, tmp_path: Path) -> None:
+    rejects = tmp_path / "r.jsonl"
+    load_paths(clean_db, database, [BUNDLE], source="t", pii_key=KEY, rejects_path=rejects)
+    records, _, _ = clean_db.execute_query(
+        "MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN properties(n) AS n, properties(r) AS r",
+        database_=database)
+    everything = repr([(rec["n"], rec["r"]) for rec in records])
+    assert "王小明" in everything  # the dump holds the data ...
+    assert CLEAR_ID not in everything and CLEAR_ID.lower() not in everything  # ... not the number
+    assert CLEAR_ID not in rejects.read_text(encoding="utf-8")
+    assert one(clean_db, database, "MATCH (:Person)-[:HOLDS]->(i:Identity)<-[:VERIFIED_AS]-"
+               "(:Seller {seller_id:'S1'}) RETURN i.kind") == "id_card"
+
+
+def test_gb18030_file(clean_db: Driver, database: str, tmp_path: Path) -> None:
+    path = tmp_path / "agencies.csv"
+    path.write_bytes((BUNDLE / "agencies.csv").read_text(encoding="utf-8").encode("gb18030"))
+    report = load_paths(clean_db, database, [path], source="t", pii_key=KEY)
+    assert report.files[0].loaded == 1
+    assert one(clean_db, database, "MATCH (a:Agency) RETURN a.unit") == "经侦支队"
+    shutil.rmtree(tmp_path)
