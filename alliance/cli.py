@@ -13,6 +13,8 @@ from rich.console import Console
 
 from alliance import db_cli
 from alliance.analyze_cli import analyze_app
+from alliance.demo import demo
+from alliance.generate.cli import generate
 from alliance.query_cli import query_app
 from alliance.settings import SettingsError
 from api.cli import serve, token_app
@@ -28,11 +30,12 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.db_app, name="db")
 app.add_typer(db_cli.schema_app, name="schema")
-app.command("demo")(db_cli.demo)
+app.command("demo")(demo)
 app.add_typer(query_app, name="query")
 app.command("serve")(serve)
 app.add_typer(token_app, name="token")
 app.add_typer(analyze_app, name="analyze")
+app.command("generate")(generate)
 app.command("load")(load)
 
 err = Console(stderr=True)

@@ -128,7 +128,3 @@ def ensure_database() -> None:
         db_start(port=7687, data=None)
     schema_apply()
 
-
-def demo() -> None:
-    """Set everything up on the local Neo4j and run the demo."""
-    ensure_database()

@@ -1,0 +1,249 @@
+"""Synthetic alliance bundles with known answers.
+
+`generate_bundle` writes the thirteen files of the data contract plus `truth.json`.
+Everything comes from one `random.Random(seed)`, so one seed gives byte-identical files.
+Rows are written as they are made (ring by ring, then honest sellers one at a time), so
+memory holds one ring at a time plus the truth about rings, not the bundle.
+
+Rings share strong identifiers in groups of at most `GROUP_SIZE` sellers, each group
+bridged to the previous one by a payout account, so no identifier of a ring is shared
+by more sellers than the networks' hub threshold; honest sellers share only fulfilment
+warehouses, carrier hubs and mobile-carrier IPs (hubs), never a strong identifier.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from alliance.generate.geography import District, districts, spelling, street_address
+
+FILES: dict[str, tuple[str, ...]] = {
+    "brands": ("brand_id", "name", "name_zh", "country", "owner", "alliance_member",
+               "joined_on", "trademark_nos"),
+    "agencies": ("agency_id", "name", "level", "adcode", "unit"),
+    "sellers": ("seller_id", "platform", "nickname", "kind", "legal_name", "id_number", "id_hash",
+                "registered_on", "status", "phones", "emails", "payout_accounts", "devices",
+                "registered_address"),
+    "shops": ("shop_id", "seller_id", "platform", "name", "url", "opened_on", "closed_on", "status",
+              "ship_from_address", "return_address"),
+    "listings": ("listing_id", "shop_id", "brand_id", "title", "price", "currency", "url",
+                 "first_seen", "status", "blocked_at_upload"),
+    "complaints": ("complaint_id", "brand_id", "listing_id", "shop_id", "filed_on", "kind",
+                   "outcome", "resolved_on"),
+    "shipments": ("carrier", "waybill_no", "shop_id", "origin_address", "sender_name",
+                  "sender_phone", "shipped_on", "destination_adcode"),
+    "test_purchases": ("purchase_id", "listing_id", "ordered_on", "carrier", "waybill_no",
+                       "authenticated_by", "report_no", "verdict", "verdict_on"),
+    "persons": ("person_id", "name", "id_number", "id_hash", "phones", "emails",
+                "controls_sellers", "operates_sites", "owns_accounts"),
+    "sites": ("site_id", "kind", "address", "label", "status", "first_seen"),
+    "transfers": ("from_account", "to_account", "total_cny", "count", "first_on", "last_on"),
+    "leads": ("lead_id", "created_on", "status", "agency_id", "brand_ids", "concerns_sellers",
+              "concerns_shops", "concerns_sites", "concerns_persons", "evidence_purchases",
+              "evidence_complaints", "estimated_value_cny", "pushed_on"),
+    "cases": ("case_id", "agency_id", "lead_id", "title", "opened_on", "status", "charge",
+              "case_value_cny", "arrests", "dens_destroyed", "raided_sites", "suspects",
+              "brand_ids"),
+}
+
+GROUP_SIZE = 12
+RING_SHARE = 0.03
+EPOCH = date(2024, 1, 1)
+PLATFORMS = ("taobao", "tmall", "1688", "pinduoduo", "jd")
+CARRIERS = ("SF", "ZTO", "YTO", "STO", "YUNDA")
+COUNTRIES = ("US", "FR", "IT", "DE", "GB", "JP", "KR", "CH", "ES", "SE", "NL", "DK", "CN", "AU",
+             "CA", "BR", "IN", "FI")
+MOBILE_PREFIXES = ("139", "138", "137", "136", "135", "158", "159", "186", "187", "188")
+RING_PREFIX = "177"
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+# One planted defect per kind: (file, field, bad value, reason code the loader gives).
+DEFECTS: tuple[tuple[str, str, str, str], ...] = (
+    ("sellers", "phones", "12345", "phone"),
+    ("sellers", "registered_on", "2021-13-45", "date"),
+    ("sellers", "status", "frozen", "enum"),
+    ("sellers", "platform", "", "missing"),
+    ("sellers", "emails", "not-an-email", "email"),
+    ("sellers", "payout_accounts", "paypal", "format"),
+    ("sellers", "id_number", "12345X", "id_number"),
+    ("listings", "price", "twelve", "number"),
+    ("listings", "blocked_at_upload", "maybe", "bool"),
+    ("complaints", "listing_id", "", "reference"),
+    ("brands", "country", "Atlantis", "format"),
+)
+
+
+@dataclass
+class Summary:
+    out_dir: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+
+
+def id_number(rng: random.Random, district: District) -> str:
+    """An 18-character resident ID number with a valid check digit (GB 11643)."""
+    born = EPOCH - timedelta(days=rng.randint(20 * 365, 60 * 365))
+    body = f"{district.adcode}{born:%Y%m%d}{rng.randint(0, 999):03d}"
+    return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
+
+
+def mobile(number: int, prefix: str) -> str:
+    return f"{prefix}{number % 10**8:08d}"
+
+
+def phone_spelling(rng: random.Random, digits: str) -> str:
+    variant = rng.randrange(3)
+    if variant == 0:
+        return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    if variant == 1:
+        return f"+86-{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+    return digits
+
+
+def day(rng: random.Random, start: int = 0, span: int = 700) -> str:
+    return (EPOCH + timedelta(days=start + rng.randrange(span))).isoformat()
+
+
+class Writer:
+    """One output file: CSV (lists `;`-joined) or JSONL, counting physical lines."""
+
+    def __init__(self, path: Path, fields: tuple[str, ...], fmt: str) -> None:
+        self.fields, self.fmt = fields, fmt
+        self.handle: IO[str] = path.open("w", encoding="utf-8", newline="")
+        self.csv = csv.writer(self.handle, lineterminator="\n") if fmt == "csv" else None
+        self.line = 0
+        self.rows = 0
+        if self.csv:
+            self.csv.writerow(fields)
+            self.line = 1
+
+    def write(self, row: dict[str, Any]) -> int:
+        unknown = set(row) - set(self.fields)
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)}")
+        if self.csv:
+            self.csv.writerow([_cell(row.get(f)) for f in self.fields])
+        else:
+            self.handle.write(json.dumps({f: row[f] for f in self.fields if f in row},
+                                         ensure_ascii=False) + "\n")
+        self.line += 1
+        self.rows += 1
+        return self.line
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class Bundle:
+    """The state of one generation run."""
+
+    def __init__(self, out_dir: Path, scale: int, seed: int, fmt: str, dirty: float) -> None:
+        self.rng = random.Random(seed)
+        self.scale, self.dirty, self.out_dir = scale, dirty, out_dir
+        ext = "csv" if fmt == "csv" else "jsonl"
+        self.out = {name: Writer(out_dir / f"{name}.{ext}", fields, fmt)
+                    for name, fields in FILES.items()}
+        self.geo = districts()
+        self.hot = self.rng.sample(self.geo, 12)
+        self.brands = [f"B{i:04d}" for i in range(max(20, scale // 1000))]
+        self.counter: dict[str, int] = {}
+        self.bad_rows: dict[str, list[dict[str, Any]]] = {name: [] for name in FILES}
+        self.rings: list[dict[str, Any]] = []
+        self.traps: list[dict[str, str]] = []
+        self.hubs = [self._address(self.rng.choice(self.geo)) for _ in range(10)]
+        self.carrier_ips = [f"ip:117.136.{i}.{self.rng.randint(1, 254)}" for i in range(8)]
+
+    def next_id(self, prefix: str, width: int = 6) -> str:
+        self.counter[prefix] = self.counter.get(prefix, 0) + 1
+        return f"{prefix}{self.counter[prefix]:0{width}d}"
+
+    def _address(self, district: District) -> tuple[District, str]:
+        return district, street_address(self.rng, district)[1]
+
+    def spell(self, place: tuple[District, str]) -> str:
+        return spelling(self.rng, place[0], place[1])
+
+    def emit(self, name: str, row: dict[str, Any]) -> None:
+        self.out[name].write(row)
+        if self.dirty and self.rng.random() < self.dirty:
+            self.plant(name, row)
+
+    def plant(self, name: str, row: dict[str, Any]) -> None:
+        """Write a copy of `row` with a fresh id and one defect, and record it."""
+        kinds = [d for d in DEFECTS if d[0] == name]
+        if not kinds:
+            return
+        _, column, value, code = self.rng.choice(kinds)
+        bad = dict(row)
+        key = FILES[name][0]
+        bad[key] = self.next_id(f"X{key[:2].upper()}")
+        bad[column] = value if column != "listing_id" else None
+        if column == "listing_id":
+            bad["shop_id"] = None
+        line = self.out[name].write(bad)
+        self.bad_rows[name].append({"line": line, "field": column, "code": code})
+
+
+def generate_bundle(out_dir: Path | str, *, scale: int, seed: int, fmt: str = "csv",
+                    dirty: float = 0.005) -> Summary:
+    """Write a bundle of about `scale` sellers into `out_dir` (created), with truth.json."""
+    from alliance.generate import rows
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    bundle = Bundle(out, scale, seed, fmt, dirty)
+    try:
+        rows.write_reference(bundle)
+        ring_sellers = 0
+        while ring_sellers < max(2, int(scale * RING_SHARE)):
+            ring_sellers += rows.write_ring(bundle, min(200, max(2, int(bundle.rng.paretovariate(1.3) * 2))))
+        for _ in range(max(0, scale - ring_sellers)):
+            rows.write_honest(bundle)
+    finally:
+        for writer in bundle.out.values():
+            writer.close()
+    return write_truth(bundle, seed)
+
+
+def write_truth(bundle: Bundle, seed: int) -> Summary:
+    summary = Summary(bundle.out_dir)
+    counts = {}
+    for name, writer in bundle.out.items():
+        rejected = len(bundle.bad_rows[name])
+        summary.rows[name], summary.rejected[name] = writer.rows, rejected
+        counts[name] = {"rows": writer.rows, "loaded": writer.rows - rejected, "rejected": rejected}
+    truth = {
+        "seed": seed, "scale": bundle.scale, "counts": counts, "rings": bundle.rings,
+        "honest_sellers": {"id_prefix": "H", "traps": bundle.traps},
+        "hub_addresses": [f"{d.province}{d.city}{d.name}{s}" for d, s in bundle.hubs],
+        "bad_rows": {k: v for k, v in bundle.bad_rows.items() if v},
+    }
+    text = json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True)
+    (bundle.out_dir / "truth.json").write_text(text + "\n", encoding="utf-8")
+    return summary
+
+
+def read_truth(bundle_dir: Path | str) -> dict[str, Any]:
+    return dict(json.loads((Path(bundle_dir) / "truth.json").read_text(encoding="utf-8")))
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
