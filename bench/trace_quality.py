@@ -7,8 +7,8 @@ Data: by default the project generator (`alliance.generate.generate_bundle(out_d
 scale=, seed=)`, with its `truth.json`) loaded by `loaders.load_paths(driver, database,
 paths, source=)`. `--synthetic` plants rings and honest sellers directly with Cypher
 following graph/model.py (for when the generator is not there, and for raw scale).
-truth.json is read as {"rings": [{"sellers": [...], "sites": [...]}], "honest_sellers":
-[...]} (other keys ignored).
+truth.json gives the rings ({"rings": [{"sellers": [...], "sites": [...]}]}); honest
+sellers are sampled from the graph by their id prefix ("honest_sellers": {"id_prefix"}).
 
 Neo4j: `--uri` (auth from NEO4J_USER / NEO4J_PASSWORD), else a throwaway local server.
 
@@ -22,7 +22,6 @@ plain Cypher peer run through the same driver in the same run, with the ratio.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -148,15 +147,22 @@ def synthetic(driver: Driver, database: str, scale: int, seed: int) -> dict[str,
 
 
 def generated(driver: Driver, database: str, scale: int, seed: int) -> dict[str, Any]:
-    from alliance.generate import generate_bundle  # the generator (issue 3)
-
-    from loaders import load_paths  # the loader (issue 4)
+    from alliance.generate import generate_bundle, read_truth
+    from loaders import load_paths
 
     out = Path(tempfile.mkdtemp(prefix="alliance-bench-bundle-"))
     generate_bundle(out, scale=scale, seed=seed)
     load_paths(driver, database, [out], source="bench")
-    truth: dict[str, Any] = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    truth = read_truth(out)
+    honest = read(driver, database, HONEST_SAMPLE, {"prefix": truth["honest_sellers"]["id_prefix"]})
+    truth["honest_sellers"] = [row["sid"] for row in honest]
     return truth
+
+
+HONEST_SAMPLE: LiteralString = (
+    "MATCH (s:Seller) WHERE s.seller_id STARTS WITH $prefix "
+    "RETURN s.seller_id AS sid ORDER BY sid LIMIT 5000"
+)
 
 
 # --- measures ------------------------------------------------------------------------------
