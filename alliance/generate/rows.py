@@ -232,17 +232,34 @@ def _lead_and_case(b: Bundle, ring_id: str, base: District, brands: list[str], l
                          "brand_ids": brands})
 
 
+LANDLINE_AREAS = ("020-8", "010-6", "0755-8", "0571-8", "021-6")
+"""Area codes with 8-digit local numbers (and the first digit of the local number)."""
+
+
+def landline(n: int) -> str:
+    """A unique landline in one of the ways people write them (area code, dash)."""
+    area = LANDLINE_AREAS[n % len(LANDLINE_AREAS)]
+    return f"{area}{n % 10**7:07d}"
+
+
 def write_honest(b: Bundle) -> None:
     """An honest seller: its own identifiers, hub warehouses and carrier IPs only."""
     seller_id = b.next_id("H", 7)
     n = int(seller_id[1:])
     district = b.rng.choice(b.geo)
     home = b._address(district)
-    ids = {"phones": [phone_spelling(b.rng, mobile(n, MOBILE_PREFIXES[n % len(MOBILE_PREFIXES)]))],
-           "emails": [f"h{n}@163.com"], "payout_accounts": [f"alipay:h{n:08d}"],
-           "devices": [f"fp:h{n:08d}", b.rng.choice(b.carrier_ips)],
-           "id_number": id_number(b.rng, district)}
+    phones = [phone_spelling(b.rng, mobile(n, MOBILE_PREFIXES[n % len(MOBILE_PREFIXES)]))]
+    if n % 4 == 0:
+        phones.append(landline(n))
+    ids: dict[str, Any] = {
+        "phones": phones, "emails": [f"h{n}@163.com"], "payout_accounts": [f"alipay:h{n:08d}"],
+        "devices": [f"fp:h{n:08d}", b.rng.choice(b.carrier_ips)],
+    }
+    if n % 3:
+        ids["id_number"] = id_number(b.rng, district)
     row = _seller_row(b, seller_id, ids, home)
+    if not n % 3:
+        row["id_hash"] = hashlib.sha256(f"honest-identity-{n}".encode()).hexdigest()
     row["status"] = "active"
     b.emit("sellers", row)
     shop_id = b.next_id("SH", 7)
