@@ -3,7 +3,8 @@
 `generate_bundle` writes the thirteen files of the data contract plus `truth.json`.
 Everything comes from one `random.Random(seed)`, so one seed gives byte-identical files.
 Rows are written as they are made (ring by ring, then honest sellers one at a time), so
-memory holds one ring at a time plus the truth about rings, not the bundle.
+memory holds one ring at a time, not the bundle; the truth about rings and honest traps
+is spooled to files beside the bundle and streamed into `truth.json` at the end.
 
 Rings share strong identifiers in groups of at most `GROUP_SIZE` sellers, each group
 bridged to the previous one by a payout account, so no identifier of a ring is shared
@@ -152,6 +153,27 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+class Spool:
+    """A list kept on disk: one JSON line per item, read back once for truth.json."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: IO[str] = path.open("w", encoding="utf-8")
+
+    def append(self, item: dict[str, Any]) -> None:
+        self.handle.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
+
+    def write_array(self, out: IO[str]) -> None:
+        """Write the items as a JSON array into `out`, then remove the spool."""
+        self.handle.close()
+        out.write("[")
+        with self.path.open(encoding="utf-8") as spooled:
+            for index, line in enumerate(spooled):
+                out.write(("," if index else "") + "\n  " + line.rstrip("\n"))
+        out.write("\n ]")
+        self.path.unlink()
+
+
 class Bundle:
     """The state of one generation run."""
 
@@ -166,8 +188,8 @@ class Bundle:
         self.brands = [f"B{i:04d}" for i in range(max(20, scale // 1000))]
         self.counter: dict[str, int] = {}
         self.bad_rows: dict[str, list[dict[str, Any]]] = {name: [] for name in FILES}
-        self.rings: list[dict[str, Any]] = []
-        self.traps: list[dict[str, str]] = []
+        self.rings = Spool(out_dir / ".truth-rings.jsonl")
+        self.traps = Spool(out_dir / ".truth-traps.jsonl")
         self.hubs = [self._address(self.rng.choice(self.geo)) for _ in range(10)]
         self.carrier_ips = [f"ip:117.136.{i}.{self.rng.randint(1, 254)}" for i in range(8)]
 
@@ -230,14 +252,20 @@ def write_truth(bundle: Bundle, seed: int) -> Summary:
         rejected = len(bundle.bad_rows[name])
         summary.rows[name], summary.rejected[name] = writer.rows, rejected
         counts[name] = {"rows": writer.rows, "loaded": writer.rows - rejected, "rejected": rejected}
-    truth = {
-        "seed": seed, "scale": bundle.scale, "counts": counts, "rings": bundle.rings,
-        "honest_sellers": {"id_prefix": "H", "traps": bundle.traps},
+    head = {
+        "seed": seed, "scale": bundle.scale, "counts": counts,
         "hub_addresses": [f"{d.province}{d.city}{d.name}{s}" for d, s in bundle.hubs],
         "bad_rows": {k: v for k, v in bundle.bad_rows.items() if v},
     }
-    text = json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True)
-    (bundle.out_dir / "truth.json").write_text(text + "\n", encoding="utf-8")
+    with (bundle.out_dir / "truth.json").open("w", encoding="utf-8") as out:
+        out.write("{\n")
+        for key, value in sorted(head.items()):
+            out.write(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False, sort_keys=True)},\n")
+        out.write(' "honest_sellers": {"id_prefix": "H", "traps": ')
+        bundle.traps.write_array(out)
+        out.write('},\n "rings": ')
+        bundle.rings.write_array(out)
+        out.write("\n}\n")
     return summary
 
 
