@@ -1,0 +1,413 @@
+"""API latency and throughput: ours over HTTP, the same Cypher in-process, and the peer.
+
+Three queries, run against one database in one run, each at 1 and 16 concurrent clients:
+  (a) seller: one seller with its shops and their listings;
+  (b) network: the 2-hop network of a ring seller, limit 200;
+  (c) search: full-text search, first 20 (brand names and address text in turn).
+Three contenders:
+  ours  `alliance serve` (FastAPI + strawberry) over HTTP with an investigator token;
+  raw   the Cypher our resolvers run, through the async Python driver in-process: the
+        builders of `api.cypher` are imported (not copied), and (b) runs the resolver's
+        own hop loop `api.network.walk`, so only HTTP and GraphQL are left out (the floor);
+  peer  the Neo4j GraphQL Library (`bench/peer_neo4j_graphql`, Node.js) with equivalent
+        type definitions; its network is a `@cypher` field with a variable-length
+        expansion `(s)-[*1..2]-(m)` (no hub rule), its search a `@cypher` field over the
+        same two full-text indexes.
+Each (query, clients) pair gets a warm-up, then `--requests` requests or `--seconds`,
+whichever comes first. Targets (issue 5): ours/raw p95 <= 1.3; ours at least equal to
+the peer in latency and throughput.
+
+    .venv/bin/python bench/api.py --scale 10000
+    .venv/bin/python bench/api.py --bundle DIR          # an existing bundle
+    NEO4J_URI=bolt://... .venv/bin/python bench/api.py --reuse   # already loaded
+
+Without NEO4J_URI a throwaway Neo4j is started (no auth) and stopped at the end. The
+peer needs `npm ci` in bench/peer_neo4j_graphql once (Node.js 20).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+# Run as a script, this file's folder comes first on sys.path and its name would hide
+# the `api` package; drop the folder before importing the project.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import httpx  # noqa: E402
+import neo4j  # noqa: E402
+
+from api import cypher, network  # noqa: E402
+from api.auth import issue_token  # noqa: E402
+from api.scope import params as scope_params  # noqa: E402
+from api.search import indexes_for, lucene_text  # noqa: E402
+from graph import schema, server  # noqa: E402
+from graph.caller import Caller  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER_DIR = ROOT / "bench" / "peer_neo4j_graphql"
+DATABASE = "neo4j"
+PII_KEY = b"bench-api-key"
+CLIENTS = (1, 16)
+P95_RAW_TARGET = 1.3
+
+SELLER_OURS = """query($id: ID!) { seller(sellerId: $id) { sellerId nickname
+  operates(first: 20) { nodes { shopId name
+    offers(first: 20) { nodes { listingId title price } } } } } }"""
+SELLER_PEER = """query($id: String!) { sellers(where: {seller_id: {eq: $id}}) { seller_id nickname
+  operates(limit: 20) { shop_id name offers(limit: 20) { listing_id title price } } } }"""
+NETWORK_OURS = """query($ids: [ID!]!) { network(seedIds: $ids, hops: 2, limit: 200) {
+  nodes { id label degree } edges { id type source target } truncated } }"""
+NETWORK_PEER = """query($ids: [ID!]!) { network(seedIds: $ids, limit: 200) {
+  nodes { id labels degree } edges { id type source target } } }"""
+SEARCH_OURS = """query($text: String!) { search(text: $text, first: 20) { id label score } }"""
+SEARCH_PEER = """query($text: String!) { search(text: $text, first: 20) { id labels score } }"""
+
+Call = Callable[[int], Awaitable[None]]
+
+
+@dataclass
+class Inputs:
+    sellers: list[str]
+    """Ring sellers (with shops), used in turn by (a) and (b)."""
+    texts: list[str]
+    """Search texts used in turn by (c)."""
+
+
+@dataclass
+class Figures:
+    p50_ms: float
+    p95_ms: float
+    rps: float
+    count: int
+
+
+# ---------------------------------------------------------------- database and data
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """NEO4J_URI when set, else a throwaway server stopped on exit."""
+    uri = os.environ.get("NEO4J_URI")
+    if uri:
+        yield uri
+        return
+    server.ensure_jars()
+    home = Path(tempfile.mkdtemp(prefix="alliance-bench-api-"))
+    config = server.ServerConfig(home=home, port=server.free_port(), auth=False)
+    server.start(config)
+    try:
+        yield config.uri
+    finally:
+        server.stop(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def neo4j_auth() -> tuple[str, str] | None:
+    password = os.environ.get("NEO4J_PASSWORD")
+    return (os.environ.get("NEO4J_USER", "neo4j"), password) if password else None
+
+
+def prepare(uri: str, args: argparse.Namespace, tmp: Path) -> None:
+    """Load the bundle (generated unless --bundle) unless --reuse."""
+    if args.reuse:
+        return
+    from alliance.generate import generate_bundle
+    from loaders import load_paths
+
+    bundle = Path(args.bundle) if args.bundle else tmp / "bundle"
+    if not args.bundle:
+        began = time.perf_counter()
+        generate_bundle(bundle, scale=args.scale, seed=args.seed)
+        print(f"generated scale {args.scale} in {time.perf_counter() - began:.0f} s", flush=True)
+    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
+        schema.apply(driver, DATABASE)
+        began = time.perf_counter()
+        load_paths(driver, DATABASE, [bundle], source="bench", pii_key=PII_KEY)
+        print(f"loaded in {time.perf_counter() - began:.0f} s", flush=True)
+
+
+def pick_inputs(uri: str, bundle: Path | None) -> Inputs:
+    """Ring sellers from truth.json when there is one, else sellers with the most shops."""
+    sellers: list[str] = []
+    truth = bundle / "truth.json" if bundle else None
+    if truth and truth.exists():
+        rings = json.loads(truth.read_text(encoding="utf-8"))["rings"]
+        sellers = [s for ring in rings for s in ring["sellers"]][:50]
+    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
+        if not sellers:
+            records, _, _ = driver.execute_query(
+                "MATCH (s:Seller)-[:OPERATES]->(sh:Shop) WITH s, count(sh) AS shops "
+                "ORDER BY shops DESC, s.seller_id LIMIT 50 RETURN s.seller_id AS id",
+                database_=DATABASE)
+            sellers = [r["id"] for r in records]
+        brands, _, _ = driver.execute_query(
+            "MATCH (b:Brand) WHERE b.name IS NOT NULL RETURN b.name AS name "
+            "ORDER BY b.brand_id LIMIT 5", database_=DATABASE)
+        cities, _, _ = driver.execute_query(
+            "MATCH (a:Address) WHERE a.city IS NOT NULL RETURN a.city AS city, count(*) AS n "
+            "ORDER BY n DESC LIMIT 3", database_=DATABASE)
+    texts = [r["name"] for r in brands] + ["莆田 工业路"] + [r["city"] for r in cities]
+    if not sellers:
+        raise SystemExit("no seller with shops in the database: load a bundle first")
+    return Inputs(sellers=sellers, texts=texts)
+
+
+# ---------------------------------------------------------------- contenders
+
+
+@contextmanager
+def process(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> Iterator[None]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def wait_ready(url: str, payload: dict[str, Any], log: Path, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        while time.monotonic() < deadline:
+            try:
+                response = await client.post(url, json=payload)
+                if response.status_code < 500:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.5)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f} s; see {log}")
+
+
+@contextmanager
+def ours(uri: str, secret: str, tmp: Path) -> Iterator[str]:
+    port = server.free_port()
+    env = {**os.environ, "NEO4J_URI": uri, "ALLIANCE_JWT_SECRET": secret,
+           "ALLIANCE_HOME": str(tmp / "home")}
+    cmd = [str(ROOT / ".venv" / "bin" / "alliance"), "serve", "--host", "127.0.0.1",
+           "--port", str(port)]
+    with process(cmd, env, ROOT, tmp / "ours.log"):
+        yield f"http://127.0.0.1:{port}/graphql"
+
+
+@contextmanager
+def peer(uri: str, tmp: Path) -> Iterator[str]:
+    if not (PEER_DIR / "node_modules").exists():
+        raise SystemExit(f"run `npm ci` in {PEER_DIR} first (Node.js 20)")
+    port = server.free_port()
+    env = {**os.environ, "NEO4J_URI": uri, "PORT": str(port), "NEO4J_DATABASE": DATABASE}
+    with process(["node", "index.mjs"], env, PEER_DIR, tmp / "peer.log"):
+        yield f"http://127.0.0.1:{port}/"
+
+
+def http_calls(client: httpx.AsyncClient, url: str, headers: dict[str, str],
+               queries: tuple[str, str, str], inputs: Inputs, peer_search: bool) -> dict[str, Call]:
+    async def post(query: str, variables: dict[str, Any]) -> None:
+        response = await client.post(url, json={"query": query, "variables": variables},
+                                     headers=headers)
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"{url}: {response.status_code} {str(body)[:300]}")
+
+    seller_q, network_q, search_q = queries
+
+    async def seller(i: int) -> None:
+        await post(seller_q, {"id": pick(inputs.sellers, i)})
+
+    async def graph(i: int) -> None:
+        await post(network_q, {"ids": [pick(inputs.sellers, i)]})
+
+    async def search(i: int) -> None:
+        text = pick(inputs.texts, i)
+        await post(search_q, {"text": lucene_text(text) if peer_search else text})
+
+    return {"seller": seller, "network": graph, "search": search}
+
+
+def raw_calls(driver: neo4j.AsyncDriver, inputs: Inputs) -> dict[str, Call]:
+    scope = scope_params(Caller(sub="bench", role="investigator"))
+    seller_q = cypher.nodes_by_key("Seller")
+    shops_q = cypher.connection_page("Seller", "OPERATES", True, "Shop")
+    offers_q = cypher.connection_page("Shop", "OFFERS", True, "Listing")
+    search_q = cypher.search(indexes_for([]))
+    ctx = SimpleNamespace(driver=driver, database=DATABASE, scope=scope, timeout=30.0)
+
+    async def read(query: Any, parameters: dict[str, Any]) -> list[neo4j.Record]:
+        records, _, _ = await driver.execute_query(
+            query, parameters, database_=DATABASE, routing_=neo4j.RoutingControl.READ)
+        return records
+
+    async def seller(i: int) -> None:
+        key = pick(inputs.sellers, i)
+        await read(seller_q, {"keys": [key], **scope})
+        page = {"skip": 0, "first": 20, **scope}
+        shops = await read(shops_q, {"keys": [key], **page})
+        shop_keys = [s["props"]["shop_id"] for r in shops for s in r["page"]]
+        if shop_keys:
+            await read(offers_q, {"keys": shop_keys, **page})
+
+    async def graph(i: int) -> None:
+        await network.walk(ctx, [f"Seller:{pick(inputs.sellers, i)}"], 2, [], 200,  # type: ignore[arg-type]
+                           network.HUB_DEGREE)
+
+    async def search(i: int) -> None:
+        text = lucene_text(pick(inputs.texts, i))
+        await read(search_q, {"text": text, "labels": [], "first": 20, **scope})
+
+    return {"seller": seller, "network": graph, "search": search}
+
+
+def pick(items: list[str], i: int) -> str:
+    return items[i % len(items)]
+
+
+# ---------------------------------------------------------------- measuring
+
+
+async def measure(call: Call, clients: int, requests: int, seconds: float) -> Figures:
+    latencies: list[float] = []
+    counter = iter(range(requests))
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        for i in counter:
+            if time.perf_counter() > deadline:
+                return
+            began = time.perf_counter()
+            await call(i)
+            latencies.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    wall = time.perf_counter() - began
+    latencies.sort()
+    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+    return Figures(p50_ms=statistics.median(latencies) * 1000, p95_ms=p95 * 1000,
+                   rps=len(latencies) / wall, count=len(latencies))
+
+
+async def run_all(contenders: dict[str, dict[str, Call]], args: argparse.Namespace
+                  ) -> dict[tuple[str, int], dict[str, Figures]]:
+    results: dict[tuple[str, int], dict[str, Figures]] = {}
+    for query in ("seller", "network", "search"):
+        for calls in contenders.values():  # warm-up: plans, caches, JIT, pools
+            await measure(calls[query], 4, args.warmup, args.seconds)
+        for clients in CLIENTS:
+            row = {}
+            for name, calls in contenders.items():
+                row[name] = await measure(calls[query], clients, args.requests, args.seconds)
+            results[(query, clients)] = row
+            print_row(query, clients, row)
+    return results
+
+
+def print_row(query: str, clients: int, row: dict[str, Figures]) -> None:
+    print(f"\n{query}, {clients} client(s)")
+    print(f"  {'':6} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>9} {'n':>6}")
+    for name, f in row.items():
+        print(f"  {name:6} {f.p50_ms:9.2f} {f.p95_ms:9.2f} {f.rps:9.1f} {f.count:6d}")
+    ours_f = row.get("ours")
+    if ours_f is None:
+        return
+    if "raw" in row:
+        ratio = ours_f.p95_ms / row["raw"].p95_ms
+        mark = "ok" if ratio <= P95_RAW_TARGET else "ABOVE TARGET"
+        print(f"  ours/raw  p95 {ratio:.2f}x (target <= {P95_RAW_TARGET}) {mark}")
+    if "peer" in row:
+        p = row["peer"]
+        lat = ours_f.p95_ms / p.p95_ms
+        thr = ours_f.rps / p.rps
+        mark = "ok" if lat <= 1.0 and thr >= 1.0 else "BEHIND PEER"
+        print(f"  ours/peer p50 {ours_f.p50_ms / p.p50_ms:.2f}x  p95 {lat:.2f}x  "
+              f"req/s {thr:.2f}x (target p95 <= 1, req/s >= 1) {mark}")
+    sys.stdout.flush()
+
+
+async def bench(uri: str, inputs: Inputs, args: argparse.Namespace, tmp: Path) -> None:
+    names = [n.strip() for n in args.contenders.split(",")]
+    secret = secrets.token_urlsafe(48)
+    token = issue_token(Caller(sub="bench", role="investigator"), secret=secret)
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    driver = neo4j.AsyncGraphDatabase.driver(uri, auth=neo4j_auth(), max_connection_pool_size=32,
+                                           notifications_min_severity="OFF")
+    try:
+        async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
+            contenders: dict[str, dict[str, Call]] = {}
+            with ours(uri, secret, tmp) if "ours" in names else nothing() as ours_url, \
+                 peer(uri, tmp) if "peer" in names else nothing() as peer_url:
+                if ours_url:
+                    await wait_ready(ours_url, {"query": "{ __typename }"}, tmp / "ours.log")
+                    contenders["ours"] = http_calls(
+                        client, ours_url, {"Authorization": f"Bearer {token}"},
+                        (SELLER_OURS, NETWORK_OURS, SEARCH_OURS), inputs, peer_search=False)
+                if "raw" in names:
+                    contenders["raw"] = raw_calls(driver, inputs)
+                if peer_url:
+                    await wait_ready(peer_url, {"query": "{ __typename }"}, tmp / "peer.log")
+                    contenders["peer"] = http_calls(
+                        client, peer_url, {}, (SELLER_PEER, NETWORK_PEER, SEARCH_PEER), inputs,
+                        peer_search=True)
+                await run_all(contenders, args)
+    finally:
+        await driver.close()
+
+
+@contextmanager
+def nothing() -> Iterator[str]:
+    yield ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=100_000, help="sellers to generate")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--bundle", help="load this bundle instead of generating one")
+    parser.add_argument("--reuse", action="store_true", help="the database is already loaded")
+    parser.add_argument("--requests", type=int, default=400, help="per measurement, at most")
+    parser.add_argument("--seconds", type=float, default=20.0, help="per measurement, at most")
+    parser.add_argument("--warmup", type=int, default=60, help="warm-up requests per contender")
+    parser.add_argument("--contenders", default="ours,raw,peer")
+    args = parser.parse_args()
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+    if args.reuse and args.bundle is None and not os.environ.get("NEO4J_URI"):
+        parser.error("--reuse needs NEO4J_URI (a throwaway server starts empty)")
+
+    tmp = Path(tempfile.mkdtemp(prefix="alliance-bench-api-run-"))
+    try:
+        with database() as uri:
+            prepare(uri, args, tmp)
+            bundle = Path(args.bundle) if args.bundle else (None if args.reuse else tmp / "bundle")
+            inputs = pick_inputs(uri, bundle)
+            print(f"database {uri}; {len(inputs.sellers)} seed sellers; "
+                  f"search texts {inputs.texts}", flush=True)
+            asyncio.run(bench(uri, inputs, args, tmp))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
