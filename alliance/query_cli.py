@@ -58,18 +58,13 @@ def _driver() -> Iterator[tuple[neo4j.Driver, str]]:
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
     """`k=v` pairs; a name given twice collects its values into a list."""
-    params: dict[str, Any] = {}
+    items = []
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise sq.ParamError(f"--param {pair!r}: write it as name=value")
-        name = name.strip()
-        if name in params:
-            previous = params[name]
-            params[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            params[name] = value
-    return params
+        items.append((name.strip(), value))
+    return sq.collect_params(items)
 
 
 @query_app.command("list")

@@ -120,14 +120,7 @@ async def execute(
 
 def query_params(request: Request) -> dict[str, Any]:
     """URL parameters; a name given twice becomes a list."""
-    params: dict[str, Any] = {}
-    for key, value in request.query_params.multi_items():
-        if key in params:
-            previous = params[key]
-            params[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            params[key] = value
-    return params
+    return sq.collect_params(request.query_params.multi_items())
 
 
 # ---------------------------------------------------------------- GraphQL

@@ -538,6 +538,19 @@ def coerce(param: Param, value: Any) -> Any:
     raise _bad(param, value, expected)
 
 
+def collect_params(items: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Raw `(name, value)` pairs from a command line or a URL; a name given twice
+    collects its values into a list."""
+    params: dict[str, Any] = {}
+    for name, value in items:
+        if name in params:
+            previous = params[name]
+            params[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            params[name] = value
+    return params
+
+
 def coerce_params(query: SavedQuery, raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """The query's parameters from client values: defaults filled, every problem named."""
     raw = dict(raw or {})
