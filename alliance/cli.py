@@ -13,6 +13,7 @@ from rich.console import Console
 
 from alliance import db_cli
 from alliance.analyze_cli import analyze_app
+from alliance.audit_cli import audit_app
 from alliance.demo import demo
 from alliance.generate.cli import generate
 from alliance.query_cli import query_app
@@ -35,6 +36,7 @@ app.add_typer(query_app, name="query")
 app.command("serve")(serve)
 app.add_typer(token_app, name="token")
 app.add_typer(analyze_app, name="analyze")
+app.add_typer(audit_app, name="audit")
 app.command("generate")(generate)
 app.command("load")(load)
 

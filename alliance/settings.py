@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     alliance_jwt_secret: str | None = None
     alliance_home: Path = Path("~/.alliance")
     alliance_env: Literal["development", "production"] = "development"
+    alliance_threshold_filing_cny: float = 50_000.0
+    """Estimated value at which a counterfeit-goods lead meets the criminal filing threshold."""
+    alliance_threshold_serious_cny: float = 250_000.0
+    """Estimated value at which a lead counts as especially serious."""
 
     @field_validator("alliance_home")
     @classmethod

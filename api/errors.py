@@ -71,3 +71,15 @@ def shape(error: GraphQLError, request_id: str) -> GraphQLError:
     return GraphQLError(message, nodes=error.nodes, source=error.source,
                         positions=error.positions, path=error.path,
                         original_error=None, extensions=extensions)
+
+
+class Forbidden(UserError):
+    """The caller's role may not do this at all (not a question of which object)."""
+
+    code = "FORBIDDEN"
+
+
+class NotFound(UserError):
+    """No such object, or one the caller may not see (the two are not told apart)."""
+
+    code = "NOT_FOUND"

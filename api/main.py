@@ -21,7 +21,7 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from strawberry.fastapi import GraphQLRouter
 
-from api import db, metrics, saved_queries
+from api import db, dossier_http, metrics, saved_queries
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
 from api.errors import DatabaseUnavailable, QueryTooSlow
@@ -82,7 +82,7 @@ async def check_saved_queries(driver: AsyncDriver, database: str) -> None:
         saved_queries.LIBRARY.reset()
 
 
-KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries")
+KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries", "/leads")
 
 
 def route_path(request: Request) -> str:
@@ -128,6 +128,7 @@ def create_app(*, connection: Connection | None = None,
     app.middleware("http")(request_context)
     app.include_router(GraphQLRouter(schema, context_getter=get_context), prefix="/graphql")
     app.include_router(saved_queries.router)
+    app.include_router(dossier_http.router)
     add_health(app)
     return app
 

@@ -1,6 +1,7 @@
 """The GraphQL schema: one Query per domain, merged here, with the limits.
 
-Add a domain by putting its Query class into `DOMAIN_QUERIES`. Then run
+Add a domain by putting its Query class into `DOMAIN_QUERIES` (and its Mutation class into
+`DOMAIN_MUTATIONS`). Then run
 `python -m api.schema` to refresh the committed SDL in `api/schema.graphql`.
 """
 
@@ -16,6 +17,7 @@ from strawberry.tools import merge_types
 from api.entities import EntitiesQuery
 from api.errors import ErrorShaping
 from api.investigation import InvestigationQuery
+from api.leads import LeadsMutation, LeadsQuery
 from api.network import NetworkQuery
 from api.saved_queries import SavedQueriesQuery
 from api.search import SearchQuery
@@ -26,14 +28,17 @@ MAX_ALIASES = 30
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 DOMAIN_QUERIES: list[type] = [
-    EntitiesQuery, SearchQuery, NetworkQuery, SavedQueriesQuery, InvestigationQuery,
+    EntitiesQuery, SearchQuery, NetworkQuery, SavedQueriesQuery, InvestigationQuery, LeadsQuery,
 ]
+DOMAIN_MUTATIONS: list[type] = [LeadsMutation]
 
 
 def build_schema() -> strawberry.Schema:
     query = merge_types("Query", tuple(DOMAIN_QUERIES))
+    mutation = merge_types("Mutation", tuple(DOMAIN_MUTATIONS))
     return strawberry.Schema(
         query=query,
+        mutation=mutation,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

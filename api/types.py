@@ -21,6 +21,7 @@ from strawberry.scalars import JSON
 from api import cypher, db
 from api.context import Context
 from api.errors import UserError
+from api.extra_fields import extra_fields
 from graph.model import NODES, PROVENANCE, RELATIONSHIPS, NodeType, PropType
 
 MAX_FIRST = 500
@@ -268,7 +269,8 @@ def _node_class(n: NodeType) -> type:
     for p in fields:
         if p != n.key:
             namespace[p] = None
-    taken = {camel(p) for p in fields} | {"id"}
+    namespace.update(extra_fields(n.label))
+    taken = {camel(p) for p in fields} | {"id"} | set(extra_fields(n.label))
     for i, spec in enumerate(rel_fields(n.label)):
         if spec.name in taken:
             raise ValueError(f"{n.label}.{spec.name} is both a property and a relationship field")

@@ -89,3 +89,19 @@ async def append_async(driver: neo4j.AsyncDriver, database: str, audit_event: Au
         database_=database, routing_=neo4j.RoutingControl.WRITE,
     )
     return str(records[0]["event_id"])
+
+
+RECENT = f"""
+MATCH (e:{LABEL}) WHERE $action IS NULL OR e.action = $action
+RETURN e {{.*}} AS e ORDER BY e.at DESC, e.event_id LIMIT $limit
+"""
+
+
+def recent(driver: neo4j.Driver, database: str, *, limit: int = 20,
+           action: str | None = None) -> list[dict[str, Any]]:
+    """The newest `limit` events (optionally of one action), newest first."""
+    records, _, _ = driver.execute_query(
+        neo4j.Query(RECENT, timeout=WRITE_TIMEOUT), {"limit": limit, "action": action},
+        database_=database, routing_=neo4j.RoutingControl.READ,
+    )
+    return [dict(r["e"]) for r in records]

@@ -124,13 +124,14 @@ NODES: tuple[NodeType, ...] = (
     _node(
         "Lead", "lead_id",
         {"created_on": "date", "status": "string", "estimated_value_cny": "float",
-         "pushed_on": "date"},
-        indexed=("status", "created_on"),
+         "pushed_on": "date", "title": "string", "note": "string", "created_by": "string"},
+        caption=("title",), indexed=("status", "created_on"),
     ),
     _node(
         "Case", "case_id",
         {"title": "string", "opened_on": "date", "status": "string", "charge": "string",
-         "case_value_cny": "float", "arrests": "int", "dens_destroyed": "int"},
+         "case_value_cny": "float", "arrests": "int", "dens_destroyed": "int",
+         "seized_value_cny": "float"},
         caption=("title",), indexed=("status", "opened_on"), fulltext=("title", "charge"),
     ),
     _node(
@@ -153,6 +154,13 @@ NODES: tuple[NodeType, ...] = (
          "brand_id": "string", "action": "string", "ids": "list", "request_id": "string",
          "details": "string"},
         indexed=("at", "action", "who"), contract=False,
+    ),
+    _node(
+        "StatusEvent", "event_id",
+        {"at": "datetime", "who": "string", "role": "string", "agency_id": "string",
+         "brand_id": "string", "from_status": "string", "to_status": "string", "note": "string",
+         "request_id": "string"},
+        caption=("to_status",), indexed=("at",), contract=False,
     ),
 )
 
@@ -195,9 +203,13 @@ RELATIONSHIPS: tuple[RelType, ...] = (
     RelType("BECAME", ("Lead",), ("Case",)),
     RelType("HANDLED_BY", ("Case",), ("Agency",)),
     RelType("CONCERNS_BRAND", ("Case",), ("Brand",)),
-    RelType("RAIDED", ("Case",), ("Site",)),
+    RelType(
+        "RAIDED", ("Case",), ("Site",),
+        {"raided_on": "date", "seized_value_cny": "float", "arrests": "int", "dens_destroyed": "int"},
+    ),
     RelType("NAMES_SUSPECT", ("Case",), ("Person",)),
     RelType("IN_NETWORK", ("Seller",), ("Network",), contract=False),
+    RelType("HAS_EVENT", ("Lead", "Case"), ("StatusEvent",), contract=False),
 )
 
 NODE_BY_LABEL: dict[str, NodeType] = {n.label: n for n in NODES}

@@ -388,18 +388,23 @@ def test_investigator_and_admin_see_everything(client: TestClient) -> None:
         assert all(seen[k] is not None for k in seen), role
 
 
-@pytest.mark.parametrize("role", ["analyst", "police_liaison"])
-def test_other_roles_see_nothing_yet(client: TestClient, role: str) -> None:
-    claims = {"agency_id": "AG1"} if role == "police_liaison" else {}
-    seen = data(client, SCOPED, token(role, **claims))
+def test_analysts_see_no_single_node(client: TestClient) -> None:
+    seen = data(client, SCOPED, token("analyst"))
     assert all(value is None for value in seen.values()), seen
+
+
+def test_police_liaison_without_leads_sees_the_directory_only(client: TestClient) -> None:
+    seen = data(client, SCOPED, token("police_liaison", agency_id="AG1"))
+    assert seen["b1"]["name"] == "PeakStride" and seen["b1"]["filed"] == {"totalCount": 0}
+    assert all(seen[k] is None for k in seen if k not in ("b1", "b2")), seen
 
 
 def test_brand_member_search_and_network_show_no_personal_nodes(client: TestClient) -> None:
     member = token("brand_member", brand_id="B1")
     hits = data(client, '{ search(text: "PeakStride") { label key } }', member)["search"]
     assert {"label": "Listing", "key": "L1"} in hits
-    assert data(client, '{ search(text: "莆田") { key } }', member)["search"] == []
+    directory = data(client, '{ search(text: "莆田") { label } }', member)["search"]
+    assert {h["label"] for h in directory} <= {"Division", "Agency"}
     assert data(client, '{ search(text: "莆田") { key } }')["search"] != []
     graph = data(client, '{ network(seedIds: ["Listing:L1", "Seller:S1"], hops: 3) { nodes { id label } } }',
                  member)["network"]

@@ -10,6 +10,8 @@ DERIVED = {
     ("Division", "level"), ("Shipment", "shipment_id"),
     *(("Address", p) for p in ("raw", "normalized", "province", "city", "district", "adcode")),
     *(("IngestRun", p) for p in ("source", "started_at", "finished_at", "counts")),
+    # written by the API's lead and case mutations
+    ("Lead", "title"), ("Lead", "note"), ("Lead", "created_by"), ("Case", "seized_value_cny"),
 }
 KEY_ONLY = {"Identity", "Phone", "Email", "PaymentAccount", "Device", "Address", "Division",
             "IngestRun"}

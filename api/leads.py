@@ -1,0 +1,629 @@
+"""Leads and cases: queries, the lifecycle mutations and the audit trail.
+
+Reads are scoped in Cypher by `api.scope` (a lead the caller may not see is not found,
+and counts only count what the caller may see). Every mutation checks the lifecycle of
+`graph.leads`, writes the change and its `StatusEvent` in one transaction (guarded on
+the status it was read in) and appends an audit event. Cases follow raids and status
+changes; a case's lead follows its case.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, LiteralString, Optional
+
+import strawberry
+
+from api import db, scope
+from api.context import Context
+from api.errors import Forbidden, NotFound, UserError
+from api.types import (
+    CONNECTION_CLASSES,
+    EDGE_CLASSES,
+    NODE_CLASSES,
+    PageInfo,
+    check_first,
+    cursor,
+    make_node,
+    offset_after,
+)
+from api.writes import Statement, write
+from graph import audit
+from graph import leads as life
+from graph.caller import Caller
+
+LeadType = NODE_CLASSES["Lead"]
+CaseType = NODE_CLASSES["Case"]
+AuditEventType = NODE_CLASSES["AuditEvent"]
+MAX_REFS = 200
+"""Most subjects or evidence items of one kind on a lead."""
+
+
+class IllegalTransition(UserError):
+    code = "ILLEGAL_TRANSITION"
+
+
+# --- reads ----------------------------------------------------------------------------
+
+_LEADS: LiteralString = """
+CALL () {
+  MATCH (l:Lead) WHERE NOT $is_liaison AND $brand_id IS NULL RETURN l
+  UNION
+  MATCH (:Brand {brand_id: $brand_id})<-[:ON_BEHALF_OF]-(l:Lead) RETURN l
+  UNION
+  MATCH (a:Agency)<-[:PUSHED_TO]-(l:Lead) WHERE $is_liaison AND a.adcode IN $adcodes RETURN l
+  UNION
+  MATCH (d:Division)<-[:IN_DIVISION]-(:Address)<-[:LOCATED_AT]-(:Site)<-[:CONCERNS]-(l:Lead)
+  WHERE $is_liaison AND d.adcode IN $adcodes RETURN l
+}
+WITH l WHERE ($status IS NULL OR l.status = $status)
+  AND ($brand IS NULL OR EXISTS { (l)-[:ON_BEHALF_OF]->(:Brand {brand_id: $brand}) })
+  AND %(visible)s
+WITH l ORDER BY l.created_on DESC, l.lead_id
+WITH collect(l) AS ls
+RETURN size(ls) AS total, [x IN ls[$skip..$skip + $first] | properties(x)] AS page
+"""
+
+_CASES: LiteralString = """
+CALL () {
+  MATCH (c:Case) WHERE NOT $is_liaison AND $brand_id IS NULL RETURN c
+  UNION
+  MATCH (:Brand {brand_id: $brand_id})<-[:CONCERNS_BRAND]-(c:Case) RETURN c
+  UNION
+  MATCH (:Brand {brand_id: $brand_id})<-[:ON_BEHALF_OF]-(:Lead)-[:BECAME]->(c:Case) RETURN c
+  UNION
+  MATCH (a:Agency)<-[:HANDLED_BY]-(c:Case) WHERE $is_liaison AND a.adcode IN $adcodes RETURN c
+}
+WITH c WHERE ($status IS NULL OR c.status = $status)
+  AND ($brand IS NULL OR EXISTS { (c)-[:CONCERNS_BRAND]->(:Brand {brand_id: $brand}) })
+  AND ($agency IS NULL OR EXISTS { (c)-[:HANDLED_BY]->(:Agency {agency_id: $agency}) })
+  AND %(visible)s
+WITH c ORDER BY c.opened_on DESC, c.case_id
+WITH collect(c) AS cs
+RETURN size(cs) AS total, [x IN cs[$skip..$skip + $first] | properties(x)] AS page
+"""
+
+_COUNTS: LiteralString = """
+MATCH (l:Lead) WHERE ($counts_all OR %(visible)s)
+  AND ($brand IS NULL OR EXISTS { (l)-[:ON_BEHALF_OF]->(:Brand {brand_id: $brand}) })
+RETURN l.status AS status, count(*) AS leads ORDER BY status
+"""
+
+_AUDIT: LiteralString = """
+MATCH (e:AuditEvent) WHERE $is_admin
+  AND ($action IS NULL OR e.action = $action) AND ($who IS NULL OR e.who = $who)
+  AND ($since IS NULL OR e.at >= datetime($since))
+WITH e ORDER BY e.at DESC, e.event_id
+WITH collect(e) AS es
+RETURN size(es) AS total, [x IN es[$skip..$skip + $first] | properties(x)] AS page
+"""
+
+LEADS_QUERY: LiteralString = _LEADS % {"visible": scope.visible("Lead", "l")}
+CASES_QUERY: LiteralString = _CASES % {"visible": scope.visible("Case", "c")}
+COUNTS_QUERY: LiteralString = _COUNTS % {"visible": scope.visible("Lead", "l")}
+
+_LEAD_STATE: LiteralString = """
+MATCH (l:Lead {lead_id: $lead_id}) WHERE %(visible)s
+RETURN l.status AS status, [(l)-[:PUSHED_TO]->(a:Agency) | a.adcode] AS agency_adcodes,
+       [(l)-[:BECAME]->(c:Case) | c.case_id] AS cases
+"""
+_CASE_STATE: LiteralString = """
+MATCH (c:Case {case_id: $case_id}) WHERE %(visible)s
+RETURN c.status AS status, [(l:Lead)-[:BECAME]->(c) | l {.lead_id, .status}] AS leads
+"""
+LEAD_STATE: LiteralString = _LEAD_STATE % {"visible": scope.visible("Lead", "l")}
+CASE_STATE: LiteralString = _CASE_STATE % {"visible": scope.visible("Case", "c")}
+
+
+@strawberry.type
+class StatusCount:
+    status: str
+    leads: int
+
+
+@strawberry.type(description="One allowed step of the lead or case lifecycle.")
+class Transition:
+    object: str
+    from_status: str
+    to_status: str
+    roles: list[str]
+
+
+def connection(label: str, total: int, rows: list[dict[str, Any]], skip: int) -> Any:
+    edges = [EDGE_CLASSES[label](cursor=cursor(skip + i), node=make_node(label, props), properties={})
+             for i, props in enumerate(rows)]
+    info = PageInfo(has_next_page=skip + len(edges) < total, has_previous_page=skip > 0,
+                    start_cursor=edges[0].cursor if edges else None,
+                    end_cursor=edges[-1].cursor if edges else None)
+    return CONNECTION_CLASSES[label](edges=edges, page_info=info, total_count=total)
+
+
+async def _page(ctx: Context, label: str, query: LiteralString, params: dict[str, Any],
+                first: int, after: str | None) -> Any:
+    skip = offset_after(after)
+    first = check_first(first)
+    records = await db.read(ctx.driver, ctx.database, query,
+                            {**params, "skip": skip, "first": first, **ctx.scope},
+                            timeout=ctx.timeout, name=f"list:{label}")
+    return connection(label, records[0]["total"], records[0]["page"], skip)
+
+
+async def fetch_node(ctx: Context, label: str, key: str) -> Any:
+    from api.cypher import nodes_by_key
+
+    records = await db.read(ctx.driver, ctx.database, nodes_by_key(label),
+                            {"keys": [key], **ctx.scope}, timeout=ctx.timeout, name=f"node:{label}")
+    return make_node(label, records[0]["props"]) if records else None
+
+
+def transitions() -> list[Transition]:
+    rows = [Transition(object="lead", from_status=a, to_status=b,
+                       roles=list(life.LEAD_MOVERS.get(b, ("(follows its case)",))))
+            for a, nexts in life.LEAD_TRANSITIONS.items() for b in nexts]
+    rows += [Transition(object="case", from_status=a, to_status=b, roles=list(life.CASE_MOVERS))
+             for a, nexts in life.CASE_TRANSITIONS.items() for b in nexts]
+    return rows
+
+
+@strawberry.type
+class LeadsQuery:
+    @strawberry.field(description="Leads the caller may see, newest first.",
+                      graphql_type=CONNECTION_CLASSES["Lead"])
+    async def leads(self, info: strawberry.Info, status: str | None = None,
+                    brand_id: strawberry.ID | None = None, first: int = 20,
+                    after: str | None = None) -> Any:
+        return await _page(info.context, "Lead", LEADS_QUERY,
+                           {"status": status, "brand": brand_id}, first, after)
+
+    @strawberry.field(description="A lead by its lead_id (null when absent or not visible).",
+                      graphql_type=Optional[LeadType])  # noqa: UP045
+    async def lead(self, info: strawberry.Info, lead_id: strawberry.ID) -> Any:
+        return await fetch_node(info.context, "Lead", lead_id)
+
+    @strawberry.field(description="Cases the caller may see, newest first.",
+                      graphql_type=CONNECTION_CLASSES["Case"])
+    async def cases(self, info: strawberry.Info, status: str | None = None,
+                    brand_id: strawberry.ID | None = None, agency_id: strawberry.ID | None = None,
+                    first: int = 20, after: str | None = None) -> Any:
+        return await _page(info.context, "Case", CASES_QUERY,
+                           {"status": status, "brand": brand_id, "agency": agency_id}, first, after)
+
+    @strawberry.field(name="case", description="A case by its case_id (null when absent or not visible).",
+                      graphql_type=Optional[CaseType])  # noqa: UP045
+    async def case_(self, info: strawberry.Info, case_id: strawberry.ID) -> Any:
+        return await fetch_node(info.context, "Case", case_id)
+
+    @strawberry.field(description="Leads per status: all leads for analysts, investigators and "
+                                   "admins; only visible ones for other roles.")
+    async def lead_counts(self, info: strawberry.Info,
+                          brand_id: strawberry.ID | None = None) -> list[StatusCount]:
+        ctx: Context = info.context
+        counts_all = ctx.caller.sees_everything or ctx.caller.role == "analyst"
+        records = await db.read(ctx.driver, ctx.database, COUNTS_QUERY,
+                                {"brand": brand_id, "counts_all": counts_all, **ctx.scope},
+                                timeout=ctx.timeout, name="lead:counts")
+        return [StatusCount(status=r["status"], leads=r["leads"]) for r in records]
+
+    @strawberry.field(description="The lead and case lifecycle: allowed steps and who may take them.")
+    def lead_lifecycle(self) -> list[Transition]:
+        return transitions()
+
+    @strawberry.field(description="The audit trail, newest first (admins only).",
+                      graphql_type=CONNECTION_CLASSES["AuditEvent"])
+    async def audit_events(self, info: strawberry.Info, action: str | None = None,
+                           who: str | None = None, since: datetime | None = None,
+                           first: int = 50, after: str | None = None) -> Any:
+        ctx: Context = info.context
+        if ctx.caller.role != "admin":
+            raise Forbidden("only admins read the audit trail")
+        return await _page(ctx, "AuditEvent", _AUDIT,
+                           {"action": action, "who": who,
+                            "since": since.isoformat() if since else None}, first, after)
+
+
+# --- mutations ------------------------------------------------------------------------
+
+
+@strawberry.input
+class CreateLeadInput:
+    lead_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Given, or made up as L-<yyyymmdd>-<hex>.")
+    title: str | None = None
+    brand_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Brands the lead is on behalf of (a brand member: its own).")
+    seller_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    shop_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    site_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    person_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    purchase_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    complaint_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    estimated_value_cny: float | None = None
+    note: str | None = None
+
+
+@strawberry.input
+class OpenCaseInput:
+    case_id: strawberry.ID
+    agency_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Defaults to the liaison's own agency.")
+    title: str | None = None
+    charge: str | None = None
+    opened_on: date | None = None
+    case_value_cny: float | None = None
+
+
+_REFS: tuple[tuple[str, str, str, str, str], ...] = (
+    # input field, label, key, relationship, what
+    ("brand_ids", "Brand", "brand_id", "ON_BEHALF_OF", "brands"),
+    ("seller_ids", "Seller", "seller_id", "CONCERNS", "sellers"),
+    ("shop_ids", "Shop", "shop_id", "CONCERNS", "shops"),
+    ("site_ids", "Site", "site_id", "CONCERNS", "sites"),
+    ("person_ids", "Person", "person_id", "CONCERNS", "persons"),
+    ("purchase_ids", "TestPurchase", "purchase_id", "EVIDENCED_BY", "test purchases"),
+    ("complaint_ids", "Complaint", "complaint_id", "EVIDENCED_BY", "complaints"),
+)
+_EVIDENCE = ("TestPurchase", "Complaint")
+
+
+def _missing_query() -> LiteralString:
+    """Ids of each kind that do not exist (evidence: or that the caller may not see)."""
+    parts = []
+    for fld, label, key, _, _ in _REFS:
+        check = f" WHERE {scope.visible(label, 'x')}" if label in _EVIDENCE else ""
+        parts.append(f"[id IN ${fld} WHERE NOT EXISTS {{ MATCH (x:{label} {{{key}: id}}){check} }}] AS {fld}")
+    return "RETURN " + ", ".join(parts)
+
+
+def _create_query() -> LiteralString:
+    lines = ["CREATE (l:Lead {lead_id: $lead_id}) SET l += $props, l.created_on = date(), "
+             "l.status = 'draft', l.first_seen_at = datetime(), l.last_seen_at = datetime() WITH l"]
+    for fld, label, key, rel, _ in _REFS:
+        lines.append(f"CALL (l) {{ UNWIND ${fld} AS id MATCH (x:{label} {{{key}: id}}) "
+                     f"CREATE (l)-[r:{rel}]->(x) SET r += $prov }}")
+    lines.append("CREATE (l)-[:HAS_EVENT]->(e:StatusEvent) SET e = $event RETURN l.lead_id AS id")
+    return "\n".join(lines)
+
+
+MISSING_QUERY = _missing_query()
+CREATE_QUERY = _create_query()
+
+MOVE_LEAD: LiteralString = """
+MATCH (l:Lead {lead_id: $id}) WHERE l.status = $from
+SET l.status = $to, l.last_seen_at = datetime()
+CREATE (l)-[:HAS_EVENT]->(e:StatusEvent) SET e = $event
+RETURN l.lead_id AS id
+"""
+MOVE_CASE: LiteralString = """
+MATCH (c:Case {case_id: $id}) WHERE c.status = $from
+SET c.status = $to, c.last_seen_at = datetime()
+CREATE (c)-[:HAS_EVENT]->(e:StatusEvent) SET e = $event
+RETURN c.case_id AS id
+"""
+PUSH_LEAD: LiteralString = """
+MATCH (l:Lead {lead_id: $id}) WHERE l.status = $from
+MATCH (a:Agency {agency_id: $agency_id})
+OPTIONAL MATCH (l)-[old:PUSHED_TO]->(prev:Agency) WHERE prev <> a
+DELETE old
+WITH DISTINCT l, a
+MERGE (l)-[p:PUSHED_TO]->(a)
+SET p += $prov, p.pushed_on = date(), l.pushed_on = date(), l.status = 'pushed',
+    l.last_seen_at = datetime()
+CREATE (l)-[:HAS_EVENT]->(e:StatusEvent) SET e = $event
+RETURN l.lead_id AS id
+"""
+OPEN_CASE: LiteralString = """
+MATCH (l:Lead {lead_id: $lead_id}) WHERE l.status = $from
+MATCH (a:Agency {agency_id: $agency_id})
+CREATE (c:Case {case_id: $case_id}) SET c += $props, c.status = 'open',
+       c.first_seen_at = datetime(), c.last_seen_at = datetime()
+CREATE (l)-[b:BECAME]->(c), (c)-[h:HANDLED_BY]->(a)
+SET b += $prov, h += $prov, l.status = 'filed', l.last_seen_at = datetime()
+WITH l, c
+CALL (l, c) { MATCH (l)-[:ON_BEHALF_OF]->(br:Brand) CREATE (c)-[r:CONCERNS_BRAND]->(br) SET r += $prov }
+CREATE (l)-[:HAS_EVENT]->(le:StatusEvent) SET le = $lead_event
+CREATE (c)-[:HAS_EVENT]->(ce:StatusEvent) SET ce = $case_event
+RETURN c.case_id AS id
+"""
+RECORD_RAID: LiteralString = """
+MATCH (c:Case {case_id: $case_id}) WHERE c.status = $from
+MATCH (s:Site {site_id: $site_id})
+MERGE (c)-[r:RAIDED]->(s)
+WITH c, s, r, coalesce(r.arrests, 0) AS old_arrests, coalesce(r.dens_destroyed, 0) AS old_dens,
+     coalesce(r.seized_value_cny, 0.0) AS old_seized
+SET r += $prov, r.first_seen_at = coalesce(r.first_seen_at, datetime()), r.last_seen_at = datetime(),
+    r.raided_on = $raided_on, r.arrests = $arrests, r.dens_destroyed = $dens,
+    r.seized_value_cny = $seized,
+    c.arrests = coalesce(c.arrests, 0) - old_arrests + $arrests,
+    c.dens_destroyed = coalesce(c.dens_destroyed, 0) - old_dens + $dens,
+    c.seized_value_cny = coalesce(c.seized_value_cny, 0.0) - old_seized + $seized,
+    s.status = 'raided', s.last_seen_at = datetime()
+RETURN c.case_id AS id
+"""
+AGENCY_ADCODE: LiteralString = "MATCH (a:Agency {agency_id: $id}) RETURN a.adcode AS adcode"
+
+
+def status_event(ctx: Context, old: str | None, new: str, note: str | None) -> dict[str, Any]:
+    c = ctx.caller
+    return {"event_id": uuid.uuid4().hex, "at": datetime.now(UTC), "who": c.sub, "role": c.role,
+            "agency_id": c.agency_id, "brand_id": c.brand_id, "from_status": old,
+            "to_status": new, "note": note, "request_id": ctx.request_id, "source": "api"}
+
+
+def provenance(ctx: Context) -> dict[str, Any]:
+    return {"source": "api", "run_id": ctx.request_id}
+
+
+def _check(func: Any, *args: Any) -> None:
+    """Run a lifecycle check; its errors become API errors."""
+    try:
+        func(*args)
+    except life.NotAllowed as exc:
+        raise Forbidden(str(exc)) from None
+    except life.TransitionError as exc:
+        raise IllegalTransition(str(exc)) from None
+
+
+async def _audited(ctx: Context, action: str, ids: list[str], details: dict[str, Any]) -> None:
+    await audit.append_async(ctx.driver, ctx.database, audit.event(
+        ctx.caller, action, ids=ids, request_id=ctx.request_id, details=details))
+
+
+@dataclass
+class LeadState:
+    status: str
+    agency_adcodes: list[str]
+    cases: list[str]
+
+
+async def lead_state(ctx: Context, lead_id: str) -> LeadState:
+    records = await db.read(ctx.driver, ctx.database, LEAD_STATE, {"lead_id": lead_id, **ctx.scope},
+                            timeout=ctx.timeout, name="lead:state")
+    if not records:
+        raise NotFound(f"no lead {lead_id!r}")
+    r = records[0]
+    return LeadState(r["status"], r["agency_adcodes"], r["cases"])
+
+
+async def case_state(ctx: Context, case_id: str) -> tuple[str, list[dict[str, Any]]]:
+    records = await db.read(ctx.driver, ctx.database, CASE_STATE, {"case_id": case_id, **ctx.scope},
+                            timeout=ctx.timeout, name="case:state")
+    if not records:
+        raise NotFound(f"no case {case_id!r}")
+    return records[0]["status"], records[0]["leads"]
+
+
+def check_liaison_owns(caller: Caller, adcodes: list[str], what: str) -> None:
+    """A liaison acts only on what was pushed to or is handled by an agency inside its
+    jurisdiction (seeing a lead through a site is not enough)."""
+    if caller.role == "police_liaison" and not set(adcodes) & set(caller.agency_adcodes):
+        raise Forbidden(f"{what} is not with an agency in your jurisdiction")
+
+
+async def agency_adcode(ctx: Context, agency_id: str) -> str | None:
+    records = await db.read(ctx.driver, ctx.database, AGENCY_ADCODE, {"id": agency_id},
+                            timeout=ctx.timeout, name="agency:adcode")
+    if not records:
+        raise NotFound(f"no agency {agency_id!r}")
+    return records[0]["adcode"]
+
+
+def new_lead_id() -> str:
+    return f"L-{datetime.now(UTC):%Y%m%d}-{uuid.uuid4().hex[:8]}"
+
+
+def lead_refs(ctx: Context, data: CreateLeadInput) -> dict[str, list[str]]:
+    caller = ctx.caller
+    brands = [str(b) for b in data.brand_ids] if data.brand_ids is not None else []
+    if caller.role == "brand_member":
+        if brands and brands != [caller.brand_id]:
+            raise Forbidden(f"a brand member files leads for its own brand only ({caller.brand_id})")
+        brands = [str(caller.brand_id)]
+    refs = {fld: [str(v) for v in getattr(data, fld)] for fld, *_ in _REFS if fld != "brand_ids"}
+    refs["brand_ids"] = brands
+    if not brands:
+        raise UserError("a lead is on behalf of at least one brand: give brandIds")
+    if not any(refs[f] for f in ("seller_ids", "shop_ids", "site_ids", "person_ids")):
+        raise UserError("a lead concerns at least one seller, shop, site or person")
+    for fld, values in refs.items():
+        if len(values) > MAX_REFS:
+            raise UserError(f"{fld}: at most {MAX_REFS} ids")
+        refs[fld] = list(dict.fromkeys(values))
+    return refs
+
+
+async def check_refs(ctx: Context, refs: dict[str, list[str]]) -> None:
+    records = await db.read(ctx.driver, ctx.database, MISSING_QUERY, {**refs, **ctx.scope},
+                            timeout=ctx.timeout, name="lead:refs")
+    missing = [f"{what}: {', '.join(records[0][fld])}" for fld, _, _, _, what in _REFS
+               if records[0][fld]]
+    if missing:
+        raise UserError("unknown ids (or evidence you may not use) - " + "; ".join(missing))
+
+
+def _lead_props(data: CreateLeadInput, caller: Caller, ctx: Context) -> dict[str, Any]:
+    if data.estimated_value_cny is not None and data.estimated_value_cny < 0:
+        raise UserError("estimatedValueCny must not be negative")
+    props = {"title": data.title, "note": data.note, "estimated_value_cny": data.estimated_value_cny,
+             "created_by": caller.sub, **provenance(ctx)}
+    return {k: v for k, v in props.items() if v is not None}
+
+
+async def create_lead(ctx: Context, data: CreateLeadInput) -> Any:
+    if ctx.caller.role not in life.LEAD_CREATORS:
+        raise Forbidden(f"role {ctx.caller.role!r} may not create leads; "
+                        f"allowed roles: {list(life.LEAD_CREATORS)}")
+    refs = lead_refs(ctx, data)
+    await check_refs(ctx, refs)
+    lead_id = str(data.lead_id) if data.lead_id else new_lead_id()
+    params = {"lead_id": lead_id, "props": _lead_props(data, ctx.caller, ctx), "prov": provenance(ctx),
+              "event": status_event(ctx, None, "draft", data.note), **refs}
+    await write(ctx.driver, ctx.database, [Statement(CREATE_QUERY, params)], name="lead:create")
+    await _audited(ctx, "lead.create", [lead_id], {"refs": refs})
+    return await fetch_node(ctx, "Lead", lead_id)
+
+
+async def move_lead(ctx: Context, lead_id: str, target: str, note: str | None) -> Any:
+    if target in ("pushed", "filed"):
+        how = "pushLead" if target == "pushed" else "openCase"
+        raise IllegalTransition(f"a lead becomes {target!r} through {how}")
+    state = await lead_state(ctx, lead_id)
+    _check(life.check_lead_move, state.status, target, ctx.caller)
+    if target in ("registered", "declined", "transferred"):
+        check_liaison_owns(ctx.caller, state.agency_adcodes, f"lead {lead_id!r}")
+    event = status_event(ctx, state.status, target, note)
+    await write(ctx.driver, ctx.database, [Statement(
+        MOVE_LEAD, {"id": lead_id, "from": state.status, "to": target, "event": event},
+        must_match=True, what=f"lead {lead_id!r}")], name="lead:status")
+    await _audited(ctx, "lead.status", [lead_id], {"from": state.status, "to": target, "note": note})
+    return await fetch_node(ctx, "Lead", lead_id)
+
+
+async def push_lead(ctx: Context, lead_id: str, agency_id: str, note: str | None) -> Any:
+    state = await lead_state(ctx, lead_id)
+    _check(life.check_lead_move, state.status, "pushed", ctx.caller)
+    await agency_adcode(ctx, agency_id)
+    event = status_event(ctx, state.status, "pushed", note or f"pushed to {agency_id}")
+    await write(ctx.driver, ctx.database, [Statement(
+        PUSH_LEAD, {"id": lead_id, "from": state.status, "agency_id": agency_id, "event": event,
+                    "prov": provenance(ctx)}, must_match=True, what=f"lead {lead_id!r}")],
+        name="lead:push")
+    await _audited(ctx, "lead.push", [lead_id, agency_id], {"from": state.status, "note": note})
+    return await fetch_node(ctx, "Lead", lead_id)
+
+
+def _case_props(data: OpenCaseInput, ctx: Context) -> dict[str, Any]:
+    if data.case_value_cny is not None and data.case_value_cny < 0:
+        raise UserError("caseValueCny must not be negative")
+    props = {"title": data.title, "charge": data.charge, "case_value_cny": data.case_value_cny,
+             "opened_on": data.opened_on or datetime.now(UTC).date(), "arrests": 0, "dens_destroyed": 0,
+             **provenance(ctx)}
+    return {k: v for k, v in props.items() if v is not None}
+
+
+async def open_case(ctx: Context, lead_id: str, data: OpenCaseInput) -> Any:
+    state = await lead_state(ctx, lead_id)
+    _check(life.check_lead_move, state.status, "filed", ctx.caller)
+    check_liaison_owns(ctx.caller, state.agency_adcodes, f"lead {lead_id!r}")
+    agency_id = str(data.agency_id or ctx.caller.agency_id or "")
+    if not agency_id:
+        raise UserError("give agencyId: the agency that handles the case")
+    adcode = await agency_adcode(ctx, agency_id)
+    check_liaison_owns(ctx.caller, [adcode] if adcode else [], f"agency {agency_id!r}")
+    params = {"lead_id": lead_id, "from": state.status, "agency_id": agency_id, "case_id": str(data.case_id),
+              "props": _case_props(data, ctx), "prov": provenance(ctx),
+              "lead_event": status_event(ctx, state.status, "filed", f"case {data.case_id} opened"),
+              "case_event": status_event(ctx, None, "open", data.title)}
+    await write(ctx.driver, ctx.database, [Statement(OPEN_CASE, params, must_match=True,
+                                                     what=f"lead {lead_id!r}")], name="case:open")
+    await _audited(ctx, "case.open", [str(data.case_id), lead_id, agency_id], {"charge": data.charge})
+    return await fetch_node(ctx, "Case", str(data.case_id))
+
+
+def case_moves(ctx: Context, case_id: str, old: str, new: str, leads: list[dict[str, Any]],
+               note: str | None) -> list[Statement]:
+    """The case's status change and its leads following it."""
+    if old == new:
+        return []
+    moves = [Statement(MOVE_CASE, {"id": case_id, "from": old, "to": new,
+                                   "event": status_event(ctx, old, new, note)},
+                       must_match=True, what=f"case {case_id!r}")]
+    for lead in leads:
+        follow = life.lead_follows_case(lead["status"], new)
+        if follow:
+            moves.append(Statement(MOVE_LEAD, {
+                "id": lead["lead_id"], "from": lead["status"], "to": follow,
+                "event": status_event(ctx, lead["status"], follow, f"case {case_id} is {new}")},
+                must_match=True, what=f"lead {lead['lead_id']!r}"))
+    return moves
+
+
+async def move_case(ctx: Context, case_id: str, target: str, note: str | None) -> Any:
+    status, leads = await case_state(ctx, case_id)
+    _check(life.check_case_move, status, target, ctx.caller)
+    await write(ctx.driver, ctx.database, case_moves(ctx, case_id, status, target, leads, note),
+                name="case:status")
+    await _audited(ctx, "case.status", [case_id], {"from": status, "to": target, "note": note})
+    return await fetch_node(ctx, "Case", case_id)
+
+
+@dataclass(frozen=True)
+class RaidInput:
+    case_id: str
+    site_id: str
+    raided_on: date
+    seized_value_cny: float = 0.0
+    arrests: int = 0
+    dens_destroyed: int = 0
+
+
+def _check_raid(data: RaidInput) -> None:
+    for name, value in (("seizedValueCny", data.seized_value_cny), ("arrests", data.arrests),
+                        ("densDestroyed", data.dens_destroyed)):
+        if value < 0:
+            raise UserError(f"{name} must not be negative")
+    if data.raided_on > datetime.now(UTC).date():
+        raise UserError(f"raidedOn {data.raided_on} is in the future")
+
+
+async def record_raid(ctx: Context, data: RaidInput) -> Any:
+    _check_raid(data)
+    case_id = str(data.case_id)
+    status, leads = await case_state(ctx, case_id)
+    target = "raided" if status in ("open", "investigating") else status
+    if status != "raided":
+        _check(life.check_case_move, status, target, ctx.caller)
+    elif ctx.caller.role not in life.CASE_MOVERS:
+        raise Forbidden(f"role {ctx.caller.role!r} may not record raids")
+    raid = Statement(RECORD_RAID, {
+        "case_id": case_id, "from": status, "site_id": str(data.site_id), "raided_on": data.raided_on,
+        "arrests": data.arrests, "dens": data.dens_destroyed, "seized": data.seized_value_cny,
+        "prov": provenance(ctx)}, must_match=True, what=f"case {case_id!r} or site {data.site_id!r}")
+    moves = case_moves(ctx, case_id, status, target, leads, f"raid on {data.site_id}")
+    await write(ctx.driver, ctx.database, [raid, *moves], name="case:raid")
+    await _audited(ctx, "case.raid", [case_id, str(data.site_id)],
+                   {"raided_on": data.raided_on.isoformat(), "arrests": data.arrests,
+                    "dens_destroyed": data.dens_destroyed, "seized_value_cny": data.seized_value_cny})
+    return await fetch_node(ctx, "Case", case_id)
+
+
+@strawberry.type
+class LeadsMutation:
+    @strawberry.mutation(description="A new lead in status draft (brand members: for their own brand).",
+                         graphql_type=Optional[LeadType])  # noqa: UP045
+    async def create_lead(self, info: strawberry.Info, input: CreateLeadInput) -> Any:
+        return await create_lead(info.context, input)
+
+    @strawberry.mutation(description="Push a verified (or transferred) lead to an agency.",
+                         graphql_type=Optional[LeadType])  # noqa: UP045
+    async def push_lead(self, info: strawberry.Info, lead_id: strawberry.ID, agency_id: strawberry.ID,
+                        note: str | None = None) -> Any:
+        return await push_lead(info.context, str(lead_id), str(agency_id), note)
+
+    @strawberry.mutation(description="Move a lead along its lifecycle (see leadLifecycle).",
+                         graphql_type=Optional[LeadType])  # noqa: UP045
+    async def update_lead_status(self, info: strawberry.Info, lead_id: strawberry.ID, status: str,
+                                 note: str | None = None) -> Any:
+        return await move_lead(info.context, str(lead_id), status, note)
+
+    @strawberry.mutation(description="Open a case from a registered lead; the lead becomes filed.",
+                         graphql_type=Optional[CaseType])  # noqa: UP045
+    async def open_case(self, info: strawberry.Info, lead_id: strawberry.ID, input: OpenCaseInput) -> Any:
+        return await open_case(info.context, str(lead_id), input)
+
+    @strawberry.mutation(description="Record a raid on a site: the site becomes raided, the case "
+                                     "raided, and the case totals add the raid's figures.",
+                         graphql_type=Optional[CaseType])  # noqa: UP045
+    async def record_raid(self, info: strawberry.Info, case_id: strawberry.ID, site_id: strawberry.ID,
+                          raided_on: date, seized_value_cny: float = 0.0, arrests: int = 0,
+                          dens_destroyed: int = 0) -> Any:
+        return await record_raid(info.context, RaidInput(
+            case_id=str(case_id), site_id=str(site_id), raided_on=raided_on,
+            seized_value_cny=seized_value_cny, arrests=arrests, dens_destroyed=dens_destroyed))
+
+    @strawberry.mutation(description="Move a case along its lifecycle; its lead follows.",
+                         graphql_type=Optional[CaseType])  # noqa: UP045
+    async def update_case_status(self, info: strawberry.Info, case_id: strawberry.ID, status: str,
+                                 note: str | None = None) -> Any:
+        return await move_case(info.context, str(case_id), status, note)
