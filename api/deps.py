@@ -7,6 +7,7 @@ process's async driver (from the lifespan); `DatabaseDep` the database name;
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Annotated
 
@@ -73,11 +74,29 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+JURISDICTION_TTL = 60.0
+"""Seconds an agency's jurisdiction is kept in memory: divisions and agencies change
+rarely, and a liaison's every request needs them."""
+_jurisdictions: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
+
+
 async def jurisdiction(driver: neo4j.AsyncDriver, database: str, agency_id: str) -> tuple[str, ...]:
-    """The adcodes of an agency's division and of every division below it (PART_OF)."""
+    """The adcodes of an agency's division and of every division below it (PART_OF),
+    from a cache of at most JURISDICTION_TTL seconds."""
+    key = (database, agency_id)
+    cached = _jurisdictions.get(key)
+    if cached is not None and time.monotonic() - cached[0] < JURISDICTION_TTL:
+        return cached[1]
     records = await db.read(driver, database, JURISDICTION, {"agency_id": agency_id},
                             timeout=LOOKUP_TIMEOUT, name="jurisdiction")
-    return tuple(sorted(records[0]["adcodes"])) if records else ()
+    adcodes = tuple(sorted(records[0]["adcodes"])) if records else ()
+    if adcodes:
+        _jurisdictions[key] = (time.monotonic(), adcodes)
+    return adcodes
+
+
+def forget_jurisdictions() -> None:
+    _jurisdictions.clear()
 
 
 async def caller_from_token(

@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, LiteralString
 
@@ -207,7 +208,7 @@ RETURN l {.*} AS lead,
   [(l)-[:CONCERNS]->(:Shop)<-[:SENT_BY]-(sh:Shipment) | sh] AS shipment_nodes
 """
 
-_SHIPMENTS: LiteralString = """
+SHIPMENTS_QUERY: LiteralString = """
 UNWIND $ids AS id
 MATCH (sh:Shipment {shipment_id: id})
 RETURN sh {.shipment_id, .carrier, .waybill_no, .shipped_on,
@@ -408,7 +409,7 @@ async def build_dossier(ctx: Context, lead_id: str) -> Dossier:
 async def _fetch_shipments(ctx: Context, ids: list[str]) -> list[DossierShipment]:
     if not ids:
         return []
-    records = await db.read(ctx.driver, ctx.database, _SHIPMENTS, {"ids": ids},
+    records = await db.read(ctx.driver, ctx.database, SHIPMENTS_QUERY, {"ids": ids},
                             timeout=ctx.timeout, name="lead:shipments")
     return [_shipment(r["shipment"]) for r in records]
 
@@ -440,10 +441,20 @@ def _assemble(ctx: Context, row: Any, subjects: list[DossierSubject], traces: li
 # --- manifest -------------------------------------------------------------------------
 
 
+def as_data(value: Any, key: Callable[[str], str] = str) -> Any:
+    """Dossier parts as plain dicts and lists (keys through `key`), without copying."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {key(k): as_data(v, key) for k, v in vars(value).items()}
+    if isinstance(value, list):
+        return [as_data(v, key) for v in value]
+    if isinstance(value, dict):
+        return {key(k): as_data(v, key) for k, v in value.items()}
+    return value
+
+
 def canonical(item: Any) -> bytes:
     """An item as canonical JSON (sorted keys, no spaces, UTF-8): what its hash is of."""
-    data = dataclasses.asdict(item) if dataclasses.is_dataclass(item) and not isinstance(item, type) else item
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    return json.dumps(as_data(item), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       default=str).encode()
 
 

@@ -7,7 +7,7 @@ SHA-256 manifest at the end (the same hashes as the JSON's `manifest`).
 
 from __future__ import annotations
 
-import dataclasses
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -16,23 +16,21 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
-from api.dossier import Dossier, read_dossier
+from api.dossier import Dossier, as_data, read_dossier
 from api.errors import DatabaseUnavailable, Forbidden, NotFound, QueryTooSlow
 from api.types import camel
 
 router = APIRouter()
 
 
-def camel_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {camel(k.rstrip("_")): camel_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [camel_keys(v) for v in value]
-    return value
+@lru_cache(maxsize=512)
+def json_key(name: str) -> str:
+    return camel(name.rstrip("_"))
 
 
 def as_json(d: Dossier) -> dict[str, Any]:
-    return camel_keys(dataclasses.asdict(d))
+    """The dossier with the GraphQL API's camelCase names."""
+    return as_data(d, json_key)
 
 
 async def _dossier(request: Request, lead_id: str, form: str, driver: Any, database: str,

@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 
 from api.entities import EntitiesQuery
@@ -25,6 +31,8 @@ from api.search import SearchQuery
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
+CACHED_DOCUMENTS = 512
+"""Parsed and validated query documents kept per process (clients repeat their queries)."""
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 DOMAIN_QUERIES: list[type] = [
@@ -44,6 +52,8 @@ def build_schema() -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             ErrorShaping,
+            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         ],
     )
 

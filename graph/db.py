@@ -53,12 +53,14 @@ def connection(settings: Settings | None = None) -> Connection:
 
 def open_driver(conn: Connection | None = None) -> Driver:
     conn = conn or connection()
-    return GraphDatabase.driver(conn.uri, auth=conn.auth, user_agent="alliance-graph")
+    return GraphDatabase.driver(conn.uri, auth=conn.auth, user_agent="alliance-graph",
+                                notifications_min_severity="OFF")
 
 
 def open_async_driver(conn: Connection | None = None) -> AsyncDriver:
     conn = conn or connection()
-    return AsyncGraphDatabase.driver(conn.uri, auth=conn.auth, user_agent="alliance-graph")
+    return AsyncGraphDatabase.driver(conn.uri, auth=conn.auth, user_agent="alliance-graph",
+                                     notifications_min_severity="OFF")
 
 
 def wait_for_bolt(

@@ -111,3 +111,14 @@ def clean_db(driver: Driver, database: str) -> Driver:
             "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
     return driver
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_jurisdictions() -> Iterator[None]:
+    """Each module loads its own agencies: the API's jurisdiction cache must not carry
+    one module's agencies into the next."""
+    from api.deps import forget_jurisdictions
+
+    forget_jurisdictions()
+    yield
+    forget_jurisdictions()

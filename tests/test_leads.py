@@ -449,3 +449,8 @@ def test_audit_tail_prints_the_newest_events(client: TestClient, neo4j_connectio
     result = CliRunner().invoke(cli_app, ["audit", "tail", "-n", "5", "--action", "dossier.read"])
     assert result.exit_code == 0, result.output
     assert "dossier.read" in result.output and "LD-SZ" in result.output
+
+
+def test_the_docs_show_the_lifecycle_of_the_code() -> None:
+    docs = (Path(__file__).parent.parent / "api" / "README.md").read_text(encoding="utf-8")
+    assert life.transitions_table() in docs
