@@ -3,7 +3,8 @@
 Starts the local Neo4j (unless `NEO4J_URI` names another server), applies the schema,
 generates the demo bundle (fixed scale and seed) unless it is there, loads it unless a
 previous run loaded the same bundle, computes the seller networks, then serves the API
-and prints where to open it, an investigator token and three queries to paste.
+and prints where to open it, an investigator token and three queries to paste, and a
+police liaison's token with the address of a lead dossier to file.
 Running it again reuses all of that and is ready in seconds.
 """
 
@@ -115,6 +116,30 @@ def example_ids(driver: Driver, database: str) -> tuple[str, str]:
     return records[0]["seller"], records[0]["listing"] or "L000001"
 
 
+def busiest_agency(driver: Driver, database: str) -> tuple[str, str] | None:
+    """The agency with the most leads pushed to it, and its newest lead."""
+    records, _, _ = driver.execute_query(
+        "MATCH (l:Lead)-[:PUSHED_TO]->(a:Agency) WITH a, l ORDER BY l.created_on DESC, l.lead_id "
+        "WITH a, collect(l.lead_id) AS leads ORDER BY size(leads) DESC, a.agency_id LIMIT 1 "
+        "RETURN a.agency_id AS agency, leads[0] AS lead",
+        database_=database, routing_=RoutingControl.READ,
+    )
+    return (records[0]["agency"], records[0]["lead"]) if records else None
+
+
+def print_liaison(host: str, port: int, agency: str, lead: str) -> None:
+    """A police liaison's token and where its leads and one dossier are."""
+    from api.auth import issue_token
+    from graph.caller import Caller
+
+    token = issue_token(Caller(sub="demo-liaison", role="police_liaison", agency_id=agency),
+                        ttl_seconds=8 * 3600)
+    out.print(f"\n[bold]Police liaison of {agency}[/bold]: "
+              "{ leads(first: 10) { totalCount nodes { leadId status estimatedValueCny } } }")
+    out.print(f"Dossier to file: http://{host}:{port}/leads/{lead}/dossier.html", soft_wrap=True)
+    print(f"Liaison token (8 h):\nBearer {token}")
+
+
 def print_welcome(host: str, port: int, token: str, seller: str, listing: str) -> None:
     lines = [f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]",
              "Header:   Authorization: Bearer <the token printed below this box>", ""]
@@ -143,8 +168,11 @@ def demo(
         if load_demo(driver, conn.database, bundle, settings.alliance_home):
             compute_networks(driver, conn.database)
         seller, listing = example_ids(driver, conn.database)
+        liaison = busiest_agency(driver, conn.database)
     token = issue_token(Caller(sub="demo-investigator", role="investigator"), ttl_seconds=8 * 3600)
     print_welcome(host, port, token, seller, listing)
+    if liaison is not None:
+        print_liaison(host, port, *liaison)
     if serve:
         import uvicorn
 
