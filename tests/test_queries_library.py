@@ -116,6 +116,10 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         {"case_id": "CS1", "title": "坂田窝点案", "status": "raided", "opened_on": "2024-05-01",
          "agency_id": "AG1", "adcode": "440300", "arrests": 3, "value_cny": 100000.0},
     ]),
+    ("leads-in-my-jurisdiction", {}, [
+        {"status": "pushed", "leads": 3, "value_cny": 0.0},
+        {"status": "registered", "leads": 1, "value_cny": 0.0},
+    ]),
     ("brands-targeted-per-province", {}, [
         {"province_adcode": "350000", "province": "福建省", "rank": 1, "brand_id": "B2",
          "brand": "Bolt", "listings": 1, "shops": 1},
@@ -229,6 +233,16 @@ def test_police_liaison_sees_only_its_jurisdiction(
     assert _case_ids(driver, database, library, LIAISON_SZ) == ["CS2", "CS1"]
     assert _case_ids(driver, database, library, LIAISON_JJ) == ["CS3"]
     assert _case_ids(driver, database, library, INVESTIGATOR) == ["CS2", "CS1", "CS3", "CS4"]
+
+
+def test_police_liaison_counts_only_the_leads_of_its_jurisdiction(
+    library: sq.Library, driver: Driver, database: str,
+) -> None:
+    query = library.get("leads-in-my-jurisdiction")
+    counts = {r["status"]: r["leads"] for r in sq.run(driver, database, query, {}, LIAISON_SZ).rows}
+    assert counts == {"pushed": 2, "registered": 1}
+    counts = {r["status"]: r["leads"] for r in sq.run(driver, database, query, {}, LIAISON_JJ).rows}
+    assert counts == {"pushed": 1}
 
 
 def test_liaison_without_jurisdiction_sees_nothing_and_cannot_widen_it(
