@@ -200,6 +200,15 @@ def test_saved_query_of_cases_keeps_to_the_jurisdiction(client: TestClient) -> N
     assert cases("liaison:AG-SZ") == set()
 
 
+def test_saved_query_of_leads_counts_what_the_lists_show(client: TestClient) -> None:
+    for who in ("liaison:AG-GZ", "liaison:AG-GD", "liaison:AG-FJ", "liaison:AG-SZ"):
+        response = client.get("/queries/leads-in-my-jurisdiction.json",
+                              headers={"Authorization": f"Bearer {bearer(who)}"})
+        assert response.status_code == 200, response.text
+        counted = sum(row["leads"] for row in response.json()["rows"])
+        assert counted == data(client, who, LEADS)["leads"]["totalCount"], who
+
+
 # --- lifecycle ----------------------------------------------------------------------------
 
 CREATE = """mutation($input: CreateLeadInput!) {
