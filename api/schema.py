@@ -12,6 +12,7 @@ from pathlib import Path
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -34,6 +35,10 @@ MAX_ALIASES = 30
 CACHED_DOCUMENTS = 512
 """Parsed and validated query documents kept per process (clients repeat their queries)."""
 SDL_PATH = Path(__file__).with_name("schema.graphql")
+LIMIT_RULES = [*QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+               *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules]
+"""The depth and alias rules, made once: the validation cache is keyed by the rules, so
+rules made anew for each request would never find a cached validation."""
 
 DOMAIN_QUERIES: list[type] = [
     EntitiesQuery, SearchQuery, NetworkQuery, SavedQueriesQuery, InvestigationQuery, LeadsQuery,
@@ -48,9 +53,8 @@ def build_schema() -> strawberry.Schema:
         query=query,
         mutation=mutation,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             ErrorShaping,
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),

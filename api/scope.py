@@ -112,7 +112,7 @@ def _liaison_rule(label: str, var: str) -> str | None:
         "Complaint": lambda: _lead_rel("EVIDENCED_BY", var),
     }
     make = rules.get(label)
-    return None if make is None else f"($is_liaison AND {make()})"
+    return None if make is None else make()
 
 
 _ADMIN_ONLY = ("AuditEvent",)
@@ -126,21 +126,23 @@ def visible(label: str, var: str) -> str:
     """Cypher that is true when the caller may see node `var` of `label`."""
     if label in _ADMIN_ONLY:
         return "$is_admin"
-    parts = ["$sees_all"]
     brand = _BRAND_RULES.get(label)
-    if brand is not None:
-        parts.append(brand.replace("%s", var))
     liaison = _liaison_rule(label, var)
-    if liaison is not None:
-        parts.append(liaison)
-    return parts[0] if len(parts) == 1 else f"({' OR '.join(parts)})"
+    if brand is None and liaison is None:
+        return "$sees_all"
+    # One branch per kind of caller, so a caller never pays for another role's checks.
+    return (f"(CASE WHEN $sees_all THEN true WHEN $is_liaison THEN {liaison or 'false'} "
+            f"ELSE {brand.replace('%s', var) if brand else 'false'} END)")
 
 
 def visible_any(var: str) -> str:
-    """The same check for a node whose label is not known in advance."""
+    """The same check for a node whose label is not known in advance. Inside CASE the
+    other roles' EXISTS checks stay lazy for callers who see everything (an OR of them
+    is planned as subqueries run for every row)."""
     parts = [f"({var}:{label} AND {visible(label, var)})" for label in _RULED_LABELS]
     admin = " OR ".join(f"{var}:{label}" for label in _ADMIN_ONLY)
-    return f"(($sees_all AND NOT ({admin})) OR (({admin}) AND $is_admin) OR {' OR '.join(parts)})"
+    return (f"(CASE WHEN $sees_all THEN (NOT ({admin}) OR $is_admin) ELSE "
+            f"(({admin}) AND $is_admin) OR {' OR '.join(parts)} END)")
 
 
 def params(caller: Caller) -> dict[str, Any]:
