@@ -11,7 +11,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
 from api import db, dossier_http, metrics, saved_queries
@@ -85,37 +86,53 @@ async def check_saved_queries(driver: AsyncDriver, database: str) -> None:
 KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries", "/leads")
 
 
-def route_path(request: Request) -> str:
+def route_path(path: str) -> str:
     """The path for metrics: the first segment if it is one of ours, else `other`, so
     stray URLs make no new series."""
-    first = "/" + request.url.path.strip("/").split("/")[0]
+    first = "/" + path.strip("/").split("/")[0]
     return first if first in KNOWN_PREFIXES else "other"
 
 
+class RequestContext:
+    """Request id, access log line and metrics for every HTTP request (plain ASGI, so a
+    request costs no extra task or stream). The id is a sane incoming `X-Request-ID` or
+    a new one; it goes to `request.state.request_id` and back in the response header."""
 
-async def request_context(request: Request,
-                          call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Request id, access log line and metrics for every request."""
-    given = request.headers.get("x-request-id", "")
-    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-    request.state.request_id = request_id
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await call_next(request)
-        status = response.status_code
-    finally:
-        elapsed = time.perf_counter() - started
-        path = route_path(request)
-        metrics.REQUESTS.labels(request.method, path, str(status)).inc()
-        metrics.LATENCY.labels(request.method, path).observe(elapsed)
-        if status >= 500:
-            metrics.ERRORS.labels(path).inc()
-        log.info("request", extra={"request_id": request_id, "method": request.method,
-                                   "path": request.url.path, "status": status,
-                                   "ms": round(elapsed * 1000, 1)})
-    response.headers["X-Request-ID"] = request_id
-    return response
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            record(scope["method"], scope["path"], status, time.perf_counter() - started, request_id)
+
+
+def record(method: str, path: str, status: int, elapsed: float, request_id: str) -> None:
+    route = route_path(path)
+    metrics.REQUESTS.labels(method, route, str(status)).inc()
+    metrics.LATENCY.labels(method, route).observe(elapsed)
+    if status >= 500:
+        metrics.ERRORS.labels(route).inc()
+    log.info("request", extra={"request_id": request_id, "method": method, "path": path,
+                               "status": status, "ms": round(elapsed * 1000, 1)})
 
 
 def create_app(*, connection: Connection | None = None,
@@ -125,7 +142,7 @@ def create_app(*, connection: Connection | None = None,
     app = FastAPI(title="Alliance Graph API", lifespan=lifespan_for(connection),
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.query_timeout = query_timeout
-    app.middleware("http")(request_context)
+    app.add_middleware(RequestContext)
     app.include_router(GraphQLRouter(schema, context_getter=get_context), prefix="/graphql")
     app.include_router(saved_queries.router)
     app.include_router(dossier_http.router)
