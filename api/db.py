@@ -1,9 +1,10 @@
-"""Reads for the API: read transactions (READ routing), the database always named, a
-timeout on every transaction, the time spent recorded, and driver failures turned into
-clear errors."""
+"""Reads for the API: auto-commit read transactions (READ routing, one round trip each),
+the database always named, a timeout on every transaction, transient failures retried
+briefly, the time spent recorded, and driver failures turned into clear errors."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, LiteralString
 
@@ -12,6 +13,7 @@ from neo4j.exceptions import (
     ClientError,
     ServiceUnavailable,
     SessionExpired,
+    TransientError,
 )
 from neo4j.exceptions import (
     DatabaseUnavailable as Neo4jDatabaseUnavailable,
@@ -41,16 +43,8 @@ async def read(
 ) -> list[neo4j.Record]:
     """Run one read query and return its records."""
     started = time.perf_counter()
-
-    @neo4j.unit_of_work(timeout=timeout)
-    async def work(tx: neo4j.AsyncManagedTransaction) -> list[neo4j.Record]:
-        result = await tx.run(cypher, parameters)
-        return [record async for record in result]
-
     try:
-        async with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
-                                  max_transaction_retry_time=RETRY_SECONDS) as session:
-            records = await session.execute_read(work)
+        return await _retrying(driver, database, neo4j.Query(cypher, timeout=timeout), parameters)
     except ClientError as exc:
         if exc.code in _TIMEOUT_CODES:
             metrics.DB_ERRORS.labels(kind="timeout").inc()
@@ -70,4 +64,28 @@ async def read(
         ) from None
     finally:
         metrics.DB_SECONDS.labels(query=name).observe(time.perf_counter() - started)
-    return records
+
+
+async def _retrying(driver: neo4j.AsyncDriver, database: str, query: neo4j.Query,
+                    parameters: dict[str, Any]) -> list[neo4j.Record]:
+    """One auto-commit read (a single round trip), tried again on a transient failure
+    for up to RETRY_SECONDS. The server's notifications (hints about the query text, such
+    as a relationship type no data has yet) are not asked for: nobody reads them here."""
+    deadline = time.monotonic() + RETRY_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            return await _once(driver, database, query, parameters)
+        except (TransientError, ServiceUnavailable, SessionExpired):
+            if time.monotonic() + delay > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay *= 2
+
+
+async def _once(driver: neo4j.AsyncDriver, database: str, query: neo4j.Query,
+                parameters: dict[str, Any]) -> list[neo4j.Record]:
+    async with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
+                              notifications_min_severity="OFF") as session:
+        result = await session.run(query, parameters)
+        return [record async for record in result]

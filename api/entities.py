@@ -16,7 +16,7 @@ def _optional(label: str) -> Any:
 
 async def _lookup(info: strawberry.Info, label: str, key: str) -> Any:
     ctx: Context = info.context
-    return await node_loader(ctx, label).load(key)
+    return await node_loader(ctx, label, info.selected_fields[0].selections).load(key)
 
 
 @strawberry.type

@@ -1,7 +1,8 @@
 """Investigation queries: seller networks, stored networks ranked by risk, trace to source.
 
 `sellerNetwork` and `traceToSource` are computed on the fly by `graph.network` and
-`graph.trace` (the same code as the CLI, run on the request's async driver);
+`graph.trace` (the same code as the CLI, its queries sent through `api.db.read`: one
+round trip each for most networks and traces);
 `networks` reads the `Network` nodes `alliance analyze networks` stored. The formulas
 (link weights, path weights, noisy-or, risk factors) are documented in those modules.
 For now only investigators and admins may use them; other roles get FORBIDDEN.
@@ -9,11 +10,13 @@ For now only investigators and admins may use them; other roles get FORBIDDEN.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from enum import Enum
 from typing import Any, LiteralString
 
 import strawberry
 
+from api import db
 from api.context import Context
 from api.errors import UserError
 from graph import network, trace
@@ -195,6 +198,24 @@ RETURN n.size AS size
 """
 
 
+async def run(ctx: Context, gen: Generator[network.Query, Any, Any], name: str) -> Any:
+    """Drive a `graph.network` walk generator with the request's reads."""
+    try:
+        query, params = next(gen)
+        while True:
+            records = await db.read(ctx.driver, ctx.database, query, params,
+                                    timeout=ctx.timeout, name=name)
+            query, params = gen.send([r.data() for r in records])
+    except StopIteration as done:
+        return done.value
+
+
+async def rows(ctx: Context, query: LiteralString, params: dict[str, Any], name: str
+               ) -> list[dict[str, Any]]:
+    return [r.data() for r in await db.read(ctx.driver, ctx.database, query, params,
+                                            timeout=ctx.timeout, name=name)]
+
+
 def allowed(ctx: Context) -> None:
     if not ctx.caller.sees_everything:
         raise Forbidden(f"role {ctx.caller.role!r} may not run investigation queries; "
@@ -275,9 +296,8 @@ class InvestigationQuery:
         ctx: Context = info.context
         allowed(ctx)
         try:
-            net = await network.seller_network_async(
-                ctx.driver, ctx.database, str(seller_id), strength=strength.value,
-                max_size=max_size)
+            net = await run(ctx, network.seller_network_walk(
+                str(seller_id), strength=strength.value, max_size=max_size), "sellerNetwork")
         except (ValueError, LookupError) as exc:
             raise UserError(f"sellerNetwork: {exc}") from None
         return _network(net)
@@ -296,10 +316,9 @@ class InvestigationQuery:
             raise UserError(f"networks(first:) must be 1 to {MAX_FIRST}, got {first}")
         skip = _offset(after)
         query = NETWORKS_BY_RISK if order_by == NetworkOrder.RISK else NETWORKS_BY_SIZE
-        records, _, _ = await ctx.driver.execute_query(
-            query, {"strength": strength.value, "min_size": min_size,
-                    "brand_id": None if brand_id is None else str(brand_id),
-                    "skip": skip, "limit": first + 1}, database_=ctx.database)
+        records = await rows(ctx, query, {"strength": strength.value, "min_size": min_size,
+                                          "brand_id": None if brand_id is None else str(brand_id),
+                                          "skip": skip, "limit": first + 1}, "networks")
         items = [_ranked(r["n"]) for r in records[:first]]
         more = len(records) > first
         return RankedNetworkPage(items=items, has_next_page=more,
@@ -315,12 +334,11 @@ class InvestigationQuery:
         ctx: Context = info.context
         allowed(ctx)
         try:
-            traces = await trace.trace_to_source_async(
-                ctx.driver, ctx.database,
+            traces = await run(ctx, trace.trace_walk(
                 listing_id=None if listing_id is None else str(listing_id),
                 shop_id=None if shop_id is None else str(shop_id),
                 seller_id=None if seller_id is None else str(seller_id),
-                strength=strength.value, max_hops=max_hops, first=first)
+                strength=strength.value, max_hops=max_hops, first=first), "traceToSource")
         except (ValueError, LookupError) as exc:
             raise UserError(f"traceToSource: {exc}") from None
         return [_trace(t) for t in traces]
@@ -337,19 +355,15 @@ class InvestigationQuery:
             raise UserError("riskScore: give exactly one of sellerId, shopId")
         sid = None if seller_id is None else str(seller_id)
         if shop_id is not None:
-            records, _, _ = await ctx.driver.execute_query(
-                SELLER_OF_SHOP, {"shop_id": str(shop_id)}, database_=ctx.database)
-            sid = records[0]["id"] if records else None
+            found = await rows(ctx, SELLER_OF_SHOP, {"shop_id": str(shop_id)}, "riskScore")
+            sid = found[0]["id"] if found else None
             if sid is None:
                 raise UserError(f"riskScore: no shop {str(shop_id)!r} with a seller")
         params = risk_mod.stats_params([sid or ""], shop_id=None if shop_id is None
                                        else str(shop_id))
-        records, _, _ = await ctx.driver.execute_query(risk_mod.STATS, params,
-                                                       database_=ctx.database)
-        stats = records[0].data()
+        stats = (await rows(ctx, risk_mod.STATS, params, "riskScore"))[0]
         if stats["sellers"] == 0:
             raise UserError(f"riskScore: no seller {sid!r}")
-        size, _, _ = await ctx.driver.execute_query(NETWORK_SIZE, {"id": sid},
-                                                    database_=ctx.database)
+        size = await rows(ctx, NETWORK_SIZE, {"id": sid}, "riskScore")
         r = risk_mod.risk_from_stats(stats, size[0]["size"] if size else 1)
         return RiskScore(score=r.score, factors=_risk_factors(r))

@@ -1,25 +1,29 @@
 """`network(seedIds, hops, relTypes, limit)`: the neighbourhood of some nodes as a graph.
 
-Breadth-first, one query per hop for the whole frontier. Hub nodes (more relationships
-than `hubDegree`) are returned and marked but not expanded, so one brand or one popular
-address does not swallow the view; seeds are always expanded, since they were asked
-for. `truncated` says the answer stopped at `limit`. The result is Cytoscape-ready:
-nodes and edges with ids, sources and targets.
+Breadth-first in one query: each hop expands its whole frontier at once, at most
+`EDGES_PER_NODE * limit` rows a hop. Hub nodes (more relationships than `hubDegree`) are
+returned and marked but not expanded, so one brand or one popular address does not
+swallow the view; seeds are always expanded, since they were asked for. `truncated` says
+the answer stopped at `limit`. The result is Cytoscape-ready: nodes and edges with ids,
+sources and targets; properties are converted only when asked for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, cast
+from functools import lru_cache
+from typing import Any, LiteralString, cast
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField
 
-from api import cypher, db
+from api import db
 from api.context import Context
 from api.errors import UserError
+from api.scope import visible_any
 from api.types import NODES_BY_LABEL, caption, node_fields, plain
-from graph.model import NODES, REL_BY_TYPE
+from graph.model import NODES, REL_BY_TYPE, check_label, check_rel_type, node
 
 MAX_HOPS = 4
 MAX_LIMIT = 2000
@@ -29,16 +33,26 @@ EDGES_PER_NODE = 4
 """Edges kept per node of the limit before the answer counts as truncated."""
 
 
+def _node_properties(root: GraphNode) -> JSON:
+    n = NODES_BY_LABEL[root.label]
+    return cast(JSON, {p: plain(root.raw[p]) for p in node_fields(n) if root.raw.get(p) is not None})
+
+
+def _edge_properties(root: GraphEdge) -> JSON:
+    return cast(JSON, {k: plain(v) for k, v in root.raw.items()})
+
+
 @strawberry.type(description="A node of a network view.")
 class GraphNode:
     id: strawberry.ID
     label: str
     key: str
     caption: str
-    properties: JSON
+    properties: JSON = strawberry.field(resolver=_node_properties)
     degree: int
     hub: bool = strawberry.field(description="More relationships than hubDegree: not expanded.")
     seed: bool
+    raw: strawberry.Private[dict[str, Any]]
 
 
 @strawberry.type(description="A relationship of a network view.")
@@ -47,7 +61,8 @@ class GraphEdge:
     type: str
     source: strawberry.ID
     target: strawberry.ID
-    properties: JSON
+    properties: JSON = strawberry.field(resolver=_edge_properties)
+    raw: strawberry.Private[dict[str, Any]]
 
 
 @strawberry.type(description="Nodes and edges ready for a graph view.")
@@ -72,15 +87,16 @@ class Walk:
     edges: dict[str, GraphEdge] = field(default_factory=dict)
     truncated: bool = False
 
-    def add_node(self, eid: str, labels: list[str], props: dict[str, Any], degree: int,
+    def add_node(self, eid: str, labels: list[str], props: list[list[Any]], degree: int,
                  *, seed: bool = False) -> bool:
-        """Add a node; False when the limit leaves no room for it."""
+        """Add a node (its properties as `[key, value]` pairs); False when the limit leaves
+        no room for it."""
         if eid in self.nodes:
             return True
         if len(self.nodes) >= self.limit:
             self.truncated = True
             return False
-        self.nodes[eid] = graph_node(labels, props, degree, self.hub_degree, seed=seed)
+        self.nodes[eid] = graph_node(labels, dict(props), degree, self.hub_degree, seed=seed)
         return True
 
     def add_edge(self, row: Any) -> None:
@@ -92,7 +108,7 @@ class Walk:
         self.edges[row["rid"]] = GraphEdge(
             id=strawberry.ID(row["rid"]), type=row["type"],
             source=self.nodes[row["start"]].id, target=self.nodes[row["end"]].id,
-            properties=cast(JSON, {k: plain(v) for k, v in (row["rprops"] or {}).items()}),
+            raw=dict(row["rprops"]),
         )
 
 
@@ -101,10 +117,9 @@ def graph_node(labels: list[str], props: dict[str, Any], degree: int, hub_degree
     label = next(label for label in labels if label in NODES_BY_LABEL)
     n = NODES_BY_LABEL[label]
     key = str(props.get(n.key, ""))
-    shown = {p: plain(props[p]) for p in node_fields(n) if props.get(p) is not None}
     return GraphNode(id=strawberry.ID(f"{label}:{key}"), label=label, key=key,
-                     caption=caption(n, props), properties=cast(JSON, shown), degree=degree,
-                     hub=degree > hub_degree, seed=seed)
+                     caption=caption(n, props), degree=degree, hub=degree > hub_degree,
+                     seed=seed, raw=props)
 
 
 def seed_keys(seed_ids: list[str]) -> dict[str, list[str]]:
@@ -139,42 +154,110 @@ def check_args(seed_ids: list[str], hops: int, rel_types: list[str] | None, limi
     return list(dict.fromkeys(rel_types or []))
 
 
+# --- the query -----------------------------------------------------------------------------
+
+def _temporal_names() -> list[str]:
+    names = {p for n in NODES for p, t in node_fields(n).items() if t in ("date", "datetime")}
+    names |= {p for r in REL_BY_TYPE.values() for p, t in r.properties.items()
+              if t in ("date", "datetime")}
+    return sorted(names | {"first_seen_at", "last_seen_at", "observed_on"})
+
+
+TEMPORAL_NAMES = _temporal_names()
+
+
+def properties_of(var: str) -> str:
+    """The properties of `var` as `[key, value]` pairs, less those named in $skip (the
+    dates and times when they are not asked for: the driver is slow to turn them into
+    Python values, and keys and captions are never temporal)."""
+    return f"[k IN keys({var}) WHERE NOT k IN $skip | [k, {var}[k]]]"
+
+
+_ROW = ("{src: elementId(n), rid: elementId(r), type: type(r), "
+        "start: elementId(startNode(r)), end: elementId(endNode(r)), "
+        f"rprops: {properties_of('r')}, eid: elementId(m), labels: labels(m), "
+        f"props: {properties_of('m')}, degree: degree}}")
+
+
+def _seeds_part(labels: tuple[str, ...]) -> str:
+    """Seed nodes from $keys, a map `label -> [key]` (one index seek per label)."""
+    branches = []
+    for label in labels:
+        k = node(check_label(label)).key
+        branches.append(
+            f"UNWIND coalesce($keys['{label}'], []) AS k MATCH (n:{label} {{{k}: k}}) RETURN n")
+    return (f"CALL () {{ {' UNION '.join(branches)} }} WITH n WHERE {visible_any('n')} "
+            "WITH collect(n) AS seeds ")
+
+
+def _hop_part(i: int, rel_types: tuple[str, ...]) -> str:
+    """Hop `i`: the neighbours of `frontier` (rows, whether there were more, and the
+    non-hub nodes not seen yet, which make the next frontier)."""
+    types = "|".join(check_rel_type(t) for t in rel_types)
+    rel = f"[r:{types}]" if types else "[r]"
+    return (
+        "CALL (frontier, seen) { "
+        "UNWIND frontier AS n WITH DISTINCT n "
+        f"MATCH (n)-{rel}-(m) WHERE {visible_any('m')} "
+        "WITH n, r, m LIMIT $rows "
+        "WITH n, r, m, COUNT { (m)--() } AS degree "
+        f"WITH collect({{row: {_ROW}, m: m, degree: degree}}) AS found "
+        "RETURN size(found) >= $rows AS more, [x IN found[..$cap] | x.row] AS rows, "
+        "[x IN found[..$cap] WHERE x.degree <= $hub AND NOT x.m IN seen | x.m] AS fresh } "
+        f"WITH seeds, hops + [{{more: more, rows: rows}}] AS hops, fresh AS frontier, "
+        "seen + fresh AS seen "
+    )
+
+
+@lru_cache(maxsize=256)
+def network_query(labels: tuple[str, ...], hops: int, rel_types: tuple[str, ...]) -> LiteralString:
+    """The whole walk: seeds, then `hops` hops, as one read."""
+    text = _seeds_part(labels) + "WITH seeds, seeds AS frontier, seeds AS seen, [] AS hops "
+    for i in range(hops):
+        text += _hop_part(i, rel_types)
+    text += ("RETURN [n IN seeds | {eid: elementId(n), labels: labels(n), "
+             f"props: {properties_of('n')}, degree: COUNT {{ (n)--() }}}}] AS seeds, hops")
+    return cast(LiteralString, text)
+
+
 async def walk(ctx: Context, seed_ids: list[str], hops: int, rel_types: list[str], limit: int,
-               hub_degree: int) -> Walk:
+               hub_degree: int, *, full: bool = True) -> Walk:
+    """The graph around the seeds; `full=False` leaves out temporal properties."""
     keys = seed_keys(seed_ids)
-    seeds = await db.read(ctx.driver, ctx.database, cypher.network_seeds(sorted(keys)),
-                          {"keys": keys, **ctx.scope}, timeout=ctx.timeout, name="network:seeds")
+    cap = limit * EDGES_PER_NODE
+    query = network_query(tuple(sorted(keys)), hops, tuple(rel_types))
+    records = await db.read(ctx.driver, ctx.database, query,
+                            {"keys": keys, "rows": cap + 1, "cap": cap, "hub": hub_degree,
+                             "skip": [] if full else TEMPORAL_NAMES, **ctx.scope},
+                            timeout=ctx.timeout, name="network")
     result = Walk(limit=limit, hub_degree=hub_degree)
-    frontier = [r["eid"] for r in seeds
-                if result.add_node(r["eid"], r["labels"], r["props"], r["degree"], seed=True)]
-    query = cypher.network_hop(rel_types)
-    for _ in range(hops):
-        if not frontier:
-            break
-        rows_cap = limit * EDGES_PER_NODE
-        rows = await db.read(ctx.driver, ctx.database, query,
-                             {"frontier": frontier, "rows": rows_cap + 1, **ctx.scope},
-                             timeout=ctx.timeout, name="network:hop")
-        if len(rows) > rows_cap:
-            result.truncated = True
-            rows = rows[:rows_cap]
-        frontier = expand(result, rows)
+    for r in records[0]["seeds"]:
+        result.add_node(r["eid"], r["labels"], r["props"], r["degree"], seed=True)
+    for hop in records[0]["hops"]:
+        result.truncated = result.truncated or hop["more"]
+        expand(result, hop["rows"])
     return result
 
 
-def expand(result: Walk, rows: list[Any]) -> list[str]:
-    """Add a hop's rows; returns the new nodes to expand next (hubs excluded)."""
-    new: list[str] = []
+def expand(result: Walk, rows: list[Any]) -> None:
+    """Add a hop's rows (those from a node that did not fit are skipped)."""
     for row in rows:
+        if row["src"] not in result.nodes:
+            continue
         if not any(label in NODES_BY_LABEL for label in row["labels"]):
             continue  # a node outside the model (none of its labels declared) is not shown
-        known = row["eid"] in result.nodes
-        if not result.add_node(row["eid"], row["labels"], row["props"], row["degree"]):
-            continue
-        result.add_edge(row)
-        if not known and not result.nodes[row["eid"]].hub:
-            new.append(row["eid"])
-    return new
+        if result.add_node(row["eid"], row["labels"], row["props"], row["degree"]):
+            result.add_edge(row)
+
+
+def asks_for(selections: list[Any], name: str) -> bool:
+    """Whether a field called `name` is selected anywhere below (fragments included)."""
+    for sel in selections:
+        if getattr(sel, "name", None) == name and isinstance(sel, SelectedField):
+            return True
+        if asks_for(sel.selections, name):
+            return True
+    return False
 
 
 @strawberry.type
@@ -187,6 +270,7 @@ class NetworkQuery:
     ) -> Graph:
         ctx: Context = info.context
         types = check_args([str(s) for s in seed_ids], hops, rel_types, limit, hub_degree)
-        result = await walk(ctx, [str(s) for s in seed_ids], hops, types, limit, hub_degree)
+        result = await walk(ctx, [str(s) for s in seed_ids], hops, types, limit, hub_degree,
+                            full=asks_for(info.selected_fields, "properties"))
         return Graph(nodes=list(result.nodes.values()), edges=list(result.edges.values()),
                      truncated=result.truncated)

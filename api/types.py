@@ -3,7 +3,9 @@
 Fields are the label's key, its properties and the provenance properties, in camelCase;
 every relationship of the label becomes a Relay connection (`first`, `after`, `edges`,
 `nodes`, `pageInfo`, `totalCount`) in both directions. Neighbours are fetched by
-DataLoaders, one query per field and page for all parents of a request.
+DataLoaders, one query per field and page for all parents of a request; that query also
+fetches the connection fields selected below the field (and `node_loader` those selected
+on the nodes it looks up), so a nested selection takes one round trip.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any, LiteralString, Optional, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField
 
 from api import cypher, db
 from api.context import Context
 from api.errors import UserError
 from api.extra_fields import extra_fields
-from graph.model import NODES, PROVENANCE, RELATIONSHIPS, NodeType, PropType
+from api.scope import visible
+from graph.model import NODES, PROVENANCE, RELATIONSHIPS, NodeType, PropType, check_rel_type
 
 MAX_FIRST = 500
 DEFAULT_FIRST = 20
@@ -177,15 +181,46 @@ def rel_fields(label: str) -> list[RelField]:
 # --- loaders ------------------------------------------------------------------------
 
 
-def node_loader(ctx: Context, label: str) -> DataLoader[str, Any]:
+def node_loader(ctx: Context, label: str, selections: list[Any] | None = None
+                ) -> DataLoader[str, Any]:
+    """Nodes of `label` by key. Given the fields selected on them, the connection fields
+    among them are fetched in the same query (their DataLoaders primed)."""
+    children = child_plans(label, flatten(selections or []))
+
     async def load(keys: list[str]) -> list[Any]:
-        records = await db.read(ctx.driver, ctx.database, cypher.nodes_by_key(label),
-                                {"keys": list(keys), **ctx.scope}, timeout=ctx.timeout,
-                                name=f"node:{label}")
+        query = node_query(label, children) if children else cypher.nodes_by_key(label)
+        records = await db.read(ctx.driver, ctx.database, query,
+                                {"keys": list(keys), **_children_params(children), **ctx.scope},
+                                timeout=ctx.timeout, name=f"node:{label}")
+        for r in records:
+            _prime_children(ctx, children, r["props"][NODES_BY_LABEL[label].key], r)
         found = {r["key"]: make_node(label, r["props"]) for r in records}
         return [found.get(k) for k in keys]
 
-    return ctx.loader(("node", label), lambda: DataLoader(load_fn=load))
+    return ctx.loader(("node", label, children), lambda: DataLoader(load_fn=load))
+
+
+def node_query(label: str, children: tuple[Plan, ...]) -> LiteralString:
+    n = NODES_BY_LABEL[label]
+    blocks = "".join(_page_block(c, "n", f"_{i}") for i, c in enumerate(children))
+    below = ", ".join(f"{{total: total_{i}, page: page_{i}}} AS c{i}" for i in range(len(children)))
+    return cast(LiteralString, f"UNWIND $keys AS k MATCH (n:{n.label} {{{n.key}: k}}) "
+                               f"WHERE {visible(n.label, 'n')} {blocks}"
+                               f"RETURN k AS key, properties(n) AS props, {below}")
+
+
+def _children_params(children: tuple[Plan, ...]) -> dict[str, int]:
+    params: dict[str, int] = {}
+    for i, child in enumerate(children):
+        params.update(page_params(child, f"_{i}"))
+    return params
+
+
+def _prime_children(ctx: Context, children: tuple[Plan, ...], key: str, row: Any) -> None:
+    for i, child in enumerate(children):
+        below = Page(row[f"c{i}"]["total"], row[f"c{i}"]["page"])
+        page_loader(ctx, child).prime(key, below)
+        prime(ctx, child, below)
 
 
 @dataclass
@@ -194,17 +229,128 @@ class Page:
     rows: list[dict[str, Any]]
 
 
-def page_loader(ctx: Context, spec: RelField, skip: int, first: int) -> DataLoader[str, Page]:
+@dataclass(frozen=True)
+class Plan:
+    """One connection field to fetch: its relationship, its page, whether the nodes'
+    dates and times are asked for, and the connection fields asked for below it (fetched
+    in the same query: one round trip for a whole nested selection)."""
+
+    spec: RelField
+    skip: int
+    first: int
+    temporal: bool
+    children: tuple[Plan, ...] = ()
+
+
+def plan_for(spec: RelField, skip: int, first: int, selections: list[Any]) -> Plan:
+    """The plan for `spec` from the selection under the connection field."""
+    fields = node_selections(selections)
+    names = {f.name for f in fields}
+    temporal = any(camel(p) in names for p, t in node_fields(NODES_BY_LABEL[spec.other]).items()
+                   if t in ("date", "datetime"))
+    return Plan(spec, skip, first, temporal, child_plans(spec.other, fields))
+
+
+def child_plans(label: str, fields: list[SelectedField]) -> tuple[Plan, ...]:
+    """Plans for the connection fields among `fields` selected on nodes of `label`."""
+    children = []
+    for f in fields:
+        child = REL_FIELDS[label].get(f.name)
+        asked = int_argument(f.arguments.get("first", DEFAULT_FIRST))
+        if child is None or asked is None:
+            continue
+        try:
+            child_skip = offset_after(f.arguments.get("after"))
+            child_first = check_first(asked)
+        except UserError:
+            continue  # the field's own resolver reports it
+        children.append(plan_for(child, child_skip, child_first, f.selections))
+    return tuple(children)
+
+
+def int_argument(value: Any) -> int | None:
+    """An Int argument as the selection gives it (literals come as their text)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def node_selections(selections: list[Any]) -> list[SelectedField]:
+    """The fields selected on the nodes of a connection (`nodes { ... }` and
+    `edges { node { ... } }`), fragments flattened."""
+    found: list[SelectedField] = []
+    for f in flatten(selections):
+        if f.name == "nodes":
+            found += flatten(f.selections)
+        elif f.name == "edges":
+            for g in flatten(f.selections):
+                if g.name == "node":
+                    found += flatten(g.selections)
+    return found
+
+
+def flatten(selections: list[Any]) -> list[SelectedField]:
+    out: list[SelectedField] = []
+    for sel in selections:
+        if isinstance(sel, SelectedField):
+            out.append(sel)
+        else:
+            out += flatten(sel.selections)
+    return out
+
+
+def page_query(plan: Plan) -> LiteralString:
+    """For each key in $keys: the total and one page of neighbours, and below each
+    neighbour the pages of the plan's children."""
+    n = NODES_BY_LABEL[plan.spec.owner]
+    return cast(LiteralString, f"UNWIND $keys AS k MATCH (n:{n.label} {{{n.key}: k}}) "
+                               f"{_page_block(plan, 'n', '')}RETURN k AS key, total, page")
+
+
+def _page_block(plan: Plan, parent: str, tag: str) -> str:
+    spec, m, r = plan.spec, f"m{tag}", f"r{tag}"
+    other = NODES_BY_LABEL[spec.other]
+    arrow = (f"({parent})-[{r}:{check_rel_type(spec.rel_type)}]->({m}:{other.label})" if spec.outgoing
+             else f"({parent})<-[{r}:{check_rel_type(spec.rel_type)}]-({m}:{other.label})")
+    match = f"MATCH {arrow} WHERE {visible(other.label, m)}"
+    inner = "".join(_page_block(c, m, f"{tag}_{i}") for i, c in enumerate(plan.children))
+    below = "".join(f", c{i}: {{total: total{tag}_{i}, page: page{tag}_{i}}}"
+                    for i in range(len(plan.children)))
+    props = f"properties({m})" if plan.temporal else f"{m} {{.*, {_NO_TEMPORALS}}}"
+    return (f"CALL ({parent}) {{ {match} RETURN count(*) AS total{tag} }} "
+            f"CALL ({parent}) {{ {match} WITH {r}, {m} ORDER BY {m}.{other.key} "
+            f"SKIP $skip{tag} LIMIT $first{tag} {inner}"
+            f"RETURN collect({{props: {props}, rel: {r} {{.*, {_NO_PROVENANCE}}}{below}}}) "
+            f"AS page{tag} }} ")
+
+
+def page_params(plan: Plan, tag: str = "") -> dict[str, int]:
+    params = {f"skip{tag}": plan.skip, f"first{tag}": plan.first}
+    for i, child in enumerate(plan.children):
+        params.update(page_params(child, f"{tag}_{i}"))
+    return params
+
+
+def page_loader(ctx: Context, plan: Plan) -> DataLoader[str, Page]:
     async def load(keys: list[str]) -> list[Page]:
-        query = cypher.connection_page(spec.owner, spec.rel_type, spec.outgoing, spec.other)
-        records = await db.read(ctx.driver, ctx.database, query,
-                                {"keys": list(keys), "skip": skip, "first": first, **ctx.scope},
-                                timeout=ctx.timeout, name=f"rel:{spec.rel_type}")
+        records = await db.read(ctx.driver, ctx.database, page_query(plan),
+                                {"keys": list(keys), **page_params(plan), **ctx.scope},
+                                timeout=ctx.timeout, name=f"rel:{plan.spec.rel_type}")
         found = {r["key"]: Page(r["total"], r["page"]) for r in records}
+        for page in found.values():
+            prime(ctx, plan, page)
         return [found.get(k, Page(0, [])) for k in keys]
 
-    key = ("page", spec.owner, spec.name, skip, first)
-    return ctx.loader(key, lambda: DataLoader(load_fn=load))
+    return ctx.loader(("page", plan), lambda: DataLoader(load_fn=load))
+
+
+def prime(ctx: Context, plan: Plan, page: Page) -> None:
+    """Hand the pages fetched below `plan` to the loaders their own fields will ask."""
+    key_name = NODES_BY_LABEL[plan.spec.other].key
+    for row in page.rows:
+        _prime_children(ctx, plan.children, row["props"][key_name], row)
 
 
 # --- generated types ----------------------------------------------------------------
@@ -219,6 +365,12 @@ def make_node(label: str, props: dict[str, Any]) -> Any:
 
 
 NODES_BY_LABEL = {n.label: n for n in NODES}
+REL_FIELDS = {n.label: {f.name: f for f in rel_fields(n.label)} for n in NODES}
+_NO_TEMPORALS = ", ".join(sorted({f"{p}: null" for n in NODES for p, t in node_fields(n).items()
+                                  if t in ("date", "datetime")}))
+"""A map projection's overrides leaving out every date and time of the model, which the
+driver is slow to turn into Python values: used when none of them is asked for."""
+_NO_PROVENANCE = ", ".join(f"{p}: null" for p in PROVENANCE)
 
 
 def _connection_resolver(spec: RelField) -> Any:
@@ -228,7 +380,8 @@ def _connection_resolver(spec: RelField) -> Any:
                       after: str | None = None) -> Any:
         ctx: Context = info.context
         skip = offset_after(after)
-        page = await page_loader(ctx, spec, skip, check_first(first)).load(getattr(root, key_name))
+        plan = plan_for(spec, skip, check_first(first), info.selected_fields[0].selections)
+        page = await page_loader(ctx, plan).load(getattr(root, key_name))
         return make_connection(spec, page, skip, first)
 
     resolve.__annotations__["return"] = f"{spec.other}Connection"

@@ -6,9 +6,12 @@ Three queries, run against one database in one run, each at 1 and 16 concurrent 
   (c) search: full-text search, first 20 (brand names and address text in turn).
 Three contenders:
   ours  `alliance serve` (FastAPI + strawberry) over HTTP with an investigator token;
-  raw   the Cypher our resolvers run, through the async Python driver in-process: the
-        builders of `api.cypher` are imported (not copied), and (b) runs the resolver's
-        own hop loop `api.network.walk`, so only HTTP and GraphQL are left out (the floor);
+  raw   the Cypher our resolvers run, through the async Python driver in-process, sent
+        the way `api.db.read` sends it (auto-commit, notifications off): the builders of
+        `api.cypher` and `api.types` are imported (not copied), (a) is the seller lookup
+        then one query for its shops and their listings, as the API's DataLoaders plan
+        it, and (b) runs the resolver's own walk `api.network.walk` (one query), so only
+        HTTP and GraphQL are left out (the floor);
   peer  the Neo4j GraphQL Library (`bench/peer_neo4j_graphql`, Node.js) with equivalent
         type definitions; its network is a `@cypher` field with a variable-length
         expansion `(s)-[*1..2]-(m)` (no hub rule), its search a `@cypher` field over the
@@ -20,6 +23,7 @@ the peer in latency and throughput.
     .venv/bin/python bench/api.py --scale 10000
     .venv/bin/python bench/api.py --bundle DIR          # an existing bundle
     NEO4J_URI=bolt://... .venv/bin/python bench/api.py --reuse   # already loaded
+    NEO4J_URI=bolt://... .venv/bin/python bench/api.py --reuse --bundle DIR --workers 2
 
 Without NEO4J_URI a throwaway Neo4j is started (no auth) and stopped at the end. The
 peer needs `npm ci` in bench/peer_neo4j_graphql once (Node.js 20).
@@ -34,12 +38,10 @@ import logging
 import os
 import secrets
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,20 +52,31 @@ from typing import Any
 # the `api` package; drop the folder before importing the project.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
 import httpx  # noqa: E402
 import neo4j  # noqa: E402
 
-from api import cypher, network  # noqa: E402
+from api import cypher, network, types  # noqa: E402
 from api.auth import issue_token  # noqa: E402
 from api.scope import params as scope_params  # noqa: E402
 from api.search import indexes_for, lucene_text  # noqa: E402
+from bench.common import (  # noqa: E402
+    DATABASE,
+    Call,
+    Figures,
+    database,
+    measure,
+    neo4j_auth,
+    process,
+    serve_ours,
+    wait_ready,
+)
 from graph import schema, server  # noqa: E402
 from graph.caller import Caller  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_DIR = ROOT / "bench" / "peer_neo4j_graphql"
-DATABASE = "neo4j"
 PII_KEY = b"bench-api-key"
 CLIENTS = (1, 16)
 P95_RAW_TARGET = 1.3
@@ -80,7 +93,6 @@ NETWORK_PEER = """query($ids: [ID!]!) { network(seedIds: $ids, limit: 200) {
 SEARCH_OURS = """query($text: String!) { search(text: $text, first: 20) { id label score } }"""
 SEARCH_PEER = """query($text: String!) { search(text: $text, first: 20) { id labels score } }"""
 
-Call = Callable[[int], Awaitable[None]]
 
 
 @dataclass
@@ -91,38 +103,7 @@ class Inputs:
     """Search texts used in turn by (c)."""
 
 
-@dataclass
-class Figures:
-    p50_ms: float
-    p95_ms: float
-    rps: float
-    count: int
-
-
 # ---------------------------------------------------------------- database and data
-
-
-@contextmanager
-def database() -> Iterator[str]:
-    """NEO4J_URI when set, else a throwaway server stopped on exit."""
-    uri = os.environ.get("NEO4J_URI")
-    if uri:
-        yield uri
-        return
-    server.ensure_jars()
-    home = Path(tempfile.mkdtemp(prefix="alliance-bench-api-"))
-    config = server.ServerConfig(home=home, port=server.free_port(), auth=False)
-    server.start(config)
-    try:
-        yield config.uri
-    finally:
-        server.stop(home)
-        shutil.rmtree(home, ignore_errors=True)
-
-
-def neo4j_auth() -> tuple[str, str] | None:
-    password = os.environ.get("NEO4J_PASSWORD")
-    return (os.environ.get("NEO4J_USER", "neo4j"), password) if password else None
 
 
 def prepare(uri: str, args: argparse.Namespace, tmp: Path) -> None:
@@ -174,43 +155,9 @@ def pick_inputs(uri: str, bundle: Path | None) -> Inputs:
 
 
 @contextmanager
-def process(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> Iterator[None]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-async def wait_ready(url: str, payload: dict[str, Any], log: Path, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        while time.monotonic() < deadline:
-            try:
-                response = await client.post(url, json=payload)
-                if response.status_code < 500:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.5)
-    raise SystemExit(f"{url} did not answer within {timeout:.0f} s; see {log}")
-
-
-@contextmanager
-def ours(uri: str, secret: str, tmp: Path) -> Iterator[str]:
-    port = server.free_port()
-    env = {**os.environ, "NEO4J_URI": uri, "ALLIANCE_JWT_SECRET": secret,
-           "ALLIANCE_HOME": str(tmp / "home")}
-    cmd = [str(ROOT / ".venv" / "bin" / "alliance"), "serve", "--host", "127.0.0.1",
-           "--port", str(port)]
-    with process(cmd, env, ROOT, tmp / "ours.log"):
-        yield f"http://127.0.0.1:{port}/graphql"
+def ours(uri: str, secret: str, tmp: Path, workers: int) -> Iterator[str]:
+    with serve_ours(uri, secret, tmp, workers) as base:
+        yield f"{base}/graphql"
 
 
 @contextmanager
@@ -247,31 +194,32 @@ def http_calls(client: httpx.AsyncClient, url: str, headers: dict[str, str],
     return {"seller": seller, "network": graph, "search": search}
 
 
+SELLER_PLAN = types.Plan(types.REL_FIELDS["Seller"]["operates"], 0, 20, False, (
+    types.Plan(types.REL_FIELDS["Shop"]["offers"], 0, 20, False),))
+"""What the API's DataLoaders plan for SELLER_OURS: shops and their listings in one query."""
+
+
 def raw_calls(driver: neo4j.AsyncDriver, inputs: Inputs) -> dict[str, Call]:
     scope = scope_params(Caller(sub="bench", role="investigator"))
     seller_q = cypher.nodes_by_key("Seller")
-    shops_q = cypher.connection_page("Seller", "OPERATES", True, "Shop")
-    offers_q = cypher.connection_page("Shop", "OFFERS", True, "Listing")
+    shops_q = types.page_query(SELLER_PLAN)
     search_q = cypher.search(indexes_for([]))
     ctx = SimpleNamespace(driver=driver, database=DATABASE, scope=scope, timeout=30.0)
 
     async def read(query: Any, parameters: dict[str, Any]) -> list[neo4j.Record]:
-        records, _, _ = await driver.execute_query(
-            query, parameters, database_=DATABASE, routing_=neo4j.RoutingControl.READ)
-        return records
+        async with driver.session(database=DATABASE, default_access_mode=neo4j.READ_ACCESS,
+                                  notifications_min_severity="OFF") as session:
+            result = await session.run(query, parameters)
+            return [record async for record in result]
 
     async def seller(i: int) -> None:
         key = pick(inputs.sellers, i)
         await read(seller_q, {"keys": [key], **scope})
-        page = {"skip": 0, "first": 20, **scope}
-        shops = await read(shops_q, {"keys": [key], **page})
-        shop_keys = [s["props"]["shop_id"] for r in shops for s in r["page"]]
-        if shop_keys:
-            await read(offers_q, {"keys": shop_keys, **page})
+        await read(shops_q, {"keys": [key], **types.page_params(SELLER_PLAN), **scope})
 
     async def graph(i: int) -> None:
         await network.walk(ctx, [f"Seller:{pick(inputs.sellers, i)}"], 2, [], 200,  # type: ignore[arg-type]
-                           network.HUB_DEGREE)
+                           network.HUB_DEGREE, full=False)
 
     async def search(i: int) -> None:
         text = lucene_text(pick(inputs.texts, i))
@@ -285,28 +233,6 @@ def pick(items: list[str], i: int) -> str:
 
 
 # ---------------------------------------------------------------- measuring
-
-
-async def measure(call: Call, clients: int, requests: int, seconds: float) -> Figures:
-    latencies: list[float] = []
-    counter = iter(range(requests))
-    deadline = time.perf_counter() + seconds
-
-    async def client() -> None:
-        for i in counter:
-            if time.perf_counter() > deadline:
-                return
-            began = time.perf_counter()
-            await call(i)
-            latencies.append(time.perf_counter() - began)
-
-    began = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    wall = time.perf_counter() - began
-    latencies.sort()
-    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-    return Figures(p50_ms=statistics.median(latencies) * 1000, p95_ms=p95 * 1000,
-                   rps=len(latencies) / wall, count=len(latencies))
 
 
 async def run_all(contenders: dict[str, dict[str, Call]], args: argparse.Namespace
@@ -356,7 +282,7 @@ async def bench(uri: str, inputs: Inputs, args: argparse.Namespace, tmp: Path) -
     try:
         async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
             contenders: dict[str, dict[str, Call]] = {}
-            with ours(uri, secret, tmp) if "ours" in names else nothing() as ours_url, \
+            with ours(uri, secret, tmp, args.workers) if "ours" in names else nothing() as ours_url, \
                  peer(uri, tmp) if "peer" in names else nothing() as peer_url:
                 if ours_url:
                     await wait_ready(ours_url, {"query": "{ __typename }"}, tmp / "ours.log")
@@ -391,6 +317,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="per measurement, at most")
     parser.add_argument("--warmup", type=int, default=60, help="warm-up requests per contender")
     parser.add_argument("--contenders", default="ours,raw,peer")
+    parser.add_argument("--workers", type=int, default=1, help="`alliance serve --workers`")
     args = parser.parse_args()
     logging.getLogger("neo4j").setLevel(logging.ERROR)
     if args.reuse and args.bundle is None and not os.environ.get("NEO4J_URI"):

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/trace_quality.py --scale 10000 [--seed 7] [--uri bolt://...]
     .venv/bin/python bench/trace_quality.py --scale 100000 --synthetic
+    .venv/bin/python bench/trace_quality.py --uri bolt://... --bundle DIR --reuse
 
 Data: by default the project generator (`alliance.generate.generate_bundle(out_dir,
 scale=, seed=)`, with its `truth.json`) loaded by `loaders.load_paths(driver, database,
@@ -16,7 +17,10 @@ Prints: pairwise precision / recall of stored STRONG networks against the plante
 hit@1 / hit@3 of the planted sites when tracing ring listings; the share of honest
 listings that trace to any den or factory (false alarms); `alliance analyze networks`
 wall time; p50 / p95 warm latency of traceToSource and sellerNetwork, each beside the
-plain Cypher peer run through the same driver in the same run, with the ratio.
+plain Cypher peer run through the same driver in the same run, with the ratio (the
+driver asks for no server notifications, so formatting warnings is not timed).
+`--plain-analyze` also times a plain-Cypher peer of the components step of `analyze
+networks` (label propagation; it writes and then removes a property on every seller).
 """
 
 from __future__ import annotations
@@ -24,17 +28,21 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from functools import partial
 from itertools import combinations
 from pathlib import Path
 from typing import Any, LiteralString
 
+import neo4j.time
 from neo4j import Driver, GraphDatabase, RoutingControl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -66,22 +74,65 @@ RETURN [s.seller_id] + others AS ids
 """
 
 
+PLAIN_LABELS: LiteralString = """
+MATCH (s:Seller) CALL (s) { SET s.plain_cc = s.seller_id } IN TRANSACTIONS OF 10000 ROWS
+"""
+
+PLAIN_PASS: LiteralString = """
+MATCH (x) WHERE x:Identity OR x:PaymentAccount OR x:Phone OR x:Email OR (x:Device AND x.kind = 'fp')
+CALL (x) {
+  MATCH (x)<-[:VERIFIED_AS|PAID_TO|HAS_PHONE|HAS_EMAIL|USED_DEVICE]-(s:Seller)
+  WITH collect(DISTINCT s) AS ss WHERE 1 < size(ss) <= $hub
+  WITH ss, reduce(m = ss[0].plain_cc, s IN ss | CASE WHEN s.plain_cc < m THEN s.plain_cc ELSE m END) AS m
+  UNWIND ss AS s
+  WITH s, m WHERE s.plain_cc > m
+  SET s.plain_cc = m
+  RETURN count(*) AS changed
+} IN TRANSACTIONS OF 5000 ROWS
+RETURN sum(changed) AS changed
+"""
+
+PLAIN_CLEAR: LiteralString = """
+MATCH (s:Seller) CALL (s) { REMOVE s.plain_cc } IN TRANSACTIONS OF 10000 ROWS
+"""
+"""The plain-Cypher peer of `analyze networks` (no graph library in Community): label
+propagation, each seller taking the smallest label of the sellers it shares a non-hub
+STRONG identifier with, pass after pass until nothing changes; the components are then
+read back grouped by label (networks are not stored)."""
+
+
+def plain_analyze(driver: Driver, database: str) -> tuple[int, int]:
+    """Components of two or more sellers and the passes it took."""
+    with driver.session(database=database) as session:
+        session.run(PLAIN_LABELS).consume()
+        passes = 0
+        while True:
+            passes += 1
+            if session.run(PLAIN_PASS, {"hub": network.HUB_THRESHOLD}).single(strict=True)[0] == 0:
+                break
+        groups = session.run("MATCH (s:Seller) WITH s.plain_cc AS cc, count(*) AS n WHERE n > 1 "
+                             "RETURN count(*) AS groups").single(strict=True)[0]
+        session.run(PLAIN_CLEAR).consume()
+    return groups, passes
+
+
 @contextmanager
 def neo4j_driver(uri: str | None) -> Iterator[tuple[Driver, str]]:
     if uri:
         auth = (os.environ.get("NEO4J_USER", "neo4j"), os.environ["NEO4J_PASSWORD"]) \
             if "NEO4J_PASSWORD" in os.environ else None
-        with GraphDatabase.driver(uri, auth=auth) as driver:
+        with GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF") as driver:
             yield driver, os.environ.get("NEO4J_DATABASE", "neo4j")
         return
     home = Path(tempfile.mkdtemp(prefix="alliance-bench-trace-"))
     config = server.ServerConfig(home=home, port=server.free_port(), auth=False)
     server.start(config)
     try:
-        with GraphDatabase.driver(config.uri, auth=None) as driver:
+        with GraphDatabase.driver(config.uri, auth=None, notifications_min_severity="OFF") as driver:
             yield driver, "neo4j"
     finally:
         server.stop(home)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -146,13 +197,18 @@ def synthetic(driver: Driver, database: str, scale: int, seed: int) -> dict[str,
             "honest_sellers": [h["sid"] for h in honest]}
 
 
-def generated(driver: Driver, database: str, scale: int, seed: int) -> dict[str, Any]:
+def generated(driver: Driver, database: str, scale: int, seed: int,
+              bundle: Path | None = None, reuse: bool = False) -> dict[str, Any]:
+    """Generate a bundle (or take `bundle`), load it (unless `reuse`: it is loaded
+    already) and return its truth with a sample of honest sellers."""
     from alliance.generate import generate_bundle, read_truth
     from loaders import load_paths
 
-    out = Path(tempfile.mkdtemp(prefix="alliance-bench-bundle-"))
-    generate_bundle(out, scale=scale, seed=seed)
-    load_paths(driver, database, [out], source="bench")
+    out = bundle or Path(tempfile.mkdtemp(prefix="alliance-bench-bundle-"))
+    if bundle is None:
+        generate_bundle(out, scale=scale, seed=seed)
+    if not reuse:
+        load_paths(driver, database, [out], source="bench")
     truth = read_truth(out)
     honest = read(driver, database, HONEST_SAMPLE, {"prefix": truth["honest_sellers"]["id_prefix"]})
     truth["honest_sellers"] = [row["sid"] for row in honest]
@@ -205,25 +261,48 @@ def main() -> int:
     parser.add_argument("--uri", default=None, help="A Neo4j to use (else a throwaway one).")
     parser.add_argument("--synthetic", action="store_true",
                         help="Plant rings with Cypher instead of the generator + loader.")
+    parser.add_argument("--plain-analyze", action="store_true",
+                        help="Also time a plain-Cypher peer of analyze networks (it writes "
+                             "and then removes a property on every seller).")
+    parser.add_argument("--bundle", type=Path, help="Use this generated bundle (and its truth).")
+    parser.add_argument("--reuse", action="store_true",
+                        help="The bundle is loaded already (needs --uri and --bundle).")
     args = parser.parse_args()
     if args.scale < 100:
         parser.error("--scale must be at least 100")
+    if args.reuse and not (args.uri and args.bundle):
+        parser.error("--reuse needs --uri and --bundle")
     with neo4j_driver(args.uri) as (driver, database):
         schema.apply(driver, database)
         began = time.perf_counter()
-        truth = (synthetic if args.synthetic else generated)(driver, database, args.scale,
-                                                             args.seed)
+        if args.synthetic:
+            truth = synthetic(driver, database, args.scale, args.seed)
+        else:
+            truth = generated(driver, database, args.scale, args.seed, args.bundle, args.reuse)
         print(f"data: {args.scale} sellers, {len(truth['rings'])} rings, "
               f"loaded in {time.perf_counter() - began:.1f} s")
-        report(driver, database, truth)
+        report(driver, database, truth, args.plain_analyze)
     return 0
 
 
-def report(driver: Driver, database: str, truth: dict[str, Any]) -> None:
+def report(driver: Driver, database: str, truth: dict[str, Any], plain: bool = False) -> None:
     began = time.perf_counter()
-    components, stored = network.analyze_networks(driver, database)
-    print(f"analyze networks: {stored} networks in {time.perf_counter() - began:.1f} s "
-          f"({len(components.hubs)} hubs skipped)")
+    components = network.compute_networks(driver, database)
+    computed = time.perf_counter() - began
+    stored = network.store_networks(driver, database, components.groups,
+                                    stamp=neo4j.time.DateTime.now(tz=UTC))
+    ours = time.perf_counter() - began
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"analyze networks: {stored} networks in {ours:.1f} s: components {computed:.1f} s "
+          f"(stream + union-find), store with stats {ours - computed:.1f} s "
+          f"({len(components.hubs)} hubs skipped; peak RSS of this process {peak:.0f} MiB)")
+    if plain:
+        began = time.perf_counter()
+        groups, passes = plain_analyze(driver, database)
+        peer = time.perf_counter() - began
+        print(f"plain Cypher label propagation: {groups} components in {peer:.1f} s "
+              f"({passes} passes, nothing stored); ratio of the components step "
+              f"{computed / peer:.2f}")
     found = pairs(stored_groups(driver, database))
     planted = pairs([r["sellers"] for r in truth["rings"]])
     precision = len(found & planted) / len(found) if found else 0.0

@@ -12,10 +12,12 @@ Hubs do not link: an identifier shared by more sellers than `hub_threshold` (def
 is a hub (a fulfilment warehouse, a carrier's IP range); it is reported with its seller
 count and never joins two sellers.
 
-`seller_network` walks the link graph breadth-first from one seller (one query per hop
-for the whole frontier). The walk is written once, as a generator that yields
-`(cypher, parameters)` and receives the records, so the same code runs on the sync
-driver (`run_sync`) and on the async driver (`run_async`) used by the API.
+`seller_network` walks the link graph breadth-first from one seller. The first `LEVELS`
+hops run in one query (each hop expands the whole frontier; the stats of what was found
+come in the same query), and a walk that goes further goes on with one query per hop.
+The walk is written once, as a generator that yields `(cypher, parameters)` and receives
+the records, so the same code runs on the sync driver (`run_sync`) and on the async
+driver (`run_async`) used by the API.
 
 Networks for the whole graph (`alliance analyze networks`): `compute_networks` streams
 every shared identifier's sellers from Neo4j into a union-find in Python (memory: two ints
@@ -29,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, Literal, LiteralString
+from typing import Any, Literal, LiteralString, cast
 
 import neo4j
 import neo4j.time
@@ -43,6 +45,11 @@ HUB_THRESHOLD = 30
 MAX_SIZE = 500
 FRONTIER_BATCH = 5000
 """Sellers expanded per query of a walk."""
+LEVELS = 4
+"""Hops of a walk done by its first query."""
+LEVEL_CAP = 5000
+"""New sellers one hop of the first query may expand next; above that the walk goes on
+hop by hop (in batches of FRONTIER_BATCH)."""
 
 LINK_WEIGHTS: dict[str, float] = {
     "identity": 1.0,
@@ -134,6 +141,80 @@ RETURN sid, 'Address' AS label, x.address_key AS key, null AS device_kind,
 """
 
 
+_HOLDERS_DIRECT = """
+  MATCH (s)-[r:VERIFIED_AS|PAID_TO|HAS_PHONE|HAS_EMAIL|USED_DEVICE]->(x)
+  WHERE NOT x:Device OR x.kind IN $device_kinds
+  WITH DISTINCT x, type(r) AS rt
+  CALL (x, rt) {
+    MATCH (x)<-[r2]-(o:Seller) WHERE type(r2) = rt
+    RETURN count(DISTINCT o) AS n
+  }
+  CALL (x, rt, n) {
+    WITH x, rt, n WHERE n <= $hub
+    MATCH (x)<-[r2]-(o:Seller) WHERE type(r2) = rt
+    RETURN collect(DISTINCT o) AS others
+  }
+  RETURN labels(x)[0] AS label, """ + _KEY_EXPR + """ AS key, x.kind AS device_kind, rt AS type,
+         n, others
+"""
+
+_HOLDERS_ADDRESS = """
+  MATCH (s)-[:OPERATES]->(:Shop)-[:SHIPS_FROM|RETURNS_TO]->(x:Address)
+  WITH DISTINCT x
+  CALL (x) {
+    MATCH (x)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)<-[:OPERATES]-(o:Seller)
+    RETURN count(DISTINCT o) AS n
+  }
+  CALL (x, n) {
+    WITH x, n WHERE n <= $hub
+    MATCH (x)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)<-[:OPERATES]-(o:Seller)
+    RETURN collect(DISTINCT o) AS others
+  }
+  RETURN 'Address' AS label, x.address_key AS key, null AS device_kind,
+         'SHIPS_FROM|RETURNS_TO' AS type, n, others
+"""
+
+
+def _level(weak: bool, carry: str) -> str:
+    """One hop inside a query: the rows `NEIGHBOURS_DIRECT` (and `NEIGHBOURS_ADDRESS`)
+    give for `frontier`, then the sellers not seen yet as the next frontier (none once
+    there are more than $cap of them: the walk then goes on hop by hop)."""
+    holders = _HOLDERS_DIRECT + (" UNION ALL " + _HOLDERS_ADDRESS if weak else "")
+    return (
+        "CALL (frontier) { UNWIND frontier AS s CALL (s) { " + holders + " } "
+        "RETURN collect({sid: s.seller_id, label: label, key: key, device_kind: device_kind, "
+        "type: type, n: n, others: [o IN others | o.seller_id]}) AS rows, "
+        "collect(others) AS groups } "
+        "CALL (groups, seen) { UNWIND groups AS g UNWIND g AS o WITH DISTINCT o "
+        "WHERE NOT o IN seen RETURN collect(o) AS fresh } "
+        f"WITH {carry}levels + CASE WHEN capped THEN [] ELSE [rows] END AS levels, "
+        "seen + fresh AS seen, CASE WHEN size(fresh) > $cap THEN [] ELSE fresh END AS frontier, "
+        "capped OR size(fresh) > $cap AS capped "
+    )
+
+
+def levels_part(levels: int, strength: Strength, carry: str = "", seeds: str = "seeds") -> str:
+    """Cypher going on from a list of Seller nodes `seeds`: `levels` hops of the walk,
+    leaving `levels` (each hop's rows), `seen` (every seller found), `frontier` and
+    `capped` for what follows. `carry` names more variables to keep (`a, b, `)."""
+    text = f"WITH {carry}{seeds} AS frontier, {seeds} AS seen, [] AS levels, false AS capped "
+    for _ in range(levels):
+        text += _level(strength == "WEAK", carry)
+    return text
+
+
+WALK_RETURN = "RETURN levels, [x IN seen | x.seller_id] AS seen_ids"
+
+
+def walk_query(levels: int, strength: Strength, tail: str = "", columns: str = "") -> LiteralString:
+    """The first query of a walk from the sellers in $ids; `tail` adds subqueries after
+    the walk and `columns` what they return (`, name`)."""
+    return cast(LiteralString,
+                "UNWIND $ids AS sid MATCH (s:Seller {seller_id: sid}) "
+                "WITH collect(DISTINCT s) AS seeds " + levels_part(levels, strength)
+                + tail + WALK_RETURN + columns)
+
+
 @dataclass(frozen=True)
 class Via:
     kind: str
@@ -172,16 +253,26 @@ class Reach:
 
 def walk(seeds: Iterable[str], *, strength: Strength = "STRONG",
          hub_threshold: int = HUB_THRESHOLD, max_size: int = MAX_SIZE,
-         max_depth: int | None = None) -> Walk:
-    """Breadth-first over the link graph from `seeds`; returns a `Reach`."""
+         max_depth: int | None = None, first: dict[str, Any] | None = None) -> Walk:
+    """Breadth-first over the link graph from `seeds`; returns a `Reach`. `first` is the
+    record of the walk's first query when the caller ran it inside its own query."""
     seeds = sorted(set(seeds))
     reach = Reach(seed=seeds[0] if seeds else "")
     reach.sellers = {s: 0 for s in seeds}
     frontier = list(seeds)
     depth = 0
-    params = {"device_kinds": device_kinds(strength), "hub": hub_threshold}
+    params = walk_params(strength, hub_threshold)
+    levels = first_levels(max_depth)
+    if first is None and frontier and levels:
+        first = (yield walk_query(levels, strength), {"ids": frontier, **params})[0]
+    for rows in (first or {}).get("levels", []):
+        if not frontier:
+            break
+        wanted = set(frontier)
+        depth += 1
+        frontier = _expand(reach, [r for r in rows if r["sid"] in wanted], depth, max_size)
     while frontier and (max_depth is None or depth < max_depth):
-        rows: list[dict[str, Any]] = []
+        rows = []
         for start in range(0, len(frontier), FRONTIER_BATCH):
             ids = frontier[start:start + FRONTIER_BATCH]
             rows += yield NEIGHBOURS_DIRECT, {"ids": ids, **params}
@@ -190,6 +281,20 @@ def walk(seeds: Iterable[str], *, strength: Strength = "STRONG",
         depth += 1
         frontier = _expand(reach, rows, depth, max_size)
     return reach
+
+
+def walk_params(strength: Strength, hub_threshold: int) -> dict[str, Any]:
+    return {"device_kinds": device_kinds(strength), "hub": hub_threshold, "cap": LEVEL_CAP}
+
+
+def first_levels(max_depth: int | None) -> int:
+    return LEVELS if max_depth is None else min(LEVELS, max_depth)
+
+
+def found_all(reach: Reach, first: dict[str, Any]) -> bool:
+    """Whether the sellers the first query saw are exactly the walk's (no truncation,
+    nothing found hop by hop afterwards)."""
+    return set(first["seen_ids"]) == set(reach.sellers)
 
 
 def _expand(reach: Reach, rows: list[dict[str, Any]], depth: int, max_size: int) -> list[str]:
@@ -334,7 +439,8 @@ def compute_networks(driver: neo4j.Driver, database: str, *, strength: Strength 
     uf = UnionFind()
     hubs: list[Hub] = []
     seen = 0
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
+                        notifications_min_severity="OFF") as session:
         for kind, query in queries:
             for record in session.run(query):
                 ids = record["ids"]
@@ -357,20 +463,27 @@ def network_id(members: list[str], strength: str = "STRONG") -> str:
 
 def seller_network_walk(seller_id: str, *, strength: Strength = "STRONG",
                         hub_threshold: int = HUB_THRESHOLD, max_size: int = MAX_SIZE) -> Walk:
-    """The network of one seller on the fly: walk, then stats and risk of what was found."""
+    """The network of one seller on the fly: walk, then stats and risk of what was found
+    (one query unless the network is larger than `max_size` or deeper than `LEVELS`)."""
     check_strength(strength)
     check_positive("hub threshold", hub_threshold)
     check_positive("maxSize", max_size, 5000)
+    params = {**walk_params(strength, hub_threshold),
+              **risk.stats_params([seller_id], hub=hub_threshold)}
+    first = (yield walk_query(LEVELS, strength, STATS_TAIL, ", stats"), params)[0]
     reach: Reach = yield from walk([seller_id], strength=strength, hub_threshold=hub_threshold,
-                                   max_size=max_size)
+                                   max_size=max_size, first=first)
     ids = sorted(reach.sellers)
-    stats = (yield risk.STATS, risk.stats_params(ids, hub=hub_threshold))[0]
+    stats = first["stats"] if found_all(reach, first) else \
+        (yield risk.STATS, risk.stats_params(ids, hub=hub_threshold))[0]
     if stats["sellers"] == 0:
         raise LookupError(f"no seller with seller_id {seller_id!r}")
     return SellerNetwork(seller_id, strength, reach, links_within(reach), stats,
                          sorted(stats["shop_ids"]), risk.risk_from_stats(stats, len(ids)))
 
 
+STATS_TAIL = "CALL (seen) { " + risk.stats_map("UNWIND seen AS s") + " } "
+"""The stats of every seller the first query of a walk saw, as `stats`."""
 @dataclass
 class SellerNetwork:
     seller_id: str
@@ -456,23 +569,35 @@ def store_networks(driver: neo4j.Driver, database: str, groups: list[list[str]],
     with driver.session(database=database) as session:
         session.run(DROP_STALE, {"stamp": stamp, "scope": scope, "strength": strength}).consume()
     for chunk in _chunks(rows, 200):
-        props = [_network_props(driver, database, r["members"], hub_threshold) for r in chunk]
+        stats = _networks_stats(driver, database, chunk, hub_threshold)
         driver.execute_query(SET_STATS, {"rows": [
-            {"network_id": r["network_id"], "props": p} for r, p in zip(chunk, props, strict=True)
-        ]}, database_=database)
+            {"network_id": r["network_id"], "props": _network_props(stats[r["network_id"]],
+                                                                     len(r["members"]))}
+            for r in chunk]}, database_=database)
     return len(rows)
 
 
-def _network_props(driver: neo4j.Driver, database: str, members: list[str],
-                   hub_threshold: int) -> dict[str, Any]:
-    records, _, _ = driver.execute_query(risk.STATS, risk.stats_params(members, hub=hub_threshold),
-                                         database_=database, routing_=neo4j.RoutingControl.READ)
-    stats = records[0].data()
+NETWORKS_STATS: LiteralString = cast(LiteralString, (
+    "UNWIND $rows AS row CALL (row) { "
+    + risk.stats_map("UNWIND row.members AS sid MATCH (s:Seller {seller_id: sid})")
+    + " } RETURN row.network_id AS network_id, stats"))
+"""The stats of many networks in one read."""
+
+
+def _networks_stats(driver: neo4j.Driver, database: str, rows: list[dict[str, Any]],
+                    hub_threshold: int) -> dict[str, dict[str, Any]]:
+    params = {**risk.stats_params([], hub=hub_threshold), "rows": rows}
+    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
+                        notifications_min_severity="OFF") as session:
+        return {r["network_id"]: r["stats"] for r in session.run(NETWORKS_STATS, params)}
+
+
+def _network_props(stats: dict[str, Any], size: int) -> dict[str, Any]:
     return {
         "shops": stats["shops"], "listings": stats["listings"],
         "upheld_complaints": stats["upheld"], "counterfeit_verdicts": stats["verdicts"],
         "sites": stats["sites"],
-        "risk_score": risk.risk_from_stats(stats, len(members)).score,
+        "risk_score": risk.risk_from_stats(stats, size).score,
     }
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, LiteralString
+from typing import Any, LiteralString, cast
 
 FACTORS: dict[str, tuple[float, float]] = {
     "upheld_complaints": (0.5, 3.0),
@@ -73,9 +73,7 @@ def risk(values: dict[str, float]) -> Risk:
 
 
 # Stats of a set of sellers (one seller, a network), optionally narrowed to one shop.
-STATS: LiteralString = """
-UNWIND $ids AS sid
-MATCH (s:Seller {seller_id: sid})
+_STATS_BODY = """
 WITH collect(DISTINCT s) AS ss
 CALL (ss) {
   UNWIND ss AS s MATCH (s)-[:OPERATES]->(sh:Shop)
@@ -116,13 +114,29 @@ CALL (ss, shops) {
          count(DISTINCT CASE WHEN site.status IN $strong_site
                OR EXISTS { (site)<-[:RAIDED]-(:Case) } THEN site END) AS strong_sites
 }
-RETURN size(ss) AS sellers, size(shops) AS shops, [sh IN shops | sh.shop_id] AS shop_ids,
-       size(ls) AS listings,
-       size([l IN ls WHERE l.status = 'blocked' OR l.blocked_at_upload]) AS blocked,
-       brands, upheld, verdicts, sites, strong_sites,
-       size([ld IN leads WHERE NOT ld.status IN $closed_lead]) AS open_leads,
-       cases, enforced
 """
+
+_STATS_FIELDS: tuple[tuple[str, str], ...] = (
+    ("sellers", "size(ss)"), ("shops", "size(shops)"), ("shop_ids", "[sh IN shops | sh.shop_id]"),
+    ("listings", "size(ls)"),
+    ("blocked", "size([l IN ls WHERE l.status = 'blocked' OR l.blocked_at_upload])"),
+    ("brands", "brands"), ("upheld", "upheld"), ("verdicts", "verdicts"), ("sites", "sites"),
+    ("strong_sites", "strong_sites"),
+    ("open_leads", "size([ld IN leads WHERE NOT ld.status IN $closed_lead])"),
+    ("cases", "cases"), ("enforced", "enforced"),
+)
+
+STATS: LiteralString = cast(LiteralString, (
+    "UNWIND $ids AS sid\nMATCH (s:Seller {seller_id: sid})" + _STATS_BODY + "RETURN "
+    + ", ".join(f"{expr} AS {name}" for name, expr in _STATS_FIELDS)))
+"""The stats of the sellers in $ids, one row."""
+
+
+def stats_map(source: str) -> str:
+    """The same stats as one map `stats`, of the Seller nodes `s` that `source` yields
+    (for use inside another query's subquery)."""
+    fields = ", ".join(f"{name}: {expr}" for name, expr in _STATS_FIELDS)
+    return f"{source}{_STATS_BODY}RETURN {{{fields}}} AS stats"
 
 
 def stats_params(ids: list[str], *, shop_id: str | None = None, hub: int = 30) -> dict[str, Any]:

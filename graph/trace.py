@@ -36,12 +36,13 @@ shown but not counted).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, LiteralString
+from functools import lru_cache
+from typing import Any, LiteralString, cast
 
 import neo4j
 
 from graph import network
-from graph.model import node
+from graph.model import NODES, node
 from graph.risk import noisy_or
 
 BASE = {"purchase": 0.80, "shipment": 0.70, "ships_from": 0.60, "returns_to": 0.50,
@@ -58,16 +59,22 @@ START: LiteralString = """
 OPTIONAL MATCH (l:Listing {listing_id: $listing_id})<-[:OFFERS]-(lsh:Shop)<-[:OPERATES]-(ls:Seller)
 OPTIONAL MATCH (sh:Shop {shop_id: $shop_id})<-[:OPERATES]-(ss:Seller)
 OPTIONAL MATCH (s:Seller {seller_id: $seller_id})
-RETURN l.listing_id AS listing_id, l.title AS listing_caption,
-       lsh.shop_id AS listing_shop, lsh.name AS listing_shop_caption,
-       sh.shop_id AS shop_id, sh.name AS shop_caption,
-       coalesce(ls.seller_id, ss.seller_id, s.seller_id) AS seller_id,
-       coalesce(ls.nickname, ss.nickname, s.nickname) AS seller_caption
+WITH {listing_id: l.listing_id, listing_caption: l.title,
+      listing_shop: lsh.shop_id, listing_shop_caption: lsh.name,
+      shop_id: sh.shop_id, shop_caption: sh.name,
+      seller_id: coalesce(ls.seller_id, ss.seller_id, s.seller_id),
+      seller_caption: coalesce(ls.nickname, ss.nickname, s.nickname)} AS start,
+     coalesce(ls, ss, s) AS seller
+LIMIT 1
 """
 
-PATHS: LiteralString = """
-UNWIND $ids AS sid
-MATCH (s:Seller {seller_id: sid})
+
+def _temporal_overrides() -> str:
+    names = {p for n in NODES for p, t in n.properties.items() if t in ("date", "datetime")}
+    return ", ".join(f"{p}: null" for p in sorted(names | {"first_seen_at", "last_seen_at"}))
+
+
+_PATHS_BODY = """
 CALL (s) {
   MATCH p = (s)-[:OPERATES]->(:Shop)-[:SHIPS_FROM|RETURNS_TO]->(a:Address)<-[:LOCATED_AT]-(site:Site)
   RETURN p, a, site
@@ -92,12 +99,31 @@ WHERE length(p) <= $max_path AND (a IS NULL OR (
   COUNT { MATCH (a)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)<-[:OPERATES]-(o:Seller) RETURN DISTINCT o } <= $hub
   AND COUNT { MATCH (a)<-[:ORIGINATES_AT]-(:Shipment)-[:SENT_BY]->(:Shop)<-[:OPERATES]-(o:Seller)
               RETURN DISTINCT o } <= $hub))
-RETURN sid, site.site_id AS site_id, site.kind AS site_kind, site.status AS site_status,
-       site.label AS site_label, EXISTS { (site)<-[:RAIDED]-(:Case) } AS raided,
-       [n IN nodes(p) | {labels: labels(n), props: properties(n), eid: elementId(n)}] AS ns,
-       [r IN relationships(p) | {type: type(r), source: r.source, observed_on: r.observed_on,
-                                 start: elementId(startNode(r))}] AS rs
 """  # noqa: E501
+
+_PATH_ROW = ("{sid: sid, site_id: site.site_id, site_kind: site.kind, site_status: site.status, "
+             "site_label: site.label, raided: EXISTS { (site)<-[:RAIDED]-(:Case) }, "
+             "ns: [n IN nodes(p) | {labels: labels(n), props: n {.*, " + _temporal_overrides()
+             + "}, eid: elementId(n)}], "
+             "rs: [r IN relationships(p) | {type: type(r), source: r.source, "
+             "observed_on: toString(r.observed_on), start: elementId(startNode(r))}]}")
+"""One path to a site; node dates and times are left out (the ranking never reads them),
+which spares the driver turning them into Python values."""
+
+PATHS: LiteralString = cast(LiteralString, "UNWIND $ids AS sid\nMATCH (s:Seller {seller_id: sid})"
+                            + _PATHS_BODY + "RETURN " + _PATH_ROW + " AS row")
+"""Every path to a site from the sellers in $ids, one `row` each."""
+
+
+@lru_cache(maxsize=64)
+def trace_query(levels: int, strength: network.Strength) -> LiteralString:
+    """The start, the first `levels` hops of the walk and the paths of every seller they
+    found, in one query."""
+    return cast(LiteralString, START + network.levels_part(
+        levels, strength, carry="start, ", seeds="[x IN [seller] WHERE x IS NOT NULL]")
+        + "CALL (seen) { UNWIND seen AS s WITH s, s.seller_id AS sid" + _PATHS_BODY
+        + "RETURN collect(" + _PATH_ROW + ") AS paths } "
+        + network.WALK_RETURN + ", start, paths")
 
 
 @dataclass(frozen=True)
@@ -230,20 +256,24 @@ def trace_walk(*, listing_id: str | None = None, shop_id: str | None = None,
     network.check_positive("maxHops", max_hops, 12)
     network.check_positive("first", first, 100)
     network.check_positive("hub threshold", hub_threshold)
-    rows = yield START, {"listing_id": listing_id, "shop_id": shop_id, "seller_id": seller_id}
-    start = rows[0]
+    depth = max((max_hops - 2) // 2, 0)
+    params = {"listing_id": listing_id, "shop_id": shop_id, "seller_id": seller_id,
+              "max_path": max_hops, **network.walk_params(strength, hub_threshold)}
+    found = (yield trace_query(network.first_levels(depth), strength), params)[0]
+    start = found["start"]
     if start["seller_id"] is None:
         what = ("listing", listing_id) if listing_id else (
             ("shop", shop_id) if shop_id else ("seller", seller_id))
         raise LookupError(f"no {what[0]} {what[1]!r} with a seller behind it")
-    prefix = _prefix(start)
-    depth = max((max_hops - 2) // 2, 0)
     reach: network.Reach = yield from network.walk(
         [start["seller_id"]], strength=strength, hub_threshold=hub_threshold,
-        max_size=MAX_LINKED, max_depth=depth)
-    rows = yield PATHS, {"ids": sorted(reach.sellers), "hub": hub_threshold,
-                         "max_path": max_hops}
-    return rank(rows, reach, prefix, max_hops=max_hops, first=first)
+        max_size=MAX_LINKED, max_depth=depth, first=found)
+    if set(reach.sellers) <= set(found["seen_ids"]):
+        rows = [row for row in found["paths"] if row["sid"] in reach.sellers]
+    else:
+        rows = [r["row"] for r in (yield PATHS, {"ids": sorted(reach.sellers), "hub": hub_threshold,
+                                                  "max_path": max_hops})]
+    return rank(rows, reach, _prefix(start), max_hops=max_hops, first=first)
 
 
 def _prefix(start: dict[str, Any]) -> list[Hop]:

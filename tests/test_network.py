@@ -193,3 +193,51 @@ def test_incremental_after_a_run(example: Driver, database: str) -> None:
     assert _stored(example, database) == [("net:a0", 4, ["a0", *RING])]
     with pytest.raises(LookupError, match="no IngestRun"):
         network.analyze_incremental(example, database, "run-x")
+
+
+CHAIN = """
+UNWIND range(0, $n - 1) AS i
+MERGE (s:Seller {seller_id: 'c' + i})
+MERGE (ph:Phone {e164: '+86139000000' + i})
+MERGE (s)-[:HAS_PHONE]->(ph)
+WITH s, i WHERE i > 0
+MATCH (prev:Phone {e164: '+86139000000' + (i - 1)})
+MERGE (s)-[:HAS_PHONE]->(prev)
+"""
+
+
+class CountingDriver:
+    """A sync driver counting the queries sent through `execute_query`."""
+
+    def __init__(self, inner: Driver) -> None:
+        self.inner = inner
+        self.queries = 0
+
+    def execute_query(self, *args: object, **kwargs: object) -> object:
+        self.queries += 1
+        return self.inner.execute_query(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_network_and_trace_take_one_round_trip(example: Driver, database: str) -> None:
+    counting = CountingDriver(example)
+    net = network.seller_network(counting, database, "r1")  # type: ignore[arg-type]
+    assert sorted(net.reach.sellers) == RING and net.stats["sellers"] == 3
+    traces = trace.trace_to_source(counting, database, listing_id="lst-r1")  # type: ignore[arg-type]
+    assert traces[0].site.site_id == "site:factory"
+    assert counting.queries == 2
+
+
+def test_walk_goes_on_hop_by_hop_past_the_first_query(clean_db: Driver, database: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # a chain of 8 sellers, each sharing a phone with the next: 7 hops from c0
+    clean_db.execute_query(CHAIN, {"n": 8}, database_=database)
+    deep = network.seller_network(clean_db, database, "c0")
+    assert deep.reach.sellers == {f"c{i}": i for i in range(8)}
+    assert deep.stats["sellers"] == 8 and len(deep.links) == 7
+    # a frontier over the cap stops the first query early: the same answer, hop by hop
+    monkeypatch.setattr(network, "LEVEL_CAP", 0)
+    capped = network.seller_network(clean_db, database, "c0")
+    assert capped.reach.sellers == deep.reach.sellers and capped.stats == deep.stats
+    small = network.seller_network(clean_db, database, "c0", max_size=3)
+    assert small.reach.truncated and sorted(small.reach.sellers) == ["c0", "c1", "c2"]
+    assert small.stats["sellers"] == 3
