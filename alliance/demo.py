@@ -18,7 +18,7 @@ import typer
 from neo4j import Driver, RoutingControl
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import Progress, TaskID
+from rich.progress import Progress
 
 from alliance.settings import get_settings
 from graph.db import connection, open_driver
@@ -75,20 +75,14 @@ def already_loaded(driver: Driver, database: str, source: str) -> bool:
 def load_demo(driver: Driver, database: str, bundle: Path, home: Path) -> bool:
     """Load the bundle unless this very bundle was loaded; True when it loaded now."""
     from loaders import load_paths
+    from loaders.cli import file_bars
 
     source = f"{DEMO_SOURCE}-{bundle_digest(bundle)}"
     if already_loaded(driver, database, source):
         out.print(f"demo data: already loaded (source {source})")
         return False
     with Progress(console=out) as bars:
-        tasks: dict[str, TaskID] = {}
-
-        def progress(name: str, done: int) -> None:
-            if name not in tasks:
-                tasks[name] = bars.add_task(name, total=None)
-            bars.update(tasks[name], completed=done)
-
-        report = load_paths(driver, database, [bundle], source=source, progress=progress,
+        report = load_paths(driver, database, [bundle], source=source, progress=file_bars(bars),
                             rejects_path=home / "demo" / "rejects.jsonl")
     loaded = sum(f.loaded for f in report.files)
     out.print(f"demo data: {loaded} rows loaded, {report.rejected} planted bad rows rejected "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -41,24 +42,40 @@ def _key(adcode: str | None, street: str) -> str:
 
 
 class AddressResolver:
-    """Resolves free-text addresses; each distinct text is parsed once."""
+    """Resolves free-text addresses; the texts of a batch are parsed in one cpca_new call
+    and the most recent `cache_size` results are kept, so memory stays bounded."""
 
-    def __init__(self) -> None:
-        self._cache: dict[str, Placed] = {}
+    def __init__(self, cache_size: int = 50_000) -> None:
+        self._cache: OrderedDict[str, Placed] = OrderedDict()
+        self._cache_size = cache_size
 
     def resolve_many(self, raws: list[str]) -> list[Placed]:
-        cleaned = [text(raw) for raw in raws]
-        todo = sorted({c for c in cleaned if c not in self._cache})
+        distinct = set(raws)
+        for raw in distinct & self._cache.keys():
+            self._cache.move_to_end(raw)
+        todo = sorted(distinct - self._cache.keys())
         if todo:
-            import cpca_new  # slow import, only when addresses are present
-
-            frame = cpca_new.transform(todo)
-            for raw, record in zip(todo, frame.to_dict("records"), strict=True):
-                self._cache[raw] = _place(raw, record)
-        return [self._cache[c] for c in cleaned]
+            self._parse(todo, keep=len(distinct))
+        return [self._cached(raw) for raw in raws]
 
     def resolve(self, raw: str) -> Placed:
-        return self.resolve_many([raw])[0]
+        if raw not in self._cache:
+            self._parse([raw], keep=1)
+        return self._cached(raw)
+
+    def _cached(self, raw: str) -> Placed:
+        self._cache.move_to_end(raw)
+        return self._cache[raw]
+
+    def _parse(self, raws: list[str], keep: int) -> None:
+        import cpca_new  # slow import, only when addresses are present
+
+        cleaned = [text(raw) for raw in raws]
+        frame = cpca_new.transform(cleaned)
+        for raw, clean, record in zip(raws, cleaned, frame.to_dict("records"), strict=True):
+            self._cache[raw] = _place(clean, record)
+        while len(self._cache) > max(self._cache_size, keep):
+            self._cache.popitem(last=False)
 
 
 def _place(cleaned: str, record: dict[str, Any]) -> Placed:

@@ -12,10 +12,23 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from graph import db, schema
-from loaders.pipeline import RunReport, load_paths
+from loaders.pipeline import BATCH_SIZE, RunReport, load_paths
+from loaders.pipeline import Progress as ProgressCallback
 from loaders.read import UnusableInput
 
 console = Console(stderr=True)
+
+
+def file_bars(bars: Progress) -> ProgressCallback:
+    """A `load_paths` progress callback that shows one bar (rows, rows/s) per file."""
+    tasks: dict[str, TaskID] = {}
+
+    def progress(name: str, done: int) -> None:
+        if name not in tasks:
+            tasks[name] = bars.add_task(name, total=None)
+        bars.update(tasks[name], completed=done)
+
+    return progress
 
 
 def load(
@@ -24,7 +37,7 @@ def load(
     report: Annotated[Path | None, typer.Option(help="Write the run report as JSON.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Write rejected rows as JSON Lines.")] = None,
     encoding: Annotated[str, typer.Option(help="auto, utf-8 or gb18030.")] = "auto",
-    batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = 2000,
+    batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = BATCH_SIZE,
     strict: Annotated[bool, typer.Option(help="Load nothing if any row is bad.")] = False,
 ) -> None:
     """Load bundles; exit 0 if all rows loaded, 3 if some were rejected, 2 if unusable."""
@@ -32,16 +45,9 @@ def load(
     try:
         with db.open_driver(conn) as driver, Progress(console=console) as bars:
             schema.apply(driver, conn.database)
-            tasks: dict[str, TaskID] = {}
-
-            def progress(name: str, done: int) -> None:
-                if name not in tasks:
-                    tasks[name] = bars.add_task(name, total=None)
-                bars.update(tasks[name], completed=done)
-
             result = load_paths(driver, conn.database, paths, source=source,
                                 batch_size=batch_size, strict=strict, encoding=encoding,
-                                rejects_path=rejects, progress=progress)
+                                rejects_path=rejects, progress=file_bars(bars))
     except UnusableInput as error:
         console.print(f"[red]Unusable input:[/red] {error}")
         raise typer.Exit(2) from error

@@ -8,6 +8,7 @@ graph/model.py. Relationship ends that are not loaded yet become placeholders.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from graph.model import check_label, check_rel_type, node
@@ -54,6 +55,18 @@ class Ops:
     def rel(self, rel_type: str, start: tuple[str, Any], end: tuple[str, Any],
             props: dict[str, Any] | None = None) -> None:
         self.rels.append(RelOp(check_rel_type(rel_type), start, end, props or {}))
+
+
+@lru_cache(maxsize=8192)
+def _hierarchy(adcode: str) -> tuple[list[NodeOp], list[RelOp]]:
+    """The Division nodes from `adcode` up to its province, and their PART_OF links
+    (shared, never modified: the writer only reads operations)."""
+    chain = division_chain(adcode)
+    nodes = [NodeOp("Division", code, {"name": name, "level": level})
+             for code, name, level in chain]
+    rels = [RelOp("PART_OF", ("Division", lower[0]), ("Division", upper[0]))
+            for lower, upper in zip(chain, chain[1:], strict=False)]
+    return nodes, rels
 
 
 def shipment_id(carrier: str, waybill_no: str) -> str:
@@ -104,12 +117,10 @@ class Mapper:
             self._division(ops, ("Address", placed.address_key), placed.adcode)
 
     def _division(self, ops: Ops, start: tuple[str, Any], adcode: str) -> None:
-        chain = division_chain(adcode)
-        for code, name, level in chain:
-            ops.node("Division", code, {"name": name, "level": level})
-        ops.rel("IN_DIVISION", start, ("Division", chain[0][0]))
-        for lower, upper in zip(chain, chain[1:], strict=False):
-            ops.rel("PART_OF", ("Division", lower[0]), ("Division", upper[0]))
+        nodes, rels = _hierarchy(adcode)
+        ops.nodes += nodes
+        ops.rels += rels
+        ops.rel("IN_DIVISION", start, ("Division", nodes[0].key))
 
     def _contacts(self, c: dict[str, Any], ops: Ops, me: tuple[str, Any],
                   extra: dict[str, Any], kind: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,11 +13,12 @@ from typing import IO, Any
 
 from neo4j import Driver
 
-from loaders.mapping import Mapper
-from loaders.read import Record, UnusableInput, file_kind, read_records
+from loaders.mapping import Mapper, Ops
+from loaders.read import Record, UnusableInput, csv_header, file_kind, read_records
 from loaders.validate import FILES, ignored_columns, masked, validate
 from loaders.write import Writer
 
+BATCH_SIZE = 5000
 Progress = Callable[[str, int], None]
 """Called as progress(file name, rows done so far in that file)."""
 
@@ -76,35 +78,63 @@ def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
         yield batch
 
 
-def _load_file(path: Path, mapper: Mapper, writer: Writer, report: FileReport,
-               rejects: IO[str] | None, opts: dict[str, Any]) -> None:
-    name, _ = file_kind(path)
-    seen_columns = False
+class InFlight:
+    """At most one batch being written while the next one is read, validated and mapped."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loader-write")
+        self.future: Future[None] | None = None
+
+    def submit(self, write: Callable[[list[Ops]], None], ops: list[Ops]) -> None:
+        self.wait()
+        self.future = self.pool.submit(write, ops)
+
+    def wait(self) -> None:
+        future, self.future = self.future, None
+        if future is not None:
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _reject(rejects: IO[str] | None, path: Path, record: Record,
+            reasons: list[dict[str, str]]) -> None:
+    if rejects is not None:
+        rejects.write(json.dumps({"file": path.name, "line": record.line,
+                                  "row": masked(record.row), "reasons": reasons},
+                                 ensure_ascii=False, default=str) + "\n")
+
+
+def _load_file(path: Path, mapper: Mapper, writes: InFlight, write: Callable[[list[Ops]], None],
+               report: FileReport, rejects: IO[str] | None, opts: dict[str, Any]) -> None:
+    name, kind = file_kind(path)
+    columns: set[str] = set(csv_header(path, opts["encoding"])) if kind == "csv" else set()
     for batch in _batches(read_records(path, opts["encoding"]), opts["batch_size"]):
         good = []
-        if not seen_columns:
-            report.ignored_columns = ignored_columns(name, batch[0].row)
-            seen_columns = True
         for record in batch:
+            if kind != "csv":
+                columns.update(record.row)
             clean, reasons = validate(name, record.row)
             if reasons:
                 report.rejected += 1
-                if rejects is not None:
-                    rejects.write(json.dumps({"file": path.name, "line": record.line,
-                                              "row": masked(record.row), "reasons": reasons},
-                                             ensure_ascii=False, default=str) + "\n")
+                _reject(rejects, path, record, reasons)
             else:
                 good.append(clean)
         mapper.prepare(good)
-        writer.write([mapper.map(name, clean) for clean in good])
+        writes.submit(write, [mapper.map(name, clean) for clean in good])
         report.read += len(batch)
         report.loaded += len(good)
         if opts["progress"] is not None:
             opts["progress"](path.name, report.read)
+    report.ignored_columns = ignored_columns(name, columns)
 
 
 def load_paths(driver: Driver, database: str, paths: list[Path] | list[str], *, source: str,
-               batch_size: int = 2000, strict: bool = False, encoding: str = "auto",
+               batch_size: int = BATCH_SIZE, strict: bool = False, encoding: str = "auto",
                rejects_path: Path | str | None = None, pii_key: bytes | None = None,
                progress: Progress | None = None) -> RunReport:
     """Load bundle files or folders; see the package docstring."""
@@ -121,12 +151,14 @@ def load_paths(driver: Driver, database: str, paths: list[Path] | list[str], *, 
     started = datetime.now().astimezone()
     opts = {"encoding": encoding, "batch_size": max(1, batch_size), "progress": progress}
     rejects = open(rejects_path, "w", encoding="utf-8") if rejects_path else None  # noqa: SIM115
+    writes = InFlight()
     try:
         for path in files:
             file_report = FileReport(path.name)
             report.files.append(file_report)
-            _load_file(path, mapper, writer, file_report, rejects, opts)
+            _load_file(path, mapper, writes, writer.write, file_report, rejects, opts)
     finally:
+        writes.close()
         if rejects is not None:
             rejects.close()
     counts = json.dumps({f.file: {"read": f.read, "loaded": f.loaded, "rejected": f.rejected}

@@ -49,14 +49,18 @@ def detect_encoding(path: Path) -> str:
     return "utf-8"
 
 
+def _encoding(path: Path, encoding: str) -> str:
+    if encoding not in ENCODINGS:
+        raise UnusableInput(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
+    if encoding == "auto":
+        return detect_encoding(path)
+    return "utf-8-sig" if encoding == "utf-8" else encoding
+
+
 def read_records(path: Path, encoding: str = "auto") -> Iterator[Record]:
     """Yield the records of one file; raises UnusableInput for an unreadable file."""
     _, kind = file_kind(path)
-    if encoding not in ENCODINGS:
-        raise UnusableInput(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
-    chosen = detect_encoding(path) if encoding == "auto" else encoding
-    if chosen == "utf-8" and encoding == "utf-8":
-        chosen = "utf-8-sig"
+    chosen = _encoding(path, encoding)
     try:
         if kind == "csv":
             yield from _read_csv(path, chosen)
@@ -66,13 +70,27 @@ def read_records(path: Path, encoding: str = "auto") -> Iterator[Record]:
         raise UnusableInput(f"{path.name}: cannot be decoded as {chosen} ({error.reason})") from error
 
 
+def csv_header(path: Path, encoding: str = "auto") -> list[str]:
+    """The column names of a CSV file (its header row)."""
+    chosen = _encoding(path, encoding)
+    try:
+        with path.open(encoding=chosen, newline="") as handle:
+            return _header(path, csv.reader(handle))
+    except UnicodeDecodeError as error:
+        raise UnusableInput(f"{path.name}: cannot be decoded as {chosen} ({error.reason})") from error
+
+
+def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
+        raise UnusableInput(f"{path.name}: no header row")
+    return [h.strip().lstrip("\ufeff") for h in header]
+
+
 def _read_csv(path: Path, encoding: str) -> Iterator[Record]:
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if not header or not any(h.strip() for h in header):
-            raise UnusableInput(f"{path.name}: no header row")
-        names = [h.strip().lstrip("\ufeff") for h in header]
+        names = _header(path, reader)
         start = reader.line_num + 1
         for cells in reader:
             if any(cell.strip() for cell in cells):

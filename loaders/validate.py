@@ -1,6 +1,8 @@
 """Field specs per bundle file (data contract section 1) and row validation.
 
-`validate(file, row, key)` returns (clean values, reasons). Clean values are typed and
+Each file's rows are validated by a pydantic model generated from its field specs
+(`ROW_MODELS`); the specs are checked against graph/model.py by the tests.
+`validate(file, row)` returns (clean values, reasons). Clean values are typed and
 normalised; reasons are `{"field", "code", "message"}` with a code from REASON_CODES.
 Messages never contain the value of an identity number.
 """
@@ -8,8 +10,12 @@ Messages never contain the value of an identity number.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, NotRequired, Required
+
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
+from typing_extensions import TypedDict
 
 from loaders import normalise
 
@@ -205,27 +211,50 @@ def check_field(kind: str, value: Any) -> Any:
     return SCALARS[kind](value)
 
 
+def _pydantic_field(kind: str, required: bool) -> Any:
+    def check(value: Any) -> Any:
+        try:
+            return check_field(kind, value)
+        except Reason as reason:
+            raise PydanticCustomError(reason.code, "{message}", {"message": reason.message}) \
+                from None
+    field = Annotated[Any, BeforeValidator(check)]
+    return Required[field] if required else NotRequired[field]
+
+
+def row_model(file: str) -> TypeAdapter[dict[str, Any]]:
+    """The pydantic model of one file's rows, generated from its field specs: a TypedDict
+    whose fields run the checks above, so the result is the clean dict itself."""
+    fields = {name: _pydantic_field(kind, required)
+              for name, (kind, required) in FILES[file].items()}
+    return TypeAdapter(TypedDict(f"{file}_row", fields))  # type: ignore[operator]
+
+
+ROW_MODELS: dict[str, TypeAdapter[dict[str, Any]]] = {file: row_model(file) for file in FILES}
+
+
+def _reason(error: ErrorDetails) -> dict[str, str]:
+    name = str(error["loc"][0]) if error["loc"] else ""
+    if error["type"] == "missing":
+        return {"field": name, "code": "missing", "message": f"{name} is required"}
+    return {"field": name, "code": error["type"], "message": f"{name}: {error['msg']}"}
+
+
 def validate(file: str, row: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Clean values of the contract fields present, and every reason the row is refused."""
+    present = {name: row[name] for name in FILES[file] if name in row and not is_empty(row[name])}
     clean: dict[str, Any] = {}
     reasons: list[dict[str, str]] = []
-    for name, (kind, required) in FILES[file].items():
-        value = row.get(name)
-        if is_empty(value):
-            if required:
-                reasons.append({"field": name, "code": "missing", "message": f"{name} is required"})
-            continue
-        try:
-            clean[name] = check_field(kind, value)
-        except Reason as reason:
-            reasons.append({"field": name, "code": reason.code,
-                            "message": f"{name}: {reason.message}"})
+    try:
+        clean = ROW_MODELS[file].validate_python(present)
+    except ValidationError as error:
+        reasons = [_reason(e) for e in error.errors(include_url=False, include_input=False)]
     if "_unparsed" in row:
         reasons.append({"field": "_unparsed", "code": "format", "message": "not a JSON object"})
     if file == "complaints" and is_empty(row.get("listing_id")) and is_empty(row.get("shop_id")):
         reasons.append({"field": "listing_id", "code": "reference",
                         "message": "a complaint needs listing_id or shop_id"})
-    return clean, reasons
+    return (clean if not reasons else {}), reasons
 
 
 def masked(row: dict[str, Any]) -> dict[str, Any]:
@@ -233,5 +262,6 @@ def masked(row: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if k.endswith("_number") and not is_empty(v) else v) for k, v in row.items()}
 
 
-def ignored_columns(file: str, row: dict[str, Any]) -> list[str]:
-    return sorted(set(row) - set(FILES[file]) - {"_unparsed"})
+def ignored_columns(file: str, columns: Iterable[str]) -> list[str]:
+    """The columns of a file that are not contract fields (reported once per file)."""
+    return sorted(set(columns) - set(FILES[file]) - {"_unparsed"})

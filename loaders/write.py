@@ -1,32 +1,193 @@
-"""Write mapped operations to Neo4j in batches (managed write transactions)."""
+"""Write mapped operations to Neo4j in batches (managed write transactions).
+
+A batch becomes a few `UNWIND $rows` statements in one transaction: one per label of
+the rows' main nodes, each with its relationships (the shape of a LOAD CSV statement),
+then one per label for other nodes (merged by key), for the placeholders of other
+relationships' ends, and one per other relationship type and end labels. Divisions,
+addresses and the links between them depend only on their keys, so a run writes each
+of them once. The batch being written overlaps the reading and mapping of the next.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
+from neo4j.exceptions import TransientError
 
 from loaders import cypher
-from loaders.mapping import Ops
+from loaders.mapping import NodeOp, Ops, RelOp
+
+ONCE_PER_RUN_LABELS = frozenset({"Division", "Address"})
+ONCE_PER_RUN_RELS = frozenset({"PART_OF", "IN_DIVISION"})
+Statement = tuple[str, dict[str, Any]]
+NodeRef = tuple[str, Any]
+RelRef = tuple[str, NodeRef, NodeRef]
 
 
-def _statements(ops: list[Ops]) -> list[tuple[str, list[dict[str, Any]]]]:
-    nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    rels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for op in ops:
-        for n in op.nodes:
-            props = dict(n.props)
-            raw = props.pop("raw_form", None) if n.label == "Phone" else props.pop("raw", None) \
-                if n.label == "Address" else None
-            nodes[n.label].append({"key": n.key, "props": props, "raw": raw})
+class Batch:
+    """The operations of one batch grouped into statements.
+
+    The first node of each input row is its main node: it is written with its
+    relationships to other nodes in one statement per label (the far node is looked up
+    once per relationship). Other nodes (divisions) are merged by key; relationships
+    between two other nodes get their own statements."""
+
+    def __init__(self, written: set[Any]) -> None:
+        self.written = written
+        self.new: set[Any] = set()
+        self.known: set[NodeRef] = set()
+        self.nodes: dict[str, dict[Any, dict[str, Any]]] = defaultdict(dict)
+        self.rels: dict[tuple[str, str, str], dict[tuple[Any, Any], dict[str, Any]]] = \
+            defaultdict(dict)
+        self.stars: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.links: dict[str, dict[tuple[Any, ...], LinkNames]] = defaultdict(dict)
+
+    def add(self, ops: Iterable[Ops]) -> None:
+        for op in ops:
+            if op.nodes:
+                self._star(op.nodes[0], op)
+            else:
+                for r in op.rels:
+                    self._rel(r)
+
+    def _once(self, ref: NodeRef | RelRef) -> bool:
+        """False when this run already wrote `ref`; else remember it for this batch."""
+        if ref in self.written:
+            return False
+        self.new.add(ref)
+        return True
+
+    def _star(self, main: NodeOp, op: Ops) -> None:
+        me = (main.label, main.key)
+        self.known.add(me)
+        others = {(n.label, n.key): n for n in op.nodes[1:]}
+        row = _props({"key": main.key}, main)
         for r in op.rels:
-            rels[(r.type, r.start[0], r.end[0])].append(
-                {"start": r.start[1], "end": r.end[1], "props": r.props})
-    out = [(cypher.node_merge(label), rows) for label, rows in nodes.items()]
-    out += [(cypher.rel_merge(*group), rows) for group, rows in rels.items()]
-    return out
+            if me not in (r.start, r.end) or (
+                    r.type in ONCE_PER_RUN_RELS and not self._once((r.type, r.start, r.end))):
+                self._rel(r)
+                continue
+            far = r.end if r.start == me else r.start
+            far_op = others.pop(far, None)
+            if far_op is not None and far_op.label in ONCE_PER_RUN_LABELS \
+                    and not self._once(far):
+                far_op = None
+            self._link(row, main.label, r, far, far_op)
+        for n in others.values():
+            self._node(n)
+        self.stars[main.label].append(row)
+
+    def _link(self, row: dict[str, Any], label: str, r: RelOp, far: NodeRef,
+              far_op: NodeOp | None) -> None:
+        self.known.add(far)
+        group = (r.type, far[0], far == r.start, far_op is not None)
+        names = self.links[label].setdefault(group, LinkNames(f"l{len(self.links[label])}"))
+        entry: dict[str, Any] = {"key": far[1]}
+        if far_op is not None:
+            entry["node"] = _props({}, far_op)
+            names.node.update(entry["node"])
+        if r.props:
+            entry["rel"] = {name: _plain(value) for name, value in r.props.items()}
+            names.rel.update(entry["rel"])
+        row.setdefault(names.name, []).append(entry)
+
+    def _node(self, n: NodeOp) -> None:
+        if n.label in ONCE_PER_RUN_LABELS and not self._once((n.label, n.key)):
+            return
+        self.known.add((n.label, n.key))
+        _props(self.nodes[n.label].setdefault(n.key, {"key": n.key}), n)
+
+    def _rel(self, r: RelOp) -> None:
+        if r.type in ONCE_PER_RUN_RELS and not self._once((r.type, r.start, r.end)):
+            return
+        rows = self.rels[(r.type, r.start[0], r.end[0])]
+        row = rows.setdefault((r.start[1], r.end[1]), {"start": r.start[1], "end": r.end[1]})
+        for name, value in r.props.items():
+            row[name] = _plain(value)
+
+    def statements(self) -> list[Statement]:
+        out: list[Statement] = []
+        for label, by_key in self.nodes.items():
+            rows = list(by_key.values())
+            out.append((cypher.node_merge(label, _names(rows, "key")), {"rows": rows}))
+        for label, rows in self.stars.items():
+            out.append((self._star_query(label, rows), {"rows": rows}))
+        out += self._placeholders()
+        for (rel_type, start, end), by_ends in self.rels.items():
+            rows = list(by_ends.values())
+            query = cypher.rel_merge(rel_type, start, end, _names(rows, "start", "end"))
+            out.append((query, {"rows": rows}))
+        return out
+
+    def _star_query(self, label: str, rows: list[dict[str, Any]]) -> str:
+        groups = self.links[label]
+        links = tuple(cypher.Link(names.name, rel_type, far, inbound, sets_node,
+                                  tuple(sorted(names.node)), tuple(sorted(names.rel)))
+                      for (rel_type, far, inbound, sets_node), names in groups.items())
+        skip = {"key", *(names.name for names in groups.values())}
+        return cypher.star_merge(label, _names(rows, *skip), links)
+
+    def _placeholders(self) -> list[Statement]:
+        ends: dict[str, set[Any]] = defaultdict(set)
+        for (_, start, end), by_ends in self.rels.items():
+            ends[start].update(s for s, _ in by_ends)
+            ends[end].update(e for _, e in by_ends)
+        out: list[Statement] = []
+        for label, keys in ends.items():
+            todo = [k for k in keys if (label, k) not in self.known
+                    and (label, k) not in self.written]
+            if todo:
+                out.append((cypher.placeholder_merge(label), {"keys": todo}))
+        return out
+
+
+@dataclass
+class LinkNames:
+    """The row field of one link group and the property names its entries carry."""
+
+    name: str
+    node: set[str] = field(default_factory=set)
+    rel: set[str] = field(default_factory=set)
+
+
+def _props(row: dict[str, Any], n: NodeOp) -> dict[str, Any]:
+    """Add the properties of `n` to `row` (Phone raw forms collected, dates as text)."""
+    for name, value in n.props.items():
+        if name == "raw_form":
+            raws = row.setdefault(cypher.PHONE_RAWS, [])
+            if value not in raws:
+                raws.append(value)
+        elif (n.label, name) in cypher.FIRST_WINS:
+            row.setdefault(name, value)
+        else:
+            row[name] = _plain(value)
+    return row
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO text; the statements turn them back into dates."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _names(rows: list[dict[str, Any]], *skip: str) -> tuple[str, ...]:
+    names: set[str] = set()
+    for row in rows:
+        names.update(row)
+    return tuple(sorted(names - set(skip)))
+
+
+class BatchTooBig(Exception):
+    """The server ran out of transaction memory for this batch (not retried as is)."""
+
+
+def _too_big(error: Exception) -> bool:
+    return isinstance(error, BatchTooBig) or "MemoryPoolOutOfMemoryError" in str(
+        getattr(error, "code", ""))
 
 
 class Writer:
@@ -34,19 +195,40 @@ class Writer:
         self.driver = driver
         self.database = database
         self.params = {"source": source, "run_id": run_id}
+        self.written: set[Any] = set()
 
     def write(self, ops: list[Ops]) -> None:
-        statements = _statements(ops)
+        """Write one batch in one transaction; a batch too big for the server's
+        transaction memory is split in halves."""
+        try:
+            self._write(ops)
+        except (BatchTooBig, TransientError) as error:
+            if len(ops) < 2 or not _too_big(error):
+                raise
+            half = len(ops) // 2
+            self.write(ops[:half])
+            self.write(ops[half:])
+
+    def _write(self, ops: list[Ops]) -> None:
+        batch = Batch(self.written)
+        batch.add(ops)
+        statements = batch.statements()
         if not statements:
             return
-        params = {**self.params, "now": datetime.now().astimezone()}
+        common = {**self.params, "now": datetime.now().astimezone()}
 
         def work(tx: ManagedTransaction) -> None:
-            for query, rows in statements:
-                tx.run(query, rows=rows, **params).consume()  # type: ignore[arg-type]
+            for query, params in statements:
+                try:
+                    tx.run(query, {**params, **common}).consume()
+                except TransientError as error:
+                    if _too_big(error):
+                        raise BatchTooBig(str(error)) from error
+                    raise
 
         with self.driver.session(database=self.database) as session:
             session.execute_write(work)
+        self.written |= batch.new
 
     def record_run(self, started_at: datetime, finished_at: datetime, counts: str) -> None:
         params = {**self.params, "started_at": started_at, "finished_at": finished_at,

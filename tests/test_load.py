@@ -124,3 +124,27 @@ def test_gb18030_file(clean_db: Driver, database: str, tmp_path: Path) -> None:
     assert report.files[0].loaded == 1
     assert one(clean_db, database, "MATCH (a:Agency) RETURN a.unit") == "经侦支队"
     shutil.rmtree(tmp_path)
+
+
+def test_observed_on_kept_when_a_later_row_lacks_it(clean_db: Driver, database: str,
+                                                     tmp_path: Path) -> None:
+    first, later = tmp_path / "a" / "brands.csv", tmp_path / "b" / "brands.csv"
+    first.parent.mkdir()
+    later.parent.mkdir()
+    first.write_text("brand_id,name,joined_on\nB9,Nine,2020-05-01\n", encoding="utf-8")
+    later.write_text("brand_id,name,joined_on\nB9,Nine Ltd,\n", encoding="utf-8")
+    load_paths(clean_db, database, [first], source="t", pii_key=KEY)
+    load_paths(clean_db, database, [later], source="t", pii_key=KEY)
+    name, observed = one(clean_db, database, "MATCH (b:Brand {brand_id: 'B9'}) "
+                         "RETURN [b.name, toString(b.observed_on)]")  # type: ignore[misc]
+    assert (name, observed) == ("Nine Ltd", "2020-05-01")
+
+
+def test_ignored_columns_from_every_jsonl_row(clean_db: Driver, database: str,
+                                              tmp_path: Path) -> None:
+    path = tmp_path / "brands.jsonl"
+    path.write_text('{"brand_id": "B1", "name": "One"}\n'
+                    '{"brand_id": "B2", "name": "Two", "mascot": "owl"}\n', encoding="utf-8")
+    report = load_paths(clean_db, database, [path], source="t", pii_key=KEY)
+    assert report.files[0].ignored_columns == ["mascot"]
+    assert report.files[0].loaded == 2

@@ -1,8 +1,8 @@
 """Every contract property in graph/model.py comes from an input field or is derived."""
 
-from graph.model import NODES
+from graph.model import NODE_BY_LABEL, NODES
 from loaders.mapping import MAIN
-from loaders.validate import FILES
+from loaders.validate import FILES, ROW_MODELS, validate
 
 DERIVED = {
     ("Identity", "kind"), ("Phone", "region"), ("Phone", "raw_forms"),
@@ -29,3 +29,31 @@ def test_every_model_property_has_an_origin() -> None:
                     node.label in KEY_ONLY and prop == node.key):
                 missing.append(f"{node.label}.{prop}")
     assert missing == []
+
+
+FIELD_TYPES = {"str": "string", "country": "string", "adcode": "string", "date": "date",
+               "bool": "bool", "float": "float", "int": "int", "list": "list"}
+
+
+def test_file_fields_have_the_model_property_types() -> None:
+    """Each file's pydantic model (generated from FILES) gives every property of the
+    file's node the type graph/model.py declares."""
+    wrong = []
+    for file, label in MAIN.items():
+        node = NODE_BY_LABEL[label]
+        for name, (kind, _) in FILES[file].items():
+            if name not in node.properties:
+                continue
+            given = "string" if kind.startswith("enum:") else FIELD_TYPES.get(kind, kind)
+            if given != node.properties[name]:
+                wrong.append(f"{file}.{name}: {kind} for {label}.{name} {node.properties[name]}")
+    assert wrong == []
+
+
+def test_row_models_validate_every_file() -> None:
+    assert set(ROW_MODELS) == set(FILES)
+    clean, reasons = validate("listings", {"listing_id": "L1", "shop_id": "SH1", "price": "9.9",
+                                           "blocked_at_upload": "是", "first_seen": "2024-01-02"})
+    assert reasons == []
+    assert clean["price"] == 9.9 and clean["blocked_at_upload"] is True
+    assert str(clean["first_seen"]) == "2024-01-02"
