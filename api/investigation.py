@@ -18,15 +18,11 @@ import strawberry
 
 from api import db
 from api.context import Context
-from api.errors import UserError
+from api.errors import Forbidden, UserError
 from graph import network, trace
 from graph import risk as risk_mod
 
 MAX_FIRST = 100
-
-
-class Forbidden(UserError):
-    code = "FORBIDDEN"
 
 
 @strawberry.enum(description="Which shared identifiers link two sellers.")

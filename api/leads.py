@@ -18,6 +18,7 @@ import strawberry
 
 from api import db, scope
 from api.context import Context
+from api.cypher import nodes_by_key
 from api.errors import Forbidden, NotFound, UserError
 from api.types import (
     CONNECTION_CLASSES,
@@ -151,8 +152,6 @@ async def _page(ctx: Context, label: str, query: LiteralString, params: dict[str
 
 
 async def fetch_node(ctx: Context, label: str, key: str) -> Any:
-    from api.cypher import nodes_by_key
-
     records = await db.read(ctx.driver, ctx.database, nodes_by_key(label),
                             {"keys": [key], **ctx.scope}, timeout=ctx.timeout, name=f"node:{label}")
     return make_node(label, records[0]["props"]) if records else None
@@ -442,11 +441,11 @@ async def check_refs(ctx: Context, refs: dict[str, list[str]]) -> None:
         raise UserError("unknown ids (or evidence you may not use) - " + "; ".join(missing))
 
 
-def _lead_props(data: CreateLeadInput, caller: Caller, ctx: Context) -> dict[str, Any]:
+def _lead_props(data: CreateLeadInput, ctx: Context) -> dict[str, Any]:
     if data.estimated_value_cny is not None and data.estimated_value_cny < 0:
         raise UserError("estimatedValueCny must not be negative")
     props = {"title": data.title, "note": data.note, "estimated_value_cny": data.estimated_value_cny,
-             "created_by": caller.sub, **provenance(ctx)}
+             "created_by": ctx.caller.sub, **provenance(ctx)}
     return {k: v for k, v in props.items() if v is not None}
 
 
@@ -457,7 +456,7 @@ async def create_lead(ctx: Context, data: CreateLeadInput) -> Any:
     refs = lead_refs(ctx, data)
     await check_refs(ctx, refs)
     lead_id = str(data.lead_id) if data.lead_id else new_lead_id()
-    params = {"lead_id": lead_id, "props": _lead_props(data, ctx.caller, ctx), "prov": provenance(ctx),
+    params = {"lead_id": lead_id, "props": _lead_props(data, ctx), "prov": provenance(ctx),
               "event": status_event(ctx, None, "draft", data.note), **refs}
     await write(ctx.driver, ctx.database, [Statement(CREATE_QUERY, params)], name="lead:create")
     await _audited(ctx, "lead.create", [lead_id], {"refs": refs})

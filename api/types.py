@@ -422,8 +422,9 @@ def _node_class(n: NodeType) -> type:
     for p in fields:
         if p != n.key:
             namespace[p] = None
-    namespace.update(extra_fields(n.label))
-    taken = {camel(p) for p in fields} | {"id"} | set(extra_fields(n.label))
+    extra = extra_fields(n.label)
+    namespace.update(extra)
+    taken = {camel(p) for p in fields} | {"id"} | set(extra)
     for i, spec in enumerate(rel_fields(n.label)):
         if spec.name in taken:
             raise ValueError(f"{n.label}.{spec.name} is both a property and a relationship field")
