@@ -31,6 +31,10 @@ class Placed:
     adcode: str | None
 
 
+COLUMNS = ("省", "市", "区", "地址", "adcode")
+"""The columns of cpca_new's result that a place is made of."""
+
+
 def _clean(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
@@ -50,13 +54,17 @@ class AddressResolver:
         self._cache_size = cache_size
 
     def resolve_many(self, raws: list[str]) -> list[Placed]:
+        self.prefetch(raws)
+        return [self._cached(raw) for raw in raws]
+
+    def prefetch(self, raws: list[str]) -> None:
+        """Parse the texts not in the cache in one call; all of `raws` are then cached."""
         distinct = set(raws)
         for raw in distinct & self._cache.keys():
             self._cache.move_to_end(raw)
         todo = sorted(distinct - self._cache.keys())
         if todo:
             self._parse(todo, keep=len(distinct))
-        return [self._cached(raw) for raw in raws]
 
     def resolve(self, raw: str) -> Placed:
         if raw not in self._cache:
@@ -72,8 +80,9 @@ class AddressResolver:
 
         cleaned = [text(raw) for raw in raws]
         frame = cpca_new.transform(cleaned)
-        for raw, clean, record in zip(raws, cleaned, frame.to_dict("records"), strict=True):
-            self._cache[raw] = _place(clean, record)
+        columns = [frame[name].tolist() for name in COLUMNS]
+        for raw, clean, *values in zip(raws, cleaned, *columns, strict=True):
+            self._cache[raw] = _place(clean, dict(zip(COLUMNS, values, strict=True)))
         while len(self._cache) > max(self._cache_size, keep):
             self._cache.popitem(last=False)
 

@@ -7,13 +7,14 @@ graph/model.py. Relationship ends that are not loaded yet become placeholders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from graph.model import check_label, check_rel_type, node
+from graph.model import NODE_BY_LABEL, REL_BY_TYPE, check_label, check_rel_type, node
 from loaders import normalise
-from loaders.address import AddressResolver, division_chain
+from loaders.address import AddressResolver, Placed, division_chain
 
 OBSERVED_ON = {"brands": "joined_on", "sellers": "registered_on", "shops": "opened_on",
                "listings": "first_seen", "complaints": "filed_on", "shipments": "shipped_on",
@@ -27,16 +28,18 @@ Row = dict[str, Any]
 End = tuple[str, Any]
 ADDRESS_FIELDS = ("registered_address", "ship_from_address", "return_address",
                   "origin_address", "address")
+PLACES_KEPT = 50_000
+"""Addresses whose graph operations a mapper keeps ready (then it starts afresh)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeOp:
     label: str
     key: Any
     props: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class RelOp:
     type: str
     start: tuple[str, Any]
@@ -44,17 +47,57 @@ class RelOp:
     props: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Ops:
     nodes: list[NodeOp] = field(default_factory=list)
     rels: list[RelOp] = field(default_factory=list)
 
     def node(self, label: str, key: Any, props: dict[str, Any] | None = None) -> None:
-        self.nodes.append(NodeOp(check_label(label), key, props or {}))
+        if label not in NODE_BY_LABEL:
+            check_label(label)
+        self.nodes.append(NodeOp(label, key, props or {}))
 
     def rel(self, rel_type: str, start: tuple[str, Any], end: tuple[str, Any],
             props: dict[str, Any] | None = None) -> None:
-        self.rels.append(RelOp(check_rel_type(rel_type), start, end, props or {}))
+        if rel_type not in REL_BY_TYPE:
+            check_rel_type(rel_type)
+        self.rels.append(RelOp(rel_type, start, end, props or {}))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a file's main node takes from a clean row."""
+
+    label: str
+    key: str
+    props: tuple[str, ...]
+    observed: str
+
+
+PLANS = {file: Plan(label, node(label).key, tuple(node(label).properties),
+                    OBSERVED_ON.get(file, "")) for file, label in MAIN.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class AddressOps:
+    """The operations of one address text, shared by every row that names it: its
+    Address node, and its divisions with their PART_OF and IN_DIVISION links."""
+
+    key: str
+    node: NodeOp
+    divisions: list[NodeOp]
+    links: list[RelOp]
+
+
+def address_ops(raw: str, placed: Placed) -> AddressOps:
+    props = {"raw": raw, "normalized": placed.normalized, "province": placed.province,
+             "city": placed.city, "district": placed.district, "adcode": placed.adcode}
+    me = NodeOp("Address", placed.address_key, {k: v for k, v in props.items() if v is not None})
+    if not placed.adcode:
+        return AddressOps(placed.address_key, me, [], [])
+    nodes, rels = _hierarchy(placed.adcode)
+    link = RelOp("IN_DIVISION", ("Address", placed.address_key), ("Division", nodes[0].key))
+    return AddressOps(placed.address_key, me, nodes, [*rels, link])
 
 
 @lru_cache(maxsize=8192)
@@ -77,30 +120,31 @@ class Mapper:
     def __init__(self, pii_key: bytes, resolver: AddressResolver | None = None) -> None:
         self.pii_key = pii_key
         self.resolver = resolver or AddressResolver()
+        self.places: dict[str, AddressOps] = {}
 
     def prepare(self, rows: list[dict[str, Any]]) -> None:
         """Parse the addresses of a batch in one call (results are cached)."""
         raws = [row[f] for row in rows for f in ADDRESS_FIELDS if f in row]
         if raws:
-            self.resolver.resolve_many(raws)
+            self.resolver.prefetch(raws)
 
     def map(self, file: str, c: dict[str, Any]) -> Ops:
         ops = Ops()
-        observed = c.get(OBSERVED_ON.get(file, ""))
         if file == "transfers":
-            self._transfer(c, ops, observed)
+            self._transfer(c, ops, c.get(OBSERVED_ON[file]))
             return ops
-        label = MAIN[file]
-        key_name = node(label).key
-        key = shipment_id(c["carrier"], c["waybill_no"]) if file == "shipments" else c[key_name]
-        props = {p: c[p] for p in node(label).properties if p in c}
+        plan = PLANS[file]
+        observed = c.get(plan.observed)
+        label = plan.label
+        key = shipment_id(c["carrier"], c["waybill_no"]) if file == "shipments" else c[plan.key]
+        props = {p: c[p] for p in plan.props if p in c}
         if file == "shipments":
             props.update(carrier=c["carrier"], waybill_no=c["waybill_no"])
         if observed is not None:
             props["observed_on"] = observed
-        ops.node(label, key, props)
+        ops.nodes.append(NodeOp(label, key, props))
         extra = {"observed_on": observed} if observed is not None else {}
-        getattr(self, "_" + file)(c, ops, (label, key), extra)
+        BY_FILE[file](self, c, ops, (label, key), extra)
         return ops
 
     # -- helpers ---------------------------------------------------------------
@@ -108,13 +152,15 @@ class Mapper:
                  extra: dict[str, Any]) -> None:
         if not raw:
             return
-        placed = self.resolver.resolve(raw)
-        props = {"raw": raw, "normalized": placed.normalized, "province": placed.province,
-                 "city": placed.city, "district": placed.district, "adcode": placed.adcode}
-        ops.node("Address", placed.address_key, {k: v for k, v in props.items() if v is not None})
-        ops.rel(rel_type, start, ("Address", placed.address_key), extra)
-        if placed.adcode:
-            self._division(ops, ("Address", placed.address_key), placed.adcode)
+        place = self.places.get(raw)
+        if place is None:
+            if len(self.places) >= PLACES_KEPT:
+                self.places.clear()
+            place = self.places[raw] = address_ops(raw, self.resolver.resolve(raw))
+        ops.nodes.append(place.node)
+        ops.rel(rel_type, start, ("Address", place.key), extra)
+        ops.nodes += place.divisions
+        ops.rels += place.links
 
     def _division(self, ops: Ops, start: tuple[str, Any], adcode: str) -> None:
         nodes, rels = _hierarchy(adcode)
@@ -237,3 +283,8 @@ class Mapper:
             props["observed_on"] = observed
         ops.rel("TRANSFERRED_TO", self._account(ops, c["from_account"]),
                 self._account(ops, c["to_account"]), props)
+
+
+BY_FILE: dict[str, Callable[[Mapper, Row, Ops, End, Row], None]] = {
+    file: getattr(Mapper, "_" + file) for file in MAIN}
+"""The method that maps the rest of a row, per file (looked up once)."""

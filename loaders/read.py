@@ -91,11 +91,13 @@ def _read_csv(path: Path, encoding: str) -> Iterator[Record]:
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle)
         names = _header(path, reader)
+        width = len(names)
         start = reader.line_num + 1
         for cells in reader:
-            if any(cell.strip() for cell in cells):
-                row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(names)}
-                yield Record(start, row)
+            if "".join(cells).strip():
+                if len(cells) < width:
+                    cells += [""] * (width - len(cells))
+                yield Record(start, dict(zip(names, cells, strict=False)))
             start = reader.line_num + 1
 
 

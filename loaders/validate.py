@@ -126,8 +126,9 @@ def is_empty(value: Any) -> bool:
 
 def as_list(value: Any) -> list[str]:
     """A JSON array, or a `;`-separated CSV cell; empty items dropped."""
-    items = value if isinstance(value, list) else str(value).split(";")
-    return [normalise.text(str(item)) for item in items if not is_empty(item)]
+    if isinstance(value, list):
+        return [normalise.text(str(item)) for item in value if not is_empty(item)]
+    return [normalise.text(item) for item in str(value).split(";") if item.strip()]
 
 
 def _wrap(code: str, func: Callable[[str], Any]) -> Callable[[Any], Any]:
@@ -158,18 +159,46 @@ def _number(kind: type) -> Callable[[Any], Any]:
     return check
 
 
+_boolean = _wrap("bool", normalise.boolean)
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    return _wrap("bool", normalise.boolean)(value)
+    return _boolean(value)
 
 
-def _account(value: Any) -> str:
-    cleaned = normalise.text(str(value))
+def _text(value: Any) -> str:
+    return normalise.text(str(value))
+
+
+def _phone_text(cleaned: str) -> tuple[tuple[str, str], str]:
+    try:
+        parsed = normalise.phone(cleaned)
+    except ValueError as error:
+        raise Reason("phone", str(error)) from error
+    return parsed, cleaned
+
+
+def _phone(value: Any) -> tuple[tuple[str, str], str]:
+    return _phone_text(normalise.text(str(value)))
+
+
+def _account_text(cleaned: str) -> str:
     match = _ACCOUNT.match(cleaned.lower())
     if not match:
         raise Reason("format", "not provider:account")
     return f"{match.group(1)}:{cleaned.split(':', 1)[1]}"
+
+
+def _account(value: Any) -> str:
+    return _account_text(normalise.text(str(value)))
+
+
+def _device_text(cleaned: str) -> str:
+    if not _DEVICE.match(cleaned):
+        raise Reason("format", "not fp:VALUE or ip:VALUE")
+    return cleaned
 
 
 def _id_number(value: Any) -> str:
@@ -180,45 +209,82 @@ def _id_number(value: Any) -> str:
 
 
 SCALARS: dict[str, Callable[[Any], Any]] = {
-    "str": lambda v: normalise.text(str(v)),
+    "str": _text,
     "date": _wrap("date", normalise.iso_date),
     "bool": _bool,
     "float": _number(float),
     "int": _number(int),
     "country": _match(_COUNTRY, "format", "an ISO 3166 alpha-2 country code", upper=True),
     "adcode": _match(_ADCODE, "format", "a 6-digit adcode"),
-    "phone": lambda v: (_wrap("phone", normalise.phone)(v), normalise.text(str(v))),
+    "phone": _phone,
     "email": _wrap("email", normalise.email),
     "account": _account,
     "device": _match(_DEVICE, "format", "fp:VALUE or ip:VALUE"),
-    "address": lambda v: normalise.text(str(v)),
+    "address": _text,
     "id_number": _id_number,
     "id_hash": _match(_HASH, "format", "a 64-hex-digit hash"),
 }
 LISTS = {"list": "str", "phones": "phone", "emails": "email", "accounts": "account",
          "devices": "device"}
+ON_TEXT: dict[str, Callable[[str], Any]] = {
+    "phone": _phone_text, "email": SCALARS["email"], "account": _account_text,
+    "device": _device_text}
+"""The checks of list items, which `as_list` has already cleaned (`normalise.text` of
+clean text gives it back unchanged)."""
 
 
-def check_field(kind: str, value: Any) -> Any:
-    if kind.startswith("enum:"):
-        allowed = ENUMS[kind[5:]]
+def _enum(allowed: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
         cleaned = normalise.text(str(value)).lower()
         if cleaned not in allowed:
             raise Reason("enum", f"not one of {', '.join(allowed)}")
         return cleaned
+    return check
+
+
+def _list_of(item_kind: str) -> Callable[[Any], list[Any]]:
+    if item_kind == "str":
+        return as_list
+    on_text = ON_TEXT[item_kind]
+
+    def check(value: Any) -> list[Any]:
+        return [on_text(item) for item in as_list(value)]
+    return check
+
+
+def checker(kind: str) -> Callable[[Any], Any]:
+    """The check of one field type: returns the clean value or raises Reason."""
+    if kind.startswith("enum:"):
+        return _enum(ENUMS[kind[5:]])
     if kind in LISTS:
-        return [SCALARS[LISTS[kind]](item) for item in as_list(value)]
-    return SCALARS[kind](value)
+        return _list_of(LISTS[kind])
+    return SCALARS[kind]
 
 
-def _pydantic_field(kind: str, required: bool) -> Any:
+CHECKS: dict[str, Callable[[Any], Any]] = {
+    kind: checker(kind) for fields in FILES.values() for kind, _ in fields.values()}
+
+
+NEVER_REFUSED = ("str", "address", "list")
+"""Field types whose check only cleans the text: no Reason to turn into a pydantic error."""
+
+
+def _pydantic_check(kind: str) -> Callable[[Any], Any]:
+    func = CHECKS.get(kind) or checker(kind)
+    if kind in NEVER_REFUSED:
+        return func
+
     def check(value: Any) -> Any:
         try:
-            return check_field(kind, value)
+            return func(value)
         except Reason as reason:
             raise PydanticCustomError(reason.code, "{message}", {"message": reason.message}) \
                 from None
-    field = Annotated[Any, BeforeValidator(check)]
+    return check
+
+
+def _pydantic_field(kind: str, required: bool) -> Any:
+    field = Annotated[Any, BeforeValidator(_pydantic_check(kind))]
     return Required[field] if required else NotRequired[field]
 
 
@@ -231,6 +297,8 @@ def row_model(file: str) -> TypeAdapter[dict[str, Any]]:
 
 
 ROW_MODELS: dict[str, TypeAdapter[dict[str, Any]]] = {file: row_model(file) for file in FILES}
+VALIDATORS = {file: model.validator for file, model in ROW_MODELS.items()}
+FIELD_NAMES = {file: tuple(fields) for file, fields in FILES.items()}
 
 
 def _reason(error: ErrorDetails) -> dict[str, str]:
@@ -240,13 +308,20 @@ def _reason(error: ErrorDetails) -> dict[str, str]:
     return {"field": name, "code": error["type"], "message": f"{name}: {error['msg']}"}
 
 
+def _present(names: tuple[str, ...], row: dict[str, Any]) -> dict[str, Any]:
+    """The fields of `row` among `names` that are not empty, in the order of `names`."""
+    return {name: value for name in names
+            if (value := row.get(name)) is not None
+            and (value.strip() if value.__class__ is str else not is_empty(value))}
+
+
 def validate(file: str, row: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Clean values of the contract fields present, and every reason the row is refused."""
-    present = {name: row[name] for name in FILES[file] if name in row and not is_empty(row[name])}
+    present = _present(FIELD_NAMES[file], row)
     clean: dict[str, Any] = {}
     reasons: list[dict[str, str]] = []
     try:
-        clean = ROW_MODELS[file].validate_python(present)
+        clean = VALIDATORS[file].validate_python(present)
     except ValidationError as error:
         reasons = [_reason(e) for e in error.errors(include_url=False, include_input=False)]
     if "_unparsed" in row:

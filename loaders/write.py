@@ -65,41 +65,40 @@ class Batch:
     def _star(self, main: NodeOp, op: Ops) -> None:
         me = (main.label, main.key)
         self.known.add(me)
-        others = {(n.label, n.key): n for n in op.nodes[1:]}
+        others = {(n.label, n.key): n for n in op.nodes[1:]} if len(op.nodes) > 1 else {}
         row = _props({"key": main.key}, main)
+        links = self.links[main.label]
+        plain: dict[int, dict[str, Any]] = {}
         for r in op.rels:
-            if me not in (r.start, r.end) or (
-                    r.type in ONCE_PER_RUN_RELS and not self._once((r.type, r.start, r.end))):
+            start, end = r.start, r.end
+            if start == me:
+                far, inbound = end, end == me
+            elif end == me:
+                far, inbound = start, True
+            else:
                 self._rel(r)
                 continue
-            far = r.end if r.start == me else r.start
+            if r.type in ONCE_PER_RUN_RELS and not self._once((r.type, start, end)):
+                self._rel(r)
+                continue
             far_op = others.pop(far, None)
             if far_op is not None and far_op.label in ONCE_PER_RUN_LABELS \
                     and not self._once(far):
                 far_op = None
-            self._link(row, main.label, r, far, far_op)
-        for n in others.values():
-            self._node(n)
+            self.known.add(far)
+            names = _link_names(links, (r.type, far[0], inbound, far_op is not None))
+            entries = row.get(names.name)
+            if entries is None:
+                entries = row[names.name] = []
+            entries.append(_entry(names, far[1], far_op, r.props, plain))
+        for ref, n in others.items():
+            self._node(n, ref)
         self.stars[main.label].append(row)
 
-    def _link(self, row: dict[str, Any], label: str, r: RelOp, far: NodeRef,
-              far_op: NodeOp | None) -> None:
-        self.known.add(far)
-        group = (r.type, far[0], far == r.start, far_op is not None)
-        names = self.links[label].setdefault(group, LinkNames(f"l{len(self.links[label])}"))
-        entry: dict[str, Any] = {"key": far[1]}
-        if far_op is not None:
-            entry["node"] = _props({}, far_op)
-            names.node.update(entry["node"])
-        if r.props:
-            entry["rel"] = {name: _plain(value) for name, value in r.props.items()}
-            names.rel.update(entry["rel"])
-        row.setdefault(names.name, []).append(entry)
-
-    def _node(self, n: NodeOp) -> None:
-        if n.label in ONCE_PER_RUN_LABELS and not self._once((n.label, n.key)):
+    def _node(self, n: NodeOp, ref: NodeRef) -> None:
+        if n.label in ONCE_PER_RUN_LABELS and not self._once(ref):
             return
-        self.known.add((n.label, n.key))
+        self.known.add(ref)
         _props(self.nodes[n.label].setdefault(n.key, {"key": n.key}), n)
 
     def _rel(self, r: RelOp) -> None:
@@ -155,17 +154,55 @@ class LinkNames:
     rel: set[str] = field(default_factory=set)
 
 
+def _entry(names: LinkNames, key: Any, far_op: NodeOp | None, props: dict[str, Any],
+           plain: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """One relationship of a main node's row: the far node's key, its properties when they
+    are set, and the relationship's properties (their names noted in `names`)."""
+    entry: dict[str, Any] = {"key": key}
+    if far_op is not None:
+        entry["node"] = node_props = _props({}, far_op)
+        names.node.update(node_props)
+    if props:
+        entry["rel"] = rel_props = _plain_props(props, plain)
+        names.rel.update(rel_props)
+    return entry
+
+
+def _link_names(links: dict[tuple[Any, ...], LinkNames], group: tuple[Any, ...]) -> LinkNames:
+    """The row field of a link group (type, far label, inbound, sets the far node)."""
+    names = links.get(group)
+    if names is None:
+        names = links[group] = LinkNames(f"l{len(links)}")
+    return names
+
+
+def _plain_props(props: dict[str, Any], done: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Relationship properties with dates as text. The relationships of one row mostly
+    share one properties dict: `done` (by id, for one row's live dicts) converts it once."""
+    plain = done.get(id(props))
+    if plain is None:
+        plain = done[id(props)] = {name: _plain(value) for name, value in props.items()}
+    return plain
+
+
+FIRST_WINS_BY_LABEL: dict[str, frozenset[str]] = {
+    label: frozenset(name for lbl, name in cypher.FIRST_WINS if lbl == label)
+    for label, _ in cypher.FIRST_WINS}
+NO_NAMES: frozenset[str] = frozenset()
+
+
 def _props(row: dict[str, Any], n: NodeOp) -> dict[str, Any]:
     """Add the properties of `n` to `row` (Phone raw forms collected, dates as text)."""
+    first_wins = FIRST_WINS_BY_LABEL.get(n.label, NO_NAMES)
     for name, value in n.props.items():
         if name == "raw_form":
             raws = row.setdefault(cypher.PHONE_RAWS, [])
             if value not in raws:
                 raws.append(value)
-        elif (n.label, name) in cypher.FIRST_WINS:
+        elif name in first_wins:
             row.setdefault(name, value)
         else:
-            row[name] = _plain(value)
+            row[name] = value.isoformat() if isinstance(value, date) else value
     return row
 
 
@@ -179,6 +216,14 @@ def _names(rows: list[dict[str, Any]], *skip: str) -> tuple[str, ...]:
     for row in rows:
         names.update(row)
     return tuple(sorted(names - set(skip)))
+
+
+def pack(ops: list[Ops], written: set[Any]) -> tuple[list[Statement], set[Any]]:
+    """The statements of one batch, and the once-per-run references it writes (to add to
+    `written` once the batch is committed)."""
+    batch = Batch(written)
+    batch.add(ops)
+    return batch.statements(), batch.new
 
 
 class BatchTooBig(Exception):
@@ -210,9 +255,7 @@ class Writer:
             self.write(ops[half:])
 
     def _write(self, ops: list[Ops]) -> None:
-        batch = Batch(self.written)
-        batch.add(ops)
-        statements = batch.statements()
+        statements, new = pack(ops, self.written)
         if not statements:
             return
         common = {**self.params, "now": datetime.now().astimezone()}
@@ -228,7 +271,7 @@ class Writer:
 
         with self.driver.session(database=self.database) as session:
             session.execute_write(work)
-        self.written |= batch.new
+        self.written |= new
 
     def record_run(self, started_at: datetime, finished_at: datetime, counts: str) -> None:
         params = {**self.params, "started_at": started_at, "finished_at": finished_at,

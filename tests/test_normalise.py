@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import phonenumbers
 import pytest
 
 from loaders import normalise
@@ -65,3 +66,25 @@ def test_identity_kind() -> None:
     assert normalise.identity_kind("11010519491231002X") == "id_card"
     assert normalise.identity_kind("91350100M000100Y43") == "business_licence"
     assert normalise.identity_kind("11010519491231002X", "company") == "business_licence"
+
+
+def _spellings(digits: str) -> list[str]:
+    a, b, c = digits[:3], digits[3:7], digits[7:]
+    return [digits, f"{a} {b} {c}", f"{a}-{b}-{c}", f"+86-{a}-{b}-{c}", f"+86{digits}",
+            f"+86 {a} {b} {c}", f"{a} {b}-{c}"]
+
+
+def test_cn_mobile_read_as_phonenumbers_parses_it() -> None:
+    """The shortcut for CN mobile spellings gives what phonenumbers.parse gives, for
+    every 3-digit prefix (including those the CN plan dials out or drops)."""
+    for prefix in range(100, 200):
+        for rest in ("00000000", "12345678", "99990000", "00512345"):
+            for spelling in _spellings(f"{prefix}{rest}"):
+                assert normalise._parse_phone(spelling, "CN") == phonenumbers.parse(spelling, "CN")
+
+
+def test_text_of_clean_text_is_unchanged() -> None:
+    for raw in ["  机场路１号   A\u3000栋 ", "a\u3000\u0301b", "\u00b4 x", "ｆｏｏ\u00a0 bar",
+                "\u1100 \u1161", "e\u0301\u0308", "\t\n", "x\u2028y"]:
+        cleaned = normalise.text(raw)
+        assert normalise.text(cleaned) == cleaned
