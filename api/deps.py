@@ -33,18 +33,18 @@ RETURN collect(DISTINCT below.adcode) AS adcodes
 """
 
 
-def get_driver(request: Request) -> neo4j.AsyncDriver:
+async def get_driver(request: Request) -> neo4j.AsyncDriver:
     driver: neo4j.AsyncDriver | None = getattr(request.app.state, "driver", None)
     if driver is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the database driver is not open.")
     return driver
 
 
-def get_database(request: Request) -> str:
+async def get_database(request: Request) -> str:
     return str(request.app.state.database)
 
 
-def get_request_id(request: Request) -> str:
+async def get_request_id(request: Request) -> str:
     rid = getattr(request.state, "request_id", None)
     if rid is None:
         rid = uuid.uuid4().hex

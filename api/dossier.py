@@ -441,8 +441,18 @@ def _assemble(ctx: Context, row: Any, subjects: list[DossierSubject], traces: li
 # --- manifest -------------------------------------------------------------------------
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def as_data(value: Any, key: Callable[[str], str] = str) -> Any:
     """Dossier parts as plain dicts and lists (keys through `key`), without copying."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list:
+        return [as_data(v, key) for v in value]
+    if kind is dict:
+        return {key(k): as_data(v, key) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {key(k): as_data(v, key) for k, v in vars(value).items()}
     if isinstance(value, list):

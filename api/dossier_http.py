@@ -12,12 +12,13 @@ from html import escape
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
 from api.dossier import Dossier, as_data, read_dossier
 from api.errors import DatabaseUnavailable, Forbidden, NotFound, QueryTooSlow
+from api.jsonio import FastJSONResponse
 from api.types import camel
 
 router = APIRouter()
@@ -49,9 +50,9 @@ async def _dossier(request: Request, lead_id: str, form: str, driver: Any, datab
 
 @router.get("/leads/{lead_id}/dossier.json", summary="A lead's dossier as JSON (audited).")
 async def dossier_json(request: Request, lead_id: str, driver: DriverDep, database: DatabaseDep,
-                       caller: CallerDep, request_id: RequestIdDep) -> JSONResponse:
+                       caller: CallerDep, request_id: RequestIdDep) -> FastJSONResponse:
     d = await _dossier(request, lead_id, "json", driver, database, caller, request_id)
-    return JSONResponse(as_json(d))
+    return FastJSONResponse(as_json(d))
 
 
 @router.get("/leads/{lead_id}/dossier.html", summary="A lead's dossier as a printable page (audited).")

@@ -28,7 +28,9 @@ from api.types import (
     check_first,
     cursor,
     make_node,
+    node_selections,
     offset_after,
+    row_projection,
 )
 from api.writes import Statement, write
 from graph import audit
@@ -64,7 +66,7 @@ WITH l WHERE ($status IS NULL OR l.status = $status)
   AND %(visible)s
 WITH l ORDER BY l.created_on DESC, l.lead_id
 WITH collect(l) AS ls
-RETURN size(ls) AS total, [x IN ls[$skip..$skip + $first] | properties(x)] AS page
+RETURN size(ls) AS total, [x IN ls[$skip..$skip + $first] | %%(row)s] AS page
 """
 
 _CASES: LiteralString = """
@@ -83,7 +85,7 @@ WITH c WHERE ($status IS NULL OR c.status = $status)
   AND %(visible)s
 WITH c ORDER BY c.opened_on DESC, c.case_id
 WITH collect(c) AS cs
-RETURN size(cs) AS total, [x IN cs[$skip..$skip + $first] | properties(x)] AS page
+RETURN size(cs) AS total, [x IN cs[$skip..$skip + $first] | %%(row)s] AS page
 """
 
 _COUNTS: LiteralString = """
@@ -98,11 +100,12 @@ MATCH (e:AuditEvent) WHERE $is_admin
   AND ($since IS NULL OR e.at >= datetime($since))
 WITH e ORDER BY e.at DESC, e.event_id
 WITH collect(e) AS es
-RETURN size(es) AS total, [x IN es[$skip..$skip + $first] | properties(x)] AS page
+RETURN size(es) AS total, [x IN es[$skip..$skip + $first] | %(row)s] AS page
 """
 
 LEADS_QUERY: LiteralString = _LEADS % {"visible": scope.visible("Lead", "l")}
 CASES_QUERY: LiteralString = _CASES % {"visible": scope.visible("Case", "c")}
+"""The list queries take `%(row)s`: how each node of the page is returned (`page_rows`)."""
 COUNTS_QUERY: LiteralString = _COUNTS % {"visible": scope.visible("Lead", "l")}
 
 _LEAD_STATE: LiteralString = """
@@ -141,11 +144,18 @@ def connection(label: str, total: int, rows: list[dict[str, Any]], skip: int) ->
     return CONNECTION_CLASSES[label](edges=edges, page_info=info, total_count=total)
 
 
+def list_query(query: LiteralString, label: str, names: set[str] | None) -> LiteralString:
+    """A list query returning, for each node of the page, the key and the properties
+    whose field names are in `names` (all of them when `names` is None)."""
+    return query % {"row": row_projection(label, "x", names)}
+
+
 async def _page(ctx: Context, label: str, query: LiteralString, params: dict[str, Any],
-                first: int, after: str | None) -> Any:
+                first: int, after: str | None, info: strawberry.Info) -> Any:
     skip = offset_after(after)
     first = check_first(first)
-    records = await db.read(ctx.driver, ctx.database, query,
+    names = {f.name for f in node_selections(info.selected_fields[0].selections)}
+    records = await db.read(ctx.driver, ctx.database, list_query(query, label, names),
                             {**params, "skip": skip, "first": first, **ctx.scope},
                             timeout=ctx.timeout, name=f"list:{label}")
     return connection(label, records[0]["total"], records[0]["page"], skip)
@@ -174,7 +184,7 @@ class LeadsQuery:
                     brand_id: strawberry.ID | None = None, first: int = 20,
                     after: str | None = None) -> Any:
         return await _page(info.context, "Lead", LEADS_QUERY,
-                           {"status": status, "brand": brand_id}, first, after)
+                           {"status": status, "brand": brand_id}, first, after, info)
 
     @strawberry.field(description="A lead by its lead_id (null when absent or not visible).",
                       graphql_type=Optional[LeadType])  # noqa: UP045
@@ -187,7 +197,8 @@ class LeadsQuery:
                     brand_id: strawberry.ID | None = None, agency_id: strawberry.ID | None = None,
                     first: int = 20, after: str | None = None) -> Any:
         return await _page(info.context, "Case", CASES_QUERY,
-                           {"status": status, "brand": brand_id, "agency": agency_id}, first, after)
+                           {"status": status, "brand": brand_id, "agency": agency_id}, first, after,
+                           info)
 
     @strawberry.field(name="case", description="A case by its case_id (null when absent or not visible).",
                       graphql_type=Optional[CaseType])  # noqa: UP045
@@ -219,7 +230,7 @@ class LeadsQuery:
             raise Forbidden("only admins read the audit trail")
         return await _page(ctx, "AuditEvent", _AUDIT,
                            {"action": action, "who": who,
-                            "since": since.isoformat() if since else None}, first, after)
+                            "since": since.isoformat() if since else None}, first, after, info)
 
 
 # --- mutations ------------------------------------------------------------------------

@@ -20,12 +20,12 @@ from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.fastapi import GraphQLRouter
 
 from api import db, dossier_http, metrics, saved_queries
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
 from api.errors import DatabaseUnavailable, QueryTooSlow
+from api.jsonio import GraphQLApp
 from api.schema import schema
 from graph import db as graph_db
 from graph.caller import Caller
@@ -143,7 +143,7 @@ def create_app(*, connection: Connection | None = None,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.query_timeout = query_timeout
     app.add_middleware(RequestContext)
-    app.include_router(GraphQLRouter(schema, context_getter=get_context), prefix="/graphql")
+    app.include_router(GraphQLApp(schema, context_getter=get_context), prefix="/graphql")
     app.include_router(saved_queries.router)
     app.include_router(dossier_http.router)
     add_health(app)

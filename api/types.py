@@ -14,6 +14,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, LiteralString, Optional, cast
 
 import strawberry
@@ -359,9 +360,27 @@ NODE_CLASSES: dict[str, type] = {}
 
 
 def make_node(label: str, props: dict[str, Any]) -> Any:
+    """The GraphQL object of a node from its properties (those absent are null)."""
     n = NODES_BY_LABEL[label]
-    values = {p: field_value(props.get(p), t) for p, t in node_fields(n).items()}
+    values = {p: None if (v := props.get(p)) is None else field_value(v, t)
+              for p, t in node_fields(n).items()}
     return NODE_CLASSES[label](**values)
+
+
+@lru_cache(maxsize=1024)
+def _projection(label: str, var: str, names: frozenset[str] | None) -> LiteralString:
+    n = NODES_BY_LABEL[label]
+    if names is None:
+        return cast(LiteralString, f"properties({var})")
+    props = [p for p in node_fields(n) if p == n.key or camel(p) in names]
+    return cast(LiteralString, f"{var} {{{', '.join('.' + p for p in props)}}}")
+
+
+def row_projection(label: str, var: str, names: set[str] | None) -> LiteralString:
+    """How a query returns a node of `label` held in `var`: its key and the properties
+    whose field names are in `names` (a page's nodes need no more: every field
+    resolver below a node reads only its key), or all properties when `names` is None."""
+    return _projection(label, var, None if names is None else frozenset(names))
 
 
 NODES_BY_LABEL = {n.label: n for n in NODES}

@@ -173,6 +173,10 @@ def our_calls(client: httpx.AsyncClient, base: str, token: str, ids: list[str]) 
     return {"list": list_leads, "dossier": one_dossier}
 
 
+LIST_RAW = leads.list_query(leads.LEADS_QUERY, "Lead", {"leadId", "status", "createdOn"})
+"""The list query our resolver sends for LIST_OURS."""
+
+
 def raw_calls(driver: neo4j.AsyncDriver, caller: Caller, ids: list[str]) -> dict[str, Call]:
     rights = scope.params(caller)
 
@@ -182,7 +186,7 @@ def raw_calls(driver: neo4j.AsyncDriver, caller: Caller, ids: list[str]) -> dict
         return list(records)
 
     async def list_leads(i: int) -> None:
-        await read(leads.LEADS_QUERY, {"status": None, "brand": None, "skip": 0, "first": 50, **rights})
+        await read(LIST_RAW, {"status": None, "brand": None, "skip": 0, "first": 50, **rights})
 
     async def one_dossier(i: int) -> None:
         lead_id = ids[i % len(ids)]
