@@ -28,7 +28,7 @@ Row = dict[str, Any]
 End = tuple[str, Any]
 ADDRESS_FIELDS = ("registered_address", "ship_from_address", "return_address",
                   "origin_address", "address")
-PLACES_KEPT = 50_000
+PLACES_KEPT = 10_000
 """Addresses whose graph operations a mapper keeps ready (then it starts afresh)."""
 
 
