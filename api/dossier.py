@@ -442,23 +442,19 @@ def _assemble(ctx: Context, row: Any, subjects: list[DossierSubject], traces: li
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Types `as_data` returns as they are, checked first: most values of a dossier."""
 
 
 def as_data(value: Any, key: Callable[[str], str] = str) -> Any:
     """Dossier parts as plain dicts and lists (keys through `key`), without copying."""
-    kind = type(value)
-    if kind in _SCALARS:
+    if type(value) in _SCALARS:
         return value
-    if kind is list:
-        return [as_data(v, key) for v in value]
-    if kind is dict:
-        return {key(k): as_data(v, key) for k, v in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {key(k): as_data(v, key) for k, v in vars(value).items()}
     if isinstance(value, list):
         return [as_data(v, key) for v in value]
     if isinstance(value, dict):
         return {key(k): as_data(v, key) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {key(k): as_data(v, key) for k, v in vars(value).items()}
     return value
 
 

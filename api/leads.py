@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, LiteralString, Optional
 
 import strawberry
@@ -105,7 +106,7 @@ RETURN size(es) AS total, [x IN es[$skip..$skip + $first] | %(row)s] AS page
 
 LEADS_QUERY: LiteralString = _LEADS % {"visible": scope.visible("Lead", "l")}
 CASES_QUERY: LiteralString = _CASES % {"visible": scope.visible("Case", "c")}
-"""The list queries take `%(row)s`: how each node of the page is returned (`page_rows`)."""
+"""These and `_AUDIT` take `%(row)s`: how each node of the page is returned (`list_query`)."""
 COUNTS_QUERY: LiteralString = _COUNTS % {"visible": scope.visible("Lead", "l")}
 
 _LEAD_STATE: LiteralString = """
@@ -144,9 +145,10 @@ def connection(label: str, total: int, rows: list[dict[str, Any]], skip: int) ->
     return CONNECTION_CLASSES[label](edges=edges, page_info=info, total_count=total)
 
 
-def list_query(query: LiteralString, label: str, names: set[str] | None) -> LiteralString:
+@lru_cache(maxsize=256)
+def list_query(query: LiteralString, label: str, names: frozenset[str]) -> LiteralString:
     """A list query returning, for each node of the page, the key and the properties
-    whose field names are in `names` (all of them when `names` is None)."""
+    whose field names are in `names`."""
     return query % {"row": row_projection(label, "x", names)}
 
 
@@ -154,7 +156,7 @@ async def _page(ctx: Context, label: str, query: LiteralString, params: dict[str
                 first: int, after: str | None, info: strawberry.Info) -> Any:
     skip = offset_after(after)
     first = check_first(first)
-    names = {f.name for f in node_selections(info.selected_fields[0].selections)}
+    names = frozenset(f.name for f in node_selections(info.selected_fields[0].selections))
     records = await db.read(ctx.driver, ctx.database, list_query(query, label, names),
                             {**params, "skip": skip, "first": first, **ctx.scope},
                             timeout=ctx.timeout, name=f"list:{label}")

@@ -14,7 +14,6 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any, LiteralString, Optional, cast
 
 import strawberry
@@ -367,20 +366,13 @@ def make_node(label: str, props: dict[str, Any]) -> Any:
     return NODE_CLASSES[label](**values)
 
 
-@lru_cache(maxsize=1024)
-def _projection(label: str, var: str, names: frozenset[str] | None) -> LiteralString:
+def row_projection(label: str, var: str, names: frozenset[str]) -> LiteralString:
+    """How a query returns a node of `label` held in `var`: its key and the properties
+    whose field names are in `names` (a page's nodes need no more: every field resolver
+    below a node reads only its key)."""
     n = NODES_BY_LABEL[label]
-    if names is None:
-        return cast(LiteralString, f"properties({var})")
     props = [p for p in node_fields(n) if p == n.key or camel(p) in names]
     return cast(LiteralString, f"{var} {{{', '.join('.' + p for p in props)}}}")
-
-
-def row_projection(label: str, var: str, names: set[str] | None) -> LiteralString:
-    """How a query returns a node of `label` held in `var`: its key and the properties
-    whose field names are in `names` (a page's nodes need no more: every field
-    resolver below a node reads only its key), or all properties when `names` is None."""
-    return _projection(label, var, None if names is None else frozenset(names))
 
 
 NODES_BY_LABEL = {n.label: n for n in NODES}

@@ -173,7 +173,8 @@ def our_calls(client: httpx.AsyncClient, base: str, token: str, ids: list[str]) 
     return {"list": list_leads, "dossier": one_dossier}
 
 
-LIST_RAW = leads.list_query(leads.LEADS_QUERY, "Lead", {"leadId", "status", "createdOn"})
+LIST_RAW = leads.list_query(leads.LEADS_QUERY, "Lead",
+                           frozenset({"leadId", "status", "createdOn"}))
 """The list query our resolver sends for LIST_OURS."""
 
 

@@ -103,44 +103,8 @@ _KEY_EXPR = "coalesce(" + ", ".join(
                                          "Device", "Address")
 ) + ")"
 
-# One hop of the walk: for each frontier seller, its identifiers, and for each identifier
-# the number of sellers holding it and (when it is not a hub) who they are.
-NEIGHBOURS_DIRECT: LiteralString = """
-UNWIND $ids AS sid
-MATCH (s:Seller {seller_id: sid})-[r:VERIFIED_AS|PAID_TO|HAS_PHONE|HAS_EMAIL|USED_DEVICE]->(x)
-WHERE NOT x:Device OR x.kind IN $device_kinds
-WITH DISTINCT sid, x, type(r) AS rt
-CALL (x, rt) {
-  MATCH (x)<-[r2]-(o:Seller) WHERE type(r2) = rt
-  RETURN count(DISTINCT o) AS n
-}
-CALL (x, rt, n) {
-  WITH x, rt, n WHERE n <= $hub
-  MATCH (x)<-[r2]-(o:Seller) WHERE type(r2) = rt
-  RETURN collect(DISTINCT o.seller_id) AS others
-}
-RETURN sid, labels(x)[0] AS label, """ + _KEY_EXPR + """ AS key, x.kind AS device_kind,
-       rt AS type, n, others
-"""  # noqa: E501
-
-NEIGHBOURS_ADDRESS: LiteralString = """
-UNWIND $ids AS sid
-MATCH (s:Seller {seller_id: sid})-[:OPERATES]->(:Shop)-[:SHIPS_FROM|RETURNS_TO]->(x:Address)
-WITH DISTINCT sid, x
-CALL (x) {
-  MATCH (x)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)<-[:OPERATES]-(o:Seller)
-  RETURN count(DISTINCT o) AS n
-}
-CALL (x, n) {
-  WITH x, n WHERE n <= $hub
-  MATCH (x)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)<-[:OPERATES]-(o:Seller)
-  RETURN collect(DISTINCT o.seller_id) AS others
-}
-RETURN sid, 'Address' AS label, x.address_key AS key, null AS device_kind,
-       'SHIPS_FROM|RETURNS_TO' AS type, n, others
-"""
-
-
+# For a seller `s` bound outside: its identifiers (then its addresses), and for each the
+# number of sellers holding it and, when it is not a hub, those sellers.
 _HOLDERS_DIRECT = """
   MATCH (s)-[r:VERIFIED_AS|PAID_TO|HAS_PHONE|HAS_EMAIL|USED_DEVICE]->(x)
   WHERE NOT x:Device OR x.kind IN $device_kinds
@@ -173,6 +137,20 @@ _HOLDERS_ADDRESS = """
   RETURN 'Address' AS label, x.address_key AS key, null AS device_kind,
          'SHIPS_FROM|RETURNS_TO' AS type, n, others
 """
+
+
+def _one_hop(holders: str) -> LiteralString:
+    """One hop of the walk as its own query: for each frontier seller in $ids, its
+    identifiers and, for each, the number of sellers holding it and (when it is not a
+    hub) who they are."""
+    return cast(LiteralString,
+                "UNWIND $ids AS sid WITH DISTINCT sid MATCH (s:Seller {seller_id: sid}) "
+                "CALL (s) { " + holders + " } "
+                "RETURN sid, label, key, device_kind, type, n, [o IN others | o.seller_id] AS others")
+
+
+NEIGHBOURS_DIRECT = _one_hop(_HOLDERS_DIRECT)
+NEIGHBOURS_ADDRESS = _one_hop(_HOLDERS_ADDRESS)
 
 
 def _level(weak: bool, carry: str) -> str:
