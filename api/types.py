@@ -80,6 +80,8 @@ def plain(value: Any) -> Any:
 
 
 def field_value(value: Any, prop_type: PropType) -> Any:
+    if type(value) is str and prop_type == "string":
+        return value
     value = plain(value)
     if value is None:
         return None
@@ -360,9 +362,10 @@ NODE_CLASSES: dict[str, type] = {}
 
 def make_node(label: str, props: dict[str, Any]) -> Any:
     """The GraphQL object of a node from its properties (those absent are null)."""
-    n = NODES_BY_LABEL[label]
-    values = {p: None if (v := props.get(p)) is None else field_value(v, t)
-              for p, t in node_fields(n).items()}
+    fields, key = NODE_FIELDS[label], NODES_BY_LABEL[label].key
+    values = {p: field_value(v, fields[p]) for p, v in props.items() if v is not None and p in fields}
+    if key not in values:
+        values[key] = None
     return NODE_CLASSES[label](**values)
 
 
@@ -376,6 +379,8 @@ def row_projection(label: str, var: str, names: frozenset[str]) -> LiteralString
 
 
 NODES_BY_LABEL = {n.label: n for n in NODES}
+NODE_FIELDS = {n.label: node_fields(n) for n in NODES}
+"""`node_fields` of each label, made once."""
 REL_FIELDS = {n.label: {f.name: f for f in rel_fields(n.label)} for n in NODES}
 _NO_TEMPORALS = ", ".join(sorted({f"{p}: null" for n in NODES for p, t in node_fields(n).items()
                                   if t in ("date", "datetime")}))

@@ -54,7 +54,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-import httpx  # noqa: E402
+import aiohttp  # noqa: E402
 import neo4j  # noqa: E402
 
 from api import cypher, network, types  # noqa: E402
@@ -65,7 +65,9 @@ from bench.common import (  # noqa: E402
     DATABASE,
     Call,
     Figures,
+    check_graphql,
     database,
+    http_client,
     measure,
     neo4j_auth,
     process,
@@ -170,14 +172,16 @@ def peer(uri: str, tmp: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
 
 
-def http_calls(client: httpx.AsyncClient, url: str, headers: dict[str, str],
+def http_calls(client: aiohttp.ClientSession, url: str, headers: dict[str, str],
                queries: tuple[str, str, str], inputs: Inputs, peer_search: bool) -> dict[str, Call]:
+    checked: set[str] = set()
+
     async def post(query: str, variables: dict[str, Any]) -> None:
-        response = await client.post(url, json={"query": query, "variables": variables},
-                                     headers=headers)
-        body = response.json()
-        if response.status_code != 200 or body.get("errors"):
-            raise RuntimeError(f"{url}: {response.status_code} {str(body)[:300]}")
+        async with client.post(url, json={"query": query, "variables": variables},
+                               headers=headers) as response:
+            body = await response.read()
+        check_graphql(url, response.status, body, full=query not in checked)
+        checked.add(query)
 
     seller_q, network_q, search_q = queries
 
@@ -276,11 +280,10 @@ async def bench(uri: str, inputs: Inputs, args: argparse.Namespace, tmp: Path) -
     names = [n.strip() for n in args.contenders.split(",")]
     secret = secrets.token_urlsafe(48)
     token = issue_token(Caller(sub="bench", role="investigator"), secret=secret)
-    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     driver = neo4j.AsyncGraphDatabase.driver(uri, auth=neo4j_auth(), max_connection_pool_size=32,
                                            notifications_min_severity="OFF")
     try:
-        async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
+        async with http_client() as client:
             contenders: dict[str, dict[str, Call]] = {}
             with ours(uri, secret, tmp, args.workers) if "ours" in names else nothing() as ours_url, \
                  peer(uri, tmp) if "peer" in names else nothing() as peer_url:

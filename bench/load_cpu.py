@@ -1,6 +1,6 @@
 """Python CPU per input row of the loader, without a database.
 
-    .venv/bin/python bench/load_cpu.py [BUNDLE_OR_FILES...] [--batch-size 5000] [--profile [N]]
+    .venv/bin/python bench/load_cpu.py [BUNDLE_OR_FILES...] [--batch-size 1000] [--profile [N]]
         [--digest] [--gc]
 
 Runs what `load_paths` runs before writing (on /tmp/ag-bundle-100k unless told), file by
@@ -30,7 +30,7 @@ from typing import Any
 
 from loaders.address import division_names
 from loaders.mapping import Mapper
-from loaders.pipeline import FileReport, bundle_files, file_batches, gc_relaxed, map_batch
+from loaders.pipeline import BATCH_SIZE, FileReport, bundle_files, file_batches, gc_relaxed, map_batch
 from loaders.write import Statement, pack
 
 KEY = b"bench-key"
@@ -97,7 +97,7 @@ def run(paths: list[Path], batch_size: int, with_digest: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("paths", type=Path, nargs="*", default=[Path("/tmp/ag-bundle-100k")])
-    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--profile", type=int, nargs="?", const=30, default=0,
                         help="print the top N cProfile entries (default 30)")
     parser.add_argument("--digest", action="store_true")

@@ -6,7 +6,7 @@ Public API::
     report = load_paths(driver, database, ["bundle/"], source="platform-x",
                         rejects_path="rejects.jsonl")
 
-`load_paths(driver, database, paths, *, source, batch_size=5000, strict=False,
+`load_paths(driver, database, paths, *, source, batch_size=1000, strict=False,
 encoding="auto", rejects_path=None, pii_key=None, progress=None) -> RunReport`
 loads bundle folders or single files (CSV or JSONL, data contract section 1).
 Every row is loaded or written to the rejects file with its line and reasons;

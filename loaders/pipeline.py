@@ -18,9 +18,12 @@ from neo4j import Driver
 from loaders.mapping import Mapper, Ops
 from loaders.read import Record, UnusableInput, csv_header, file_kind, read_records
 from loaders.validate import FILES, ignored_columns, masked, validate
-from loaders.write import Writer
+from loaders.write import Prepared, Writer
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 1000
+"""Rows per write transaction. The server's CPU per row grows with the size of the
+transaction: the 100k-seller file took 73 s in transactions of 500 rows, 67 s of 1,000,
+72 s of 2,000 and 84 s of 5,000 (bench/RESULTS.md)."""
 Progress = Callable[[str, int], None]
 """Called as progress(file name, rows done so far in that file)."""
 
@@ -81,15 +84,16 @@ def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 
 
 class InFlight:
-    """At most one batch being written while the next one is read, validated and mapped."""
+    """At most one batch being written while the next one is read, validated, mapped and
+    prepared."""
 
     def __init__(self) -> None:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loader-write")
         self.future: Future[None] | None = None
 
-    def submit(self, write: Callable[[list[Ops]], None], ops: list[Ops]) -> None:
+    def submit(self, write: Callable[[Prepared], None], batch: Prepared) -> None:
         self.wait()
-        self.future = self.pool.submit(write, ops)
+        self.future = self.pool.submit(write, batch)
 
     def wait(self) -> None:
         future, self.future = self.future, None
@@ -161,11 +165,12 @@ def file_batches(path: Path, encoding: str, batch_size: int) -> tuple[set[str], 
     return columns, _batches(read_records(path, encoding), batch_size)
 
 
-def _load_file(path: Path, mapper: Mapper, writes: InFlight, write: Callable[[list[Ops]], None],
+def _load_file(path: Path, mapper: Mapper, writes: InFlight, writer: Writer,
                report: FileReport, rejects: IO[str] | None, opts: dict[str, Any]) -> None:
     columns, batches = file_batches(path, opts["encoding"], opts["batch_size"])
     for batch in batches:
-        writes.submit(write, map_batch(path, batch, mapper, report, rejects, columns))
+        ops = map_batch(path, batch, mapper, report, rejects, columns)
+        writes.submit(writer.write, writer.prepare(ops))
         if opts["progress"] is not None:
             opts["progress"](path.name, report.read)
     report.ignored_columns = ignored_columns(file_kind(path)[0], columns)
@@ -195,7 +200,7 @@ def load_paths(driver: Driver, database: str, paths: list[Path] | list[str], *, 
             for path in files:
                 file_report = FileReport(path.name)
                 report.files.append(file_report)
-                _load_file(path, mapper, writes, writer.write, file_report, rejects, opts)
+                _load_file(path, mapper, writes, writer, file_report, rejects, opts)
         finally:
             writes.close()
             if rejects is not None:

@@ -10,6 +10,7 @@ of them once. The batch being written overlaps the reading and mapping of the ne
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -56,8 +57,10 @@ class Batch:
                     self._rel(r)
 
     def _once(self, ref: NodeRef | RelRef) -> bool:
-        """False when this run already wrote `ref`; else remember it for this batch."""
-        if ref in self.written:
+        """True at the first mention of `ref` in this run (it is written there, with its
+        properties): so an address keeps the raw text of its first row in the files,
+        whatever the batches and the order the server applies a statement's links in."""
+        if ref in self.written or ref in self.new:
             return False
         self.new.add(ref)
         return True
@@ -235,27 +238,57 @@ def _too_big(error: Exception) -> bool:
         getattr(error, "code", ""))
 
 
+@dataclass
+class Prepared:
+    """A batch's operations, its statements and the once-per-run references they write."""
+
+    ops: list[Ops]
+    statements: list[Statement]
+    new: set[Any]
+
+
 class Writer:
+    """Writes batches in the order they are prepared. Preparing (grouping a batch into
+    statements, in Python) can run in another thread while the previous batch is written,
+    so the server does not wait for it."""
+
     def __init__(self, driver: Driver, database: str, source: str, run_id: str) -> None:
         self.driver = driver
         self.database = database
         self.params = {"source": source, "run_id": run_id}
         self.written: set[Any] = set()
+        self.lock = threading.Lock()
 
-    def write(self, ops: list[Ops]) -> None:
+    def prepare(self, ops: list[Ops]) -> Prepared:
+        """The statements of a batch. What they write once per run (divisions,
+        addresses) counts as written from now on: the batch is written before any batch
+        prepared after it."""
+        with self.lock:
+            statements, new = pack(ops, self.written)
+            self.written |= new
+        return Prepared(ops, statements, new)
+
+    def write(self, batch: Prepared) -> None:
         """Write one batch in one transaction; a batch too big for the server's
-        transaction memory is split in halves."""
+        transaction memory is written in halves."""
         try:
-            self._write(ops)
+            self._send(batch.statements)
         except (BatchTooBig, TransientError) as error:
-            if len(ops) < 2 or not _too_big(error):
+            if len(batch.ops) < 2 or not _too_big(error):
                 raise
-            half = len(ops) // 2
-            self.write(ops[:half])
-            self.write(ops[half:])
+            self._write_halves(batch)
 
-    def _write(self, ops: list[Ops]) -> None:
-        statements, new = pack(ops, self.written)
+    def _write_halves(self, batch: Prepared) -> None:
+        """Each half writes what the whole batch was to write once per run (both may
+        merge the same division: no harm), whatever was prepared since."""
+        with self.lock:
+            written = self.written - batch.new
+        half = len(batch.ops) // 2
+        for ops in (batch.ops[:half], batch.ops[half:]):
+            statements, _ = pack(ops, written)
+            self.write(Prepared(ops, statements, batch.new))
+
+    def _send(self, statements: list[Statement]) -> None:
         if not statements:
             return
         common = {**self.params, "now": datetime.now().astimezone()}
@@ -271,7 +304,6 @@ class Writer:
 
         with self.driver.session(database=self.database) as session:
             session.execute_write(work)
-        self.written |= new
 
     def record_run(self, started_at: datetime, finished_at: datetime, counts: str) -> None:
         params = {**self.params, "started_at": started_at, "finished_at": finished_at,
