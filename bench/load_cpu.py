@@ -5,8 +5,8 @@
 
 Runs what `load_paths` runs before writing (on /tmp/ag-bundle-100k unless told), file by
 file and batch by batch: read,
-validate, normalise and map (`pipeline.map_batch`), then pack the write parameters
-(`write.pack`), with rejected rows written to memory and the garbage collector relaxed
+validate, normalise and map (`pipeline.map_batch`), then prepare the write statements
+(`write.prepare`), with rejected rows written to memory and the garbage collector relaxed
 as `load_paths` relaxes it (`--gc` keeps Python's defaults). Files run in the order `load_paths`
 takes them and share one mapper, so caches warm up as in a real run. Prints the CPU
 µs per row of each file and in total. `--profile` adds the top cProfile entries (by own
@@ -31,7 +31,7 @@ from typing import Any
 from loaders.address import division_names
 from loaders.mapping import Mapper
 from loaders.pipeline import BATCH_SIZE, FileReport, bundle_files, file_batches, gc_relaxed, map_batch
-from loaders.write import Statement, pack
+from loaders.write import Statement, prepare
 
 KEY = b"bench-key"
 
@@ -64,11 +64,10 @@ def run_file(path: Path, mapper: Mapper, written: set[Any], batch_size: int,
     started = time.process_time()
     columns, batches = file_batches(path, "auto", batch_size)
     for batch in batches:
-        statements, new = pack(map_batch(path, batch, mapper, report, rejects, columns), written)
-        written |= new
+        prepared = prepare(map_batch(path, batch, mapper, report, rejects, columns), written)
         cpu += time.process_time() - started
         if digest is not None:
-            digest.update(canonical(statements))
+            digest.update(canonical(prepared.statements))
         started = time.process_time()
     cpu += time.process_time() - started
     if digest is not None:

@@ -247,6 +247,14 @@ class Prepared:
     new: set[Any]
 
 
+def prepare(ops: list[Ops], written: set[Any]) -> Prepared:
+    """The statements of a batch. What they write once per run (divisions, addresses)
+    is added to `written`: it counts as written from now on."""
+    statements, new = pack(ops, written)
+    written |= new
+    return Prepared(ops, statements, new)
+
+
 class Writer:
     """Writes batches in the order they are prepared. Preparing (grouping a batch into
     statements, in Python) can run in another thread while the previous batch is written,
@@ -260,13 +268,10 @@ class Writer:
         self.lock = threading.Lock()
 
     def prepare(self, ops: list[Ops]) -> Prepared:
-        """The statements of a batch. What they write once per run (divisions,
-        addresses) counts as written from now on: the batch is written before any batch
-        prepared after it."""
+        """The statements of a batch (see `prepare`): the batch is written before any
+        batch prepared after it."""
         with self.lock:
-            statements, new = pack(ops, self.written)
-            self.written |= new
-        return Prepared(ops, statements, new)
+            return prepare(ops, self.written)
 
     def write(self, batch: Prepared) -> None:
         """Write one batch in one transaction; a batch too big for the server's
