@@ -1,7 +1,7 @@
 """All loader Cypher: builders that take only labels, types and property names from
 graph/model.py.
 
-User values travel only as parameters ($rows, $keys, $source, $run_id, $now). Every
+User values travel only as parameters ($rows, $source, $run_id, $now). Every
 property is set by name (never `+= map`), so the planner needs no Eager step, and a
 property a row lacks keeps its stored value (`coalesce`).
 """
@@ -26,11 +26,6 @@ def _merge(var: str, label: str, key_expr: str) -> str:
     label = check_label(label)
     return (f"MERGE ({var}:`{label}` {{`{node(label).key}`: {key_expr}}})\n"
             f"ON CREATE SET {var}.first_seen_at = $now, {PROVENANCE_SET.format(v=var)}\n")
-
-
-def _match(var: str, label: str, key_expr: str) -> str:
-    label = check_label(label)
-    return f"MATCH ({var}:`{label}` {{`{node(label).key}`: {key_expr}}})\n"
 
 
 def _checked(names: tuple[str, ...], allowed: set[str], what: str) -> tuple[str, ...]:
@@ -113,23 +108,17 @@ def star_merge(label: str, props: tuple[str, ...], links: tuple[Link, ...]) -> s
 
 
 @lru_cache
-def placeholder_merge(label: str) -> str:
-    """keys: the keys of nodes referenced by relationships; missing ones get created
-    with their key and provenance only."""
-    return "UNWIND $keys AS key\n" + _merge("n", label, "key")
-
-
-@lru_cache
 def rel_merge(rel_type: str, start: str, end: str, props: tuple[str, ...]) -> str:
-    """rows: {start, end, <props>...}. Both ends exist (node or placeholder merges run
-    first in the same transaction) and are found through their key constraints."""
+    """rows: {start, end, <props>...}. Each end is merged on its key: an end not loaded
+    yet (or written by a batch still committing) becomes a placeholder carrying only its
+    key, filled in when its own row is loaded."""
     rel_type = check_rel_type(rel_type)
     names = _checked(props, {*rel(rel_type).properties, OBSERVED}, rel_type)
     types = dict(rel(rel_type).properties)
     sets = [PROVENANCE_SET.format(v="r")]
     sets += [_assign("r", rel_type, name, types) for name in names]
-    return ("UNWIND $rows AS row\n" + _match("a", start, "row.start")
-            + _match("b", end, "row.end")
+    return ("UNWIND $rows AS row\n" + _merge("a", start, "row.start")
+            + _merge("b", end, "row.end")
             + f"MERGE (a)-[r:`{rel_type}`]->(b)\n"
             "ON CREATE SET r.first_seen_at = $now\n"
             "SET " + ", ".join(sets))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from neo4j import Driver
 from loaders.mapping import Mapper, Ops
 from loaders.read import Record, UnusableInput, csv_header, file_kind, read_records
 from loaders.validate import FILES, ignored_columns, masked, validate
-from loaders.write import Prepared, Writer
+from loaders.write import EarlierBatchFailed, Prepared, Writer
 
 BATCH_SIZE = 1000
 """Rows per write transaction. The server's CPU per row grows with the size of the
@@ -83,28 +84,34 @@ def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
         yield batch
 
 
-class InFlight:
-    """At most one batch being written while the next one is read, validated, mapped and
-    prepared."""
+WRITES_AT_ONCE = 2
+"""Batches written at the same time (see loaders/write.py): one commits while the next
+runs its statements. On the 100k-seller file alone: 52 s with one, 39-42 s with two."""
 
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loader-write")
-        self.future: Future[None] | None = None
+
+class InFlight:
+    """Up to WRITES_AT_ONCE batches being written while the next one is read, validated,
+    mapped and prepared. Errors surface in the order the batches were submitted."""
+
+    def __init__(self, depth: int = WRITES_AT_ONCE) -> None:
+        self.depth = depth
+        self.pool = ThreadPoolExecutor(max_workers=depth, thread_name_prefix="loader-write")
+        self.futures: deque[Future[None]] = deque()
 
     def submit(self, write: Callable[[Prepared], None], batch: Prepared) -> None:
-        self.wait()
-        self.future = self.pool.submit(write, batch)
-
-    def wait(self) -> None:
-        future, self.future = self.future, None
-        if future is not None:
-            future.result()
+        while len(self.futures) >= self.depth:
+            self.futures.popleft().result()
+        self.futures.append(self.pool.submit(write, batch))
 
     def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        """Wait for every batch, then raise the first error (a batch that was not written
+        because the one before it failed adds none of its own)."""
+        self.pool.shutdown(wait=True)
+        futures, self.futures = self.futures, deque()
+        for future in futures:
+            error = future.exception()
+            if error is not None and not isinstance(error, EarlierBatchFailed):
+                raise error
 
 
 GC_THRESHOLD = 50_000

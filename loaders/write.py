@@ -2,10 +2,17 @@
 
 A batch becomes a few `UNWIND $rows` statements in one transaction: one per label of
 the rows' main nodes, each with its relationships (the shape of a LOAD CSV statement),
-then one per label for other nodes (merged by key), for the placeholders of other
-relationships' ends, and one per other relationship type and end labels. Divisions,
-addresses and the links between them depend only on their keys, so a run writes each
-of them once. The batch being written overlaps the reading and mapping of the next.
+then one per label for other nodes (merged by key) and one per other relationship type
+and end labels. Divisions, addresses and the links between them depend only on their
+keys, so a run writes each of them once.
+
+Two batches are written at once, in two transactions, while the next one is read and
+mapped: a batch runs its statements once the batch before it has run its own (that one
+is then committing), so the server need not wait for the client between transactions.
+The order of the rows is kept: a batch that rewrites what the batch before it wrote waits
+on the server's locks until that batch has committed. Its own rows' main nodes (and
+relationships without one) are checked as well, so a batch never overtakes the one
+before it on the same key, even when that one is retried.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ class Batch:
     def __init__(self, written: set[Any]) -> None:
         self.written = written
         self.new: set[Any] = set()
-        self.known: set[NodeRef] = set()
+        self.keys: set[Any] = set()
         self.nodes: dict[str, dict[Any, dict[str, Any]]] = defaultdict(dict)
         self.rels: dict[tuple[str, str, str], dict[tuple[Any, Any], dict[str, Any]]] = \
             defaultdict(dict)
@@ -67,7 +74,7 @@ class Batch:
 
     def _star(self, main: NodeOp, op: Ops) -> None:
         me = (main.label, main.key)
-        self.known.add(me)
+        self.keys.add(me)
         others = {(n.label, n.key): n for n in op.nodes[1:]} if len(op.nodes) > 1 else {}
         row = _props({"key": main.key}, main)
         links = self.links[main.label]
@@ -88,7 +95,6 @@ class Batch:
             if far_op is not None and far_op.label in ONCE_PER_RUN_LABELS \
                     and not self._once(far):
                 far_op = None
-            self.known.add(far)
             names = _link_names(links, (r.type, far[0], inbound, far_op is not None))
             entries = row.get(names.name)
             if entries is None:
@@ -101,12 +107,14 @@ class Batch:
     def _node(self, n: NodeOp, ref: NodeRef) -> None:
         if n.label in ONCE_PER_RUN_LABELS and not self._once(ref):
             return
-        self.known.add(ref)
         _props(self.nodes[n.label].setdefault(n.key, {"key": n.key}), n)
 
     def _rel(self, r: RelOp) -> None:
-        if r.type in ONCE_PER_RUN_RELS and not self._once((r.type, r.start, r.end)):
-            return
+        if r.type in ONCE_PER_RUN_RELS:
+            if not self._once((r.type, r.start, r.end)):
+                return
+        else:
+            self.keys.add((r.type, r.start, r.end))
         rows = self.rels[(r.type, r.start[0], r.end[0])]
         row = rows.setdefault((r.start[1], r.end[1]), {"start": r.start[1], "end": r.end[1]})
         for name, value in r.props.items():
@@ -119,7 +127,6 @@ class Batch:
             out.append((cypher.node_merge(label, _names(rows, "key")), {"rows": rows}))
         for label, rows in self.stars.items():
             out.append((self._star_query(label, rows), {"rows": rows}))
-        out += self._placeholders()
         for (rel_type, start, end), by_ends in self.rels.items():
             rows = list(by_ends.values())
             query = cypher.rel_merge(rel_type, start, end, _names(rows, "start", "end"))
@@ -133,19 +140,6 @@ class Batch:
                       for (rel_type, far, inbound, sets_node), names in groups.items())
         skip = {"key", *(names.name for names in groups.values())}
         return cypher.star_merge(label, _names(rows, *skip), links)
-
-    def _placeholders(self) -> list[Statement]:
-        ends: dict[str, set[Any]] = defaultdict(set)
-        for (_, start, end), by_ends in self.rels.items():
-            ends[start].update(s for s, _ in by_ends)
-            ends[end].update(e for _, e in by_ends)
-        out: list[Statement] = []
-        for label, keys in ends.items():
-            todo = [k for k in keys if (label, k) not in self.known
-                    and (label, k) not in self.written]
-            if todo:
-                out.append((cypher.placeholder_merge(label), {"keys": todo}))
-        return out
 
 
 @dataclass
@@ -222,8 +216,7 @@ def _names(rows: list[dict[str, Any]], *skip: str) -> tuple[str, ...]:
 
 
 def pack(ops: list[Ops], written: set[Any]) -> tuple[list[Statement], set[Any]]:
-    """The statements of one batch, and the once-per-run references it writes (to add to
-    `written` once the batch is committed)."""
+    """The statements of one batch, and the once-per-run references it writes."""
     batch = Batch(written)
     batch.add(ops)
     return batch.statements(), batch.new
@@ -233,51 +226,94 @@ class BatchTooBig(Exception):
     """The server ran out of transaction memory for this batch (not retried as is)."""
 
 
+class EarlierBatchFailed(Exception):
+    """Not written: the batch before it failed (its error is the one reported)."""
+
+
 def _too_big(error: Exception) -> bool:
     return isinstance(error, BatchTooBig) or "MemoryPoolOutOfMemoryError" in str(
         getattr(error, "code", ""))
 
 
 @dataclass
+class Turn:
+    """How far a batch's write has gone: its statements have run (it is committing), it
+    has ended (committed or failed)."""
+
+    keys: frozenset[Any]
+    ran: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
+    failed: bool = False
+
+    def finish(self, failed: bool) -> None:
+        self.failed = failed
+        self.ran.set()
+        self.ended.set()
+
+
+@dataclass
 class Prepared:
-    """A batch's operations, its statements and the once-per-run references they write."""
+    """A batch's operations, its statements, the once-per-run references they write, and
+    its turn after the batch prepared before it."""
 
     ops: list[Ops]
     statements: list[Statement]
     new: set[Any]
+    turn: Turn
+    previous: Turn | None = None
 
 
 def prepare(ops: list[Ops], written: set[Any]) -> Prepared:
     """The statements of a batch. What they write once per run (divisions, addresses)
     is added to `written`: it counts as written from now on."""
-    statements, new = pack(ops, written)
-    written |= new
-    return Prepared(ops, statements, new)
+    batch = Batch(written)
+    batch.add(ops)
+    written |= batch.new
+    return Prepared(ops, batch.statements(), batch.new, Turn(frozenset(batch.keys)))
 
 
 class Writer:
-    """Writes batches in the order they are prepared. Preparing (grouping a batch into
-    statements, in Python) can run in another thread while the previous batch is written,
-    so the server does not wait for it."""
+    """Writes batches in the order they are prepared, up to two at once (see the module
+    docstring). Preparing (grouping a batch into statements, in Python) runs in another
+    thread while batches are written, so the server does not wait for it."""
 
     def __init__(self, driver: Driver, database: str, source: str, run_id: str) -> None:
         self.driver = driver
         self.database = database
         self.params = {"source": source, "run_id": run_id}
         self.written: set[Any] = set()
+        self.last: Turn | None = None
         self.lock = threading.Lock()
 
     def prepare(self, ops: list[Ops]) -> Prepared:
-        """The statements of a batch (see `prepare`): the batch is written before any
-        batch prepared after it."""
+        """The statements of a batch (see `prepare`), to be written after the batch
+        prepared before it."""
         with self.lock:
-            return prepare(ops, self.written)
+            batch = prepare(ops, self.written)
+            batch.previous, self.last = self.last, batch.turn
+            return batch
 
     def write(self, batch: Prepared) -> None:
-        """Write one batch in one transaction; a batch too big for the server's
-        transaction memory is written in halves."""
+        """Write one batch in one transaction, once the batch before it has run its
+        statements (or has ended, when both write the same main nodes)."""
+        failed = True
         try:
-            self._send(batch.statements)
+            previous = batch.previous
+            if previous is not None:
+                previous.ran.wait()
+                if previous.failed or previous.keys & batch.turn.keys:
+                    previous.ended.wait()
+                if previous.failed:
+                    raise EarlierBatchFailed
+            self._write(batch, batch.turn.ran)
+            failed = False
+        finally:
+            batch.turn.finish(failed)
+
+    def _write(self, batch: Prepared, ran: threading.Event | None) -> None:
+        """A batch too big for the server's transaction memory is written in halves."""
+        try:
+            self._send(batch.statements, ran)
         except (BatchTooBig, TransientError) as error:
             if len(batch.ops) < 2 or not _too_big(error):
                 raise
@@ -291,9 +327,11 @@ class Writer:
         half = len(batch.ops) // 2
         for ops in (batch.ops[:half], batch.ops[half:]):
             statements, _ = pack(ops, written)
-            self.write(Prepared(ops, statements, batch.new))
+            self._write(Prepared(ops, statements, batch.new, batch.turn), None)
 
-    def _send(self, statements: list[Statement]) -> None:
+    def _send(self, statements: list[Statement], ran: threading.Event | None) -> None:
+        """Run the statements in one managed transaction; `ran` is set once they have
+        run, before the commit."""
         if not statements:
             return
         common = {**self.params, "now": datetime.now().astimezone()}
@@ -306,6 +344,8 @@ class Writer:
                     if _too_big(error):
                         raise BatchTooBig(str(error)) from error
                     raise
+            if ran is not None:
+                ran.set()
 
         with self.driver.session(database=self.database) as session:
             session.execute_write(work)

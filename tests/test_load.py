@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import time
 from pathlib import Path
+from threading import Event
 
 import pytest
 from neo4j import Driver
@@ -177,15 +179,73 @@ def test_a_batch_too_big_for_the_server_is_written_in_halves(
     clean_db.execute_query("MATCH (n) DETACH DELETE n", database_=database)
     send, refused = Writer._send, []
 
-    def refuse_big(self: Writer, statements: list[Statement]) -> None:
+    def refuse_big(self: Writer, statements: list[Statement], ran: Event | None) -> None:
         rows = max((len(p["rows"]) for q, p in statements
                     if "rows" in p and "(n:`Division`" not in q), default=0)
         if rows > 16:  # what the server's transaction memory would refuse
             refused.append(rows)
             raise BatchTooBig(f"{rows} rows")
-        send(self, statements)
+        send(self, statements, ran)
 
     monkeypatch.setattr(Writer, "_send", refuse_big)
     load_paths(clean_db, database, [tmp_path / "b"], source="t", pii_key=KEY, batch_size=64)
     assert len(refused) > 10
     assert graph_dump(clean_db, database) == whole
+
+
+def test_batches_written_two_at_once_give_the_graph_of_one_batch_per_file(
+        clean_db: Driver, database: str, tmp_path: Path) -> None:
+    generate_bundle(tmp_path / "b", scale=300, seed=5)
+    load_paths(clean_db, database, [tmp_path / "b"], source="t", pii_key=KEY,
+               batch_size=1_000_000)
+    whole = graph_dump(clean_db, database)
+    clean_db.execute_query("MATCH (n) DETACH DELETE n", database_=database)
+    load_paths(clean_db, database, [tmp_path / "b"], source="t", pii_key=KEY, batch_size=5)
+    assert graph_dump(clean_db, database) == whole
+
+
+def _sellers(tmp_path: Path, nicknames: list[str]) -> Path:
+    path = tmp_path / "sellers.csv"
+    path.write_text("seller_id,platform,nickname\n" + "".join(
+        f"S{n % 2},shopx,{name}\n" for n, name in enumerate(nicknames)), encoding="utf-8")
+    return path
+
+
+def test_a_later_row_wins_even_when_the_batch_before_it_is_retried(
+        clean_db: Driver, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batch 1 signals that its statements ran, then is slow to commit (as a retried
+    transaction would be): batch 2, with the same seller, still commits after it."""
+    send, calls = Writer._send, []
+
+    def slow_first(self: Writer, statements: list[Statement], ran: Event | None) -> None:
+        calls.append(len(calls))
+        if len(calls) == 1 and ran is not None:
+            ran.set()
+            time.sleep(0.5)
+        send(self, statements, ran)
+
+    monkeypatch.setattr(Writer, "_send", slow_first)
+    path = _sellers(tmp_path, ["first", "second", "third", "fourth"])
+    load_paths(clean_db, database, [path], source="t", pii_key=KEY, batch_size=2)
+    assert one(clean_db, database, "MATCH (s:Seller {seller_id: 'S0'}) RETURN s.nickname") \
+        == "third"
+    assert one(clean_db, database, "MATCH (s:Seller {seller_id: 'S1'}) RETURN s.nickname") \
+        == "fourth"
+
+
+def test_a_failed_batch_stops_the_load_with_its_own_error(
+        clean_db: Driver, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    send, calls = Writer._send, []
+
+    def fail_second(self: Writer, statements: list[Statement], ran: Event | None) -> None:
+        calls.append(len(calls))
+        if len(calls) == 2:
+            raise RuntimeError("the server went away")
+        send(self, statements, ran)
+
+    monkeypatch.setattr(Writer, "_send", fail_second)
+    path = _sellers(tmp_path, [f"n{n}" for n in range(12)])
+    with pytest.raises(RuntimeError, match="the server went away"):
+        load_paths(clean_db, database, [path], source="t", pii_key=KEY, batch_size=1)
+    assert len(calls) == 2  # the batch after the failed one was not written
+    assert one(clean_db, database, "MATCH (s:Seller) RETURN collect(s.nickname)") == ["n0"]
