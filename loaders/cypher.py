@@ -109,9 +109,11 @@ def star_merge(label: str, props: tuple[str, ...], links: tuple[Link, ...]) -> s
 
 @lru_cache
 def rel_merge(rel_type: str, start: str, end: str, props: tuple[str, ...]) -> str:
-    """rows: {start, end, <props>...}. Each end is merged on its key: an end not loaded
-    yet (or written by a batch still committing) becomes a placeholder carrying only its
-    key, filled in when its own row is loaded."""
+    """rows: {start, end, <props>...}. Each end is merged on its key: an end written by a
+    batch still committing is waited for and found (a MATCH would miss it), an end not
+    loaded yet becomes a placeholder carrying only its key, filled in by its own row.
+    With both ends of one label the plan has an Eager step: these statements carry few
+    rows (divisions, once per run; transfers)."""
     rel_type = check_rel_type(rel_type)
     names = _checked(props, {*rel(rel_type).properties, OBSERVED}, rel_type)
     types = dict(rel(rel_type).properties)

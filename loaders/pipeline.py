@@ -8,7 +8,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -103,15 +103,16 @@ class InFlight:
             self.futures.popleft().result()
         self.futures.append(self.pool.submit(write, batch))
 
-    def close(self) -> None:
-        """Wait for every batch, then raise the first error (a batch that was not written
-        because the one before it failed adds none of its own)."""
+    def close(self, quiet: bool = False) -> None:
+        """Wait for every batch, then raise the first error, unless `quiet` (an error is
+        already on its way). A batch not written because the one before it failed adds
+        no error of its own."""
         self.pool.shutdown(wait=True)
         futures, self.futures = self.futures, deque()
-        for future in futures:
-            error = future.exception()
-            if error is not None and not isinstance(error, EarlierBatchFailed):
-                raise error
+        errors = [future.exception() for future in futures]
+        first = next((e for e in errors if e and not isinstance(e, EarlierBatchFailed)), None)
+        if first is not None and not quiet:
+            raise first
 
 
 GC_THRESHOLD = 50_000
@@ -133,6 +134,10 @@ def gc_relaxed() -> Iterator[None]:
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+def _rejects_file(path: Path | str | None) -> AbstractContextManager[IO[str] | None]:
+    return open(path, "w", encoding="utf-8") if path else nullcontext()
 
 
 def _reject(rejects: IO[str] | None, path: Path, record: Record,
@@ -200,18 +205,17 @@ def load_paths(driver: Driver, database: str, paths: list[Path] | list[str], *, 
     mapper = Mapper(pii_key)
     started = datetime.now().astimezone()
     opts = {"encoding": encoding, "batch_size": max(1, batch_size), "progress": progress}
-    rejects = open(rejects_path, "w", encoding="utf-8") if rejects_path else None  # noqa: SIM115
     writes = InFlight()
-    with gc_relaxed():
+    with gc_relaxed(), _rejects_file(rejects_path) as rejects:
         try:
             for path in files:
                 file_report = FileReport(path.name)
                 report.files.append(file_report)
                 _load_file(path, mapper, writes, writer, file_report, rejects, opts)
-        finally:
-            writes.close()
-            if rejects is not None:
-                rejects.close()
+        except BaseException:
+            writes.close(quiet=True)
+            raise
+        writes.close()
     counts = json.dumps({f.file: {"read": f.read, "loaded": f.loaded, "rejected": f.rejected}
                          for f in report.files})
     writer.record_run(started, datetime.now().astimezone(), counts)

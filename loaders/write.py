@@ -7,12 +7,16 @@ and end labels. Divisions, addresses and the links between them depend only on t
 keys, so a run writes each of them once.
 
 Two batches are written at once, in two transactions, while the next one is read and
-mapped: a batch runs its statements once the batch before it has run its own (that one
-is then committing), so the server need not wait for the client between transactions.
-The order of the rows is kept: a batch that rewrites what the batch before it wrote waits
-on the server's locks until that batch has committed. Its own rows' main nodes (and
-relationships without one) are checked as well, so a batch never overtakes the one
-before it on the same key, even when that one is retried.
+mapped: a batch runs its statements once the batch before it has run its own and is
+committing, so the server need not wait for the client between transactions. Batches
+still commit in order, and only after the one before them has committed:
+- a batch that writes what the batch before it wrote waits on the server's locks until
+  that batch has committed;
+- before its own commit, a batch waits for the one before it to end. If that one failed,
+  it rolls back and is not written; if that one is being written again (a retry, or in
+  halves), it rolls back, waits for it to end and runs again;
+- that wait is bounded (COMMIT_WAIT_SECONDS): should the batch before need a lock this one
+  holds, this one rolls back and runs again after it instead of waiting for ever.
 """
 
 from __future__ import annotations
@@ -48,7 +52,6 @@ class Batch:
     def __init__(self, written: set[Any]) -> None:
         self.written = written
         self.new: set[Any] = set()
-        self.keys: set[Any] = set()
         self.nodes: dict[str, dict[Any, dict[str, Any]]] = defaultdict(dict)
         self.rels: dict[tuple[str, str, str], dict[tuple[Any, Any], dict[str, Any]]] = \
             defaultdict(dict)
@@ -74,7 +77,6 @@ class Batch:
 
     def _star(self, main: NodeOp, op: Ops) -> None:
         me = (main.label, main.key)
-        self.keys.add(me)
         others = {(n.label, n.key): n for n in op.nodes[1:]} if len(op.nodes) > 1 else {}
         row = _props({"key": main.key}, main)
         links = self.links[main.label]
@@ -110,11 +112,8 @@ class Batch:
         _props(self.nodes[n.label].setdefault(n.key, {"key": n.key}), n)
 
     def _rel(self, r: RelOp) -> None:
-        if r.type in ONCE_PER_RUN_RELS:
-            if not self._once((r.type, r.start, r.end)):
-                return
-        else:
-            self.keys.add((r.type, r.start, r.end))
+        if r.type in ONCE_PER_RUN_RELS and not self._once((r.type, r.start, r.end)):
+            return
         rows = self.rels[(r.type, r.start[0], r.end[0])]
         row = rows.setdefault((r.start[1], r.end[1]), {"start": r.start[1], "end": r.end[1]})
         for name, value in r.props.items():
@@ -230,6 +229,16 @@ class EarlierBatchFailed(Exception):
     """Not written: the batch before it failed (its error is the one reported)."""
 
 
+class Overtaken(Exception):
+    """The batch before is being written again (or may need this one's locks): roll back
+    and run again once it has ended."""
+
+
+COMMIT_WAIT_SECONDS = 5.0
+"""How long a batch holds its transaction open waiting for the batch before it to end
+(a commit takes well under a second)."""
+
+
 def _too_big(error: Exception) -> bool:
     return isinstance(error, BatchTooBig) or "MemoryPoolOutOfMemoryError" in str(
         getattr(error, "code", ""))
@@ -237,18 +246,21 @@ def _too_big(error: Exception) -> bool:
 
 @dataclass
 class Turn:
-    """How far a batch's write has gone: its statements have run (it is committing), it
-    has ended (committed or failed)."""
+    """How far a batch's write has gone: `ran` its statements and is committing; `settled`
+    ended or is being written again; `ended` committed or failed."""
 
-    keys: frozenset[Any]
     ran: threading.Event = field(default_factory=threading.Event)
+    settled: threading.Event = field(default_factory=threading.Event)
     ended: threading.Event = field(default_factory=threading.Event)
     failed: bool = False
 
     def finish(self, failed: bool) -> None:
         self.failed = failed
-        self.ran.set()
-        self.ended.set()
+        for event in (self.ran, self.settled, self.ended):
+            event.set()
+
+    def committed(self) -> bool:
+        return self.ended.is_set() and not self.failed
 
 
 @dataclass
@@ -266,14 +278,13 @@ class Prepared:
 def prepare(ops: list[Ops], written: set[Any]) -> Prepared:
     """The statements of a batch. What they write once per run (divisions, addresses)
     is added to `written`: it counts as written from now on."""
-    batch = Batch(written)
-    batch.add(ops)
-    written |= batch.new
-    return Prepared(ops, batch.statements(), batch.new, Turn(frozenset(batch.keys)))
+    statements, new = pack(ops, written)
+    written |= new
+    return Prepared(ops, statements, new, Turn())
 
 
 class Writer:
-    """Writes batches in the order they are prepared, up to two at once (see the module
+    """Writes batches in the order they are prepared, two at once (see the module
     docstring). Preparing (grouping a batch into statements, in Python) runs in another
     thread while batches are written, so the server does not wait for it."""
 
@@ -284,6 +295,7 @@ class Writer:
         self.written: set[Any] = set()
         self.last: Turn | None = None
         self.lock = threading.Lock()
+        self.commit_wait = COMMIT_WAIT_SECONDS
 
     def prepare(self, ops: list[Ops]) -> Prepared:
         """The statements of a batch (see `prepare`), to be written after the batch
@@ -294,32 +306,41 @@ class Writer:
             return batch
 
     def write(self, batch: Prepared) -> None:
-        """Write one batch in one transaction, once the batch before it has run its
-        statements (or has ended, when both write the same main nodes)."""
+        """Write one batch in one transaction, in its turn."""
         failed = True
         try:
-            previous = batch.previous
-            if previous is not None:
-                previous.ran.wait()
-                if previous.failed or previous.keys & batch.turn.keys:
-                    previous.ended.wait()
-                if previous.failed:
-                    raise EarlierBatchFailed
-            self._write(batch, batch.turn.ran)
+            self._write_in_turn(batch, batch.previous)
             failed = False
         finally:
             batch.turn.finish(failed)
 
-    def _write(self, batch: Prepared, ran: threading.Event | None) -> None:
+    def _write_in_turn(self, batch: Prepared, previous: Turn | None) -> None:
+        if previous is not None:
+            previous.ran.wait()
+            if not batch.statements:
+                previous.ended.wait()
+            if previous.failed:
+                raise EarlierBatchFailed
+        try:
+            self._write(batch, previous)
+        except Overtaken:
+            assert previous is not None
+            previous.ended.wait()
+            if previous.failed:
+                raise EarlierBatchFailed from None
+            self._write(batch, None)
+
+    def _write(self, batch: Prepared, previous: Turn | None) -> None:
         """A batch too big for the server's transaction memory is written in halves."""
         try:
-            self._send(batch.statements, ran)
+            self._send(batch.statements, batch.turn, previous)
         except (BatchTooBig, TransientError) as error:
             if len(batch.ops) < 2 or not _too_big(error):
                 raise
-            self._write_halves(batch)
+            batch.turn.settled.set()
+            self._write_halves(batch, previous)
 
-    def _write_halves(self, batch: Prepared) -> None:
+    def _write_halves(self, batch: Prepared, previous: Turn | None) -> None:
         """Each half writes what the whole batch was to write once per run (both may
         merge the same division: no harm), whatever was prepared since."""
         with self.lock:
@@ -327,16 +348,21 @@ class Writer:
         half = len(batch.ops) // 2
         for ops in (batch.ops[:half], batch.ops[half:]):
             statements, _ = pack(ops, written)
-            self._write(Prepared(ops, statements, batch.new, batch.turn), None)
+            self._write(Prepared(ops, statements, batch.new, batch.turn), previous)
 
-    def _send(self, statements: list[Statement], ran: threading.Event | None) -> None:
-        """Run the statements in one managed transaction; `ran` is set once they have
-        run, before the commit."""
+    def _send(self, statements: list[Statement], turn: Turn, previous: Turn | None) -> None:
+        """Run the statements in one managed transaction, then wait for the batch before
+        to have committed; `turn.ran` is set just before the commit."""
         if not statements:
             return
         common = {**self.params, "now": datetime.now().astimezone()}
+        attempts = 0
 
         def work(tx: ManagedTransaction) -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                turn.settled.set()
             for query, params in statements:
                 try:
                     tx.run(query, {**params, **common}).consume()
@@ -344,8 +370,11 @@ class Writer:
                     if _too_big(error):
                         raise BatchTooBig(str(error)) from error
                     raise
-            if ran is not None:
-                ran.set()
+            if previous is not None:
+                previous.settled.wait(self.commit_wait)
+                if not previous.committed():
+                    raise Overtaken
+            turn.ran.set()
 
         with self.driver.session(database=self.database) as session:
             session.execute_write(work)

@@ -13,8 +13,8 @@ import pytest
 from neo4j import Driver
 
 from alliance.generate import generate_bundle
-from loaders import load_paths
-from loaders.write import BatchTooBig, Statement, Writer
+from loaders import load_paths, write
+from loaders.write import BatchTooBig, Statement, Turn, Writer
 
 BUNDLE = Path(__file__).parent / "fixtures" / "loader" / "bundle"
 KEY = b"test-pii-key"
@@ -179,13 +179,13 @@ def test_a_batch_too_big_for_the_server_is_written_in_halves(
     clean_db.execute_query("MATCH (n) DETACH DELETE n", database_=database)
     send, refused = Writer._send, []
 
-    def refuse_big(self: Writer, statements: list[Statement], ran: Event | None) -> None:
+    def refuse_big(self: Writer, statements: list[Statement], *turns: Turn | None) -> None:
         rows = max((len(p["rows"]) for q, p in statements
                     if "rows" in p and "(n:`Division`" not in q), default=0)
         if rows > 16:  # what the server's transaction memory would refuse
             refused.append(rows)
             raise BatchTooBig(f"{rows} rows")
-        send(self, statements, ran)
+        send(self, statements, *turns)
 
     monkeypatch.setattr(Writer, "_send", refuse_big)
     load_paths(clean_db, database, [tmp_path / "b"], source="t", pii_key=KEY, batch_size=64)
@@ -211,20 +211,36 @@ def _sellers(tmp_path: Path, nicknames: list[str]) -> Path:
     return path
 
 
-def test_a_later_row_wins_even_when_the_batch_before_it_is_retried(
-        clean_db: Driver, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Batch 1 signals that its statements ran, then is slow to commit (as a retried
-    transaction would be): batch 2, with the same seller, still commits after it."""
-    send, calls = Writer._send, []
+class SlowCommit(Event):
+    """The `ran` event of a batch that is slow to commit, or refused at commit: `set` is
+    called inside the transaction, after its statements, just before the commit."""
 
-    def slow_first(self: Writer, statements: list[Statement], ran: Event | None) -> None:
-        calls.append(len(calls))
-        if len(calls) == 1 and ran is not None:
-            ran.set()
+    def __init__(self, refuse: bool) -> None:
+        super().__init__()
+        self.refuse = refuse
+
+    def set(self) -> None:
+        first = not self.is_set()
+        super().set()
+        if first:
             time.sleep(0.5)
-        send(self, statements, ran)
+            if self.refuse:
+                raise RuntimeError("commit refused")
 
-    monkeypatch.setattr(Writer, "_send", slow_first)
+
+def _slow_turn(monkeypatch: pytest.MonkeyPatch, number: int, refuse: bool) -> None:
+    """Batch `number` (from 1) commits 0.5 s after its statements ran, or fails there."""
+    made: list[Turn] = []
+
+    def turn() -> Turn:
+        made.append(Turn(ran=SlowCommit(refuse)) if len(made) + 1 == number else Turn())
+        return made[-1]
+    monkeypatch.setattr(write, "Turn", turn)
+
+
+def test_a_later_row_wins_when_the_batch_before_it_is_slow_to_commit(
+        clean_db: Driver, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _slow_turn(monkeypatch, 1, refuse=False)
     path = _sellers(tmp_path, ["first", "second", "third", "fourth"])
     load_paths(clean_db, database, [path], source="t", pii_key=KEY, batch_size=2)
     assert one(clean_db, database, "MATCH (s:Seller {seller_id: 'S0'}) RETURN s.nickname") \
@@ -233,15 +249,50 @@ def test_a_later_row_wins_even_when_the_batch_before_it_is_retried(
         == "fourth"
 
 
+def test_a_batch_refused_at_commit_stops_the_load_and_the_next_is_rolled_back(
+        clean_db: Driver, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batch 2 fails after its statements ran: batch 3 has run its own meanwhile (other
+    sellers) and must not commit."""
+    _slow_turn(monkeypatch, 2, refuse=True)
+    path = _sellers(tmp_path, ["n0", "n1", "n2", "n3", "n4", "n5"])
+    with pytest.raises(RuntimeError, match="commit refused"):
+        load_paths(clean_db, database, [path], source="t", pii_key=KEY, batch_size=1)
+    assert one(clean_db, database, "MATCH (s:Seller) RETURN collect(s.nickname)") == ["n0"]
+
+
+def test_a_batch_waiting_on_one_that_needs_its_locks_rolls_back_and_runs_again(
+        clean_db: Driver, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batch 1 is let through before it runs (as if it needed a lock at commit that batch
+    2 holds): batch 2 writes the same seller, then waits for batch 1, which waits for
+    batch 2's lock. Batch 2 gives up after its wait, rolls back and runs again after."""
+    send, calls = Writer._send, []
+
+    def early(self: Writer, statements: list[Statement], turn: Turn,
+              previous: Turn | None) -> None:
+        calls.append(previous)
+        if len(calls) == 1:
+            turn.ran.set()
+            time.sleep(0.2)
+        send(self, statements, turn, previous)
+
+    monkeypatch.setattr(Writer, "_send", early)
+    monkeypatch.setattr(write, "COMMIT_WAIT_SECONDS", 1.0)
+    path = _sellers(tmp_path, ["first", "second", "third", "fourth"])
+    load_paths(clean_db, database, [path], source="t", pii_key=KEY, batch_size=2)
+    assert one(clean_db, database, "MATCH (s:Seller {seller_id: 'S0'}) RETURN s.nickname") \
+        == "third"
+    assert len(calls) == 3 and calls[2] is None  # batch 2 ran again after batch 1 ended
+
+
 def test_a_failed_batch_stops_the_load_with_its_own_error(
         clean_db: Driver, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     send, calls = Writer._send, []
 
-    def fail_second(self: Writer, statements: list[Statement], ran: Event | None) -> None:
+    def fail_second(self: Writer, statements: list[Statement], *turns: Turn | None) -> None:
         calls.append(len(calls))
         if len(calls) == 2:
             raise RuntimeError("the server went away")
-        send(self, statements, ran)
+        send(self, statements, *turns)
 
     monkeypatch.setattr(Writer, "_send", fail_second)
     path = _sellers(tmp_path, [f"n{n}" for n in range(12)])
