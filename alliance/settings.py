@@ -7,9 +7,13 @@ message naming the variable.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -79,23 +83,64 @@ class Settings(BaseSettings):
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` readable by the owner only (0600), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    """Write `text` to `path` readable by the owner only (0600), atomically: a reader sees
+    the old file or the new one, whole (a temporary file of its own, then os.replace)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock (flock) on the file `path`, created 0600 if missing."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _stored_secrets(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        stored = json.loads(text)
+    except json.JSONDecodeError:
+        stored = None
+    if not isinstance(stored, dict) or not all(isinstance(v, str) for v in stored.values()):
+        raise SettingsError(
+            f"{path} is not a JSON object of secrets; repair it, or remove it to generate "
+            "new development secrets (identity hashes and tokens made with the old ones "
+            "will no longer match)."
+        )
+    return stored
 
 
 def generated_secret(home: Path, name: str) -> str:
-    """A development secret, generated on first use and kept in `home/secrets.json`."""
+    """A development secret, generated on first use and kept in `home/secrets.json`.
+    Processes starting together agree: the file is read again under a lock before a
+    secret is added, and replaced whole."""
     path = home / "secrets.json"
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    stored = _stored_secrets(path)
     if name not in stored:
-        stored[name] = secrets.token_urlsafe(48)
-        write_private(path, json.dumps(stored, indent=2))
+        with locked(home / "secrets.json.lock"):
+            stored = _stored_secrets(path)
+            if name not in stored:
+                stored[name] = secrets.token_urlsafe(48)
+                write_private(path, json.dumps(stored, indent=2))
     return stored[name]
 
 
