@@ -4,6 +4,11 @@ Where it comes from, in order: `NEO4J_URI` if set; else a testcontainers Neo4j i
 Docker engine answers; else a throwaway local server started by the same code as
 `alliance db start`, on a free port, with its own data folder and auth off.
 Tests that write use `clean_db`, which empties the database and keeps the schema.
+
+Every test that uses one of the database fixtures (directly or through another fixture)
+is marked `neo4j`, so `./dev test -m "not neo4j"` runs the rest without Java. The
+folders the suite makes (ALLIANCE_HOME, pytest's temporary folders of passing tests)
+are removed at the end.
 """
 
 from __future__ import annotations
@@ -25,6 +30,31 @@ from graph.db import Connection
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="alliance-test-home-"))
 os.environ["ALLIANCE_HOME"] = str(_TEST_HOME)
 os.environ.setdefault("ALLIANCE_ENV", "development")
+
+DATABASE_FIXTURES = frozenset({"neo4j_connection", "driver", "database", "clean_db"})
+"""A test that uses any of these (or a fixture that does) needs a real Neo4j."""
+
+
+STARTS_ITS_OWN_SERVER = frozenset({
+    "test_server.py::test_start_status_stop_and_data_survives_a_restart",
+    "test_server.py::test_password_from_environment_is_used_on_first_start",
+    "test_server.py::test_failed_download_is_one_clear_sentence",
+})
+"""Tests that run Java themselves, through `alliance db start`, with no fixture to tell."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `neo4j` every test whose fixture closure reaches a database fixture, and the
+    few that start a server by themselves."""
+    for item in items:
+        own = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())) or own in STARTS_ITS_OWN_SERVER:
+            item.add_marker(pytest.mark.neo4j)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the ALLIANCE_HOME made for the run (secrets, reject files, audit)."""
+    shutil.rmtree(_TEST_HOME, ignore_errors=True)
 
 
 def _docker_answers() -> bool:
