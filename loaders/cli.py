@@ -1,13 +1,22 @@
-"""`alliance load`: load bundle files into the graph with progress and a summary."""
+"""`alliance load`: load bundle files into the graph with progress and a summary.
+
+Exit codes: 0 all rows loaded, 3 some rejected (listed in the rejects file), 2 unusable
+input (nothing written), 4 the database stopped answering (run the same load again).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from neo4j.exceptions import DatabaseUnavailable, ServiceUnavailable, SessionExpired
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
@@ -17,6 +26,10 @@ from loaders.pipeline import Progress as ProgressCallback
 from loaders.read import UnusableInput
 
 console = Console(stderr=True)
+
+EXIT_ALL_LOADED, EXIT_UNUSABLE, EXIT_SOME_REJECTED, EXIT_DATABASE_UNAVAILABLE = 0, 2, 3, 4
+DATABASE_GONE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable)
+"""The server stopped answering (or is shutting down), after the driver's own retries."""
 
 
 def file_bars(bars: Progress) -> ProgressCallback:
@@ -35,26 +48,57 @@ def load(
     paths: Annotated[list[Path], typer.Argument(help="Bundle folders or files (.csv/.jsonl).")],
     source: Annotated[str, typer.Option(help="Who sent the data (provenance label).")],
     report: Annotated[Path | None, typer.Option(help="Write the run report as JSON.")] = None,
-    rejects: Annotated[Path | None, typer.Option(help="Write rejected rows as JSON Lines.")] = None,
+    rejects: Annotated[Path | None, typer.Option(
+        help="Write rejected rows as JSON Lines here (default: ALLIANCE_HOME/rejects/"
+             "RUN_ID.jsonl, when a row is rejected).")] = None,
     encoding: Annotated[str, typer.Option(help="auto, utf-8 or gb18030.")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = BATCH_SIZE,
     strict: Annotated[bool, typer.Option(help="Load nothing if any row is bad.")] = False,
 ) -> None:
-    """Load bundles; exit 0 if all rows loaded, 3 if some were rejected, 2 if unusable."""
+    """Load bundles. Exit 0 if all rows loaded, 3 if some were rejected, 2 if the input
+    is unusable (nothing written), 4 if the database stopped answering."""
     conn = db.connection()
     try:
-        with db.open_driver(conn) as driver, Progress(console=console) as bars:
+        with db.open_driver(conn) as driver, Progress(console=console) as bars, \
+                _driver_retries_quiet():
             schema.apply(driver, conn.database)
             result = load_paths(driver, conn.database, paths, source=source,
                                 batch_size=batch_size, strict=strict, encoding=encoding,
                                 rejects_path=rejects, progress=file_bars(bars))
     except UnusableInput as error:
-        console.print(f"[red]Unusable input:[/red] {error}")
-        raise typer.Exit(2) from error
+        console.print(f"[red]Unusable input:[/red] {escape(str(error))} (nothing loaded)",
+                      soft_wrap=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    except DATABASE_GONE as error:
+        console.print(f"[red]Database unavailable:[/red] Neo4j at {escape(conn.describe())} "
+                      f"stopped answering ({escape(_first_line(error))}); the run is not "
+                      "recorded. Start it and run the same load again: that writes the rest "
+                      "and changes nothing else.", soft_wrap=True, highlight=False)
+        raise typer.Exit(EXIT_DATABASE_UNAVAILABLE) from error
     _summary(result)
     if report is not None:
         report.write_text(json.dumps(result.as_dict(), indent=2), encoding="utf-8")
-    raise typer.Exit(3 if result.rejected else 0)
+    raise typer.Exit(EXIT_SOME_REJECTED if result.rejected else EXIT_ALL_LOADED)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:200]
+
+
+@contextmanager
+def _driver_retries_quiet() -> Iterator[None]:
+    """The driver logs a warning at each retry of a transaction while the server is away:
+    keep them off the terminal; the load ends with one line if the server stays away."""
+    logger = logging.getLogger("neo4j")
+    handler, propagate = logging.NullHandler(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _summary(result: RunReport) -> None:

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from neo4j import Driver
 
 from loaders.mapping import Mapper, Ops
-from loaders.read import Record, UnusableInput, csv_header, file_kind, read_records
+from loaders.read import (
+    FIELD_LIMIT,
+    Record,
+    UnusableInput,
+    check_file,
+    codec_for,
+    csv_header,
+    field_size,
+    file_kind,
+    read_records,
+)
 from loaders.validate import FILES, ignored_columns, masked, validate
 from loaders.write import EarlierBatchFailed, Prepared, Writer
 
@@ -136,11 +147,53 @@ def gc_relaxed() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _rejects_file(path: Path | str | None) -> AbstractContextManager[IO[str] | None]:
-    return open(path, "w", encoding="utf-8") if path else nullcontext()
+class Sink(Protocol):
+    def write(self, text: str, /) -> int: ...
 
 
-def _reject(rejects: IO[str] | None, path: Path, record: Record,
+REJECTS_FOLDER = "rejects"
+"""Under ALLIANCE_HOME: a run's rejected rows go to rejects/<run id>.jsonl unless the
+caller names a file."""
+
+
+def default_rejects_path(run_id: str) -> Path:
+    """ALLIANCE_HOME/rejects/<run id>.jsonl."""
+    from alliance.settings import get_settings
+    return get_settings().alliance_home / REJECTS_FOLDER / f"{run_id}.jsonl"
+
+
+class Rejects:
+    """The run's rejects file (JSON Lines). A file the caller names is written even when
+    no row is rejected; the default one is created at the first rejected row, readable
+    by its owner only (rows hold personal data)."""
+
+    def __init__(self, path: Path, *, named: bool) -> None:
+        self.path = path
+        self.named = named
+        self.handle: IO[str] | None = self._open() if named else None
+
+    @property
+    def written(self) -> bool:
+        return self.handle is not None
+
+    def _open(self) -> IO[str]:
+        if not self.named:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        mode = 0o666 if self.named else 0o600
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        return os.fdopen(fd, "w", encoding="utf-8")
+
+    def write(self, text: str) -> int:
+        if self.handle is None:
+            self.handle = self._open()
+        return self.handle.write(text)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def _reject(rejects: Sink | None, path: Path, record: Record,
             reasons: list[dict[str, str]]) -> None:
     if rejects is not None:
         rejects.write(json.dumps({"file": path.name, "line": record.line,
@@ -148,8 +201,22 @@ def _reject(rejects: IO[str] | None, path: Path, record: Record,
                                  ensure_ascii=False, default=str) + "\n")
 
 
+def check_record(name: str, record: Record) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """`validate` for one record, with a reason for each field longer than FIELD_LIMIT
+    (the other fields are checked as usual)."""
+    if not record.too_long:
+        return validate(name, record.row)
+    long = set(record.too_long)
+    _, reasons = validate(name, {k: v for k, v in record.row.items() if k not in long})
+    too_long = [{"field": field, "code": "too_long",
+                 "message": f"{field}: {field_size(record.row[field]):,} characters, "
+                            f"longer than the limit of {FIELD_LIMIT:,}"}
+                for field in record.too_long]
+    return {}, too_long + [r for r in reasons if r["field"] not in long]
+
+
 def map_batch(path: Path, batch: list[Record], mapper: Mapper, report: FileReport,
-              rejects: IO[str] | None, columns: set[str]) -> list[Ops]:
+              rejects: Sink | None, columns: set[str]) -> list[Ops]:
     """Validate, normalise and map one batch of a file's records (no database): the
     operations of its good rows; bad rows are counted and written to `rejects`."""
     name, kind = file_kind(path)
@@ -157,7 +224,7 @@ def map_batch(path: Path, batch: list[Record], mapper: Mapper, report: FileRepor
     for record in batch:
         if kind != "csv":
             columns.update(record.row)
-        clean, reasons = validate(name, record.row)
+        clean, reasons = check_record(name, record)
         if reasons:
             report.rejected += 1
             _reject(rejects, path, record, reasons)
@@ -173,13 +240,14 @@ def map_batch(path: Path, batch: list[Record], mapper: Mapper, report: FileRepor
 def file_batches(path: Path, encoding: str, batch_size: int) -> tuple[set[str], Iterator[list[Record]]]:
     """The CSV header's columns (empty for JSONL) and the file's records in batches."""
     _, kind = file_kind(path)
-    columns: set[str] = set(csv_header(path, encoding)) if kind == "csv" else set()
-    return columns, _batches(read_records(path, encoding), batch_size)
+    codec = codec_for(path, encoding)
+    columns: set[str] = set(csv_header(path, codec)) if kind == "csv" else set()
+    return columns, _batches(read_records(path, codec), batch_size)
 
 
 def _load_file(path: Path, mapper: Mapper, writes: InFlight, writer: Writer,
-               report: FileReport, rejects: IO[str] | None, opts: dict[str, Any]) -> None:
-    columns, batches = file_batches(path, opts["encoding"], opts["batch_size"])
+               report: FileReport, rejects: Sink, opts: dict[str, Any]) -> None:
+    columns, batches = file_batches(path, opts["codecs"][path], opts["batch_size"])
     for batch in batches:
         ops = map_batch(path, batch, mapper, report, rejects, columns)
         writes.submit(writer.write, writer.prepare(ops))
@@ -194,19 +262,21 @@ def load_paths(driver: Driver, database: str, paths: list[Path] | list[str], *, 
                progress: Progress | None = None) -> RunReport:
     """Load bundle files or folders; see the package docstring."""
     files = bundle_files([Path(p) for p in paths])
+    codecs = {path: check_file(path, encoding) for path in files}
     if pii_key is None:
         from alliance.settings import get_settings
         pii_key = get_settings().pii_key()
     if strict:
-        _check_strict(files, encoding)
-    report = RunReport(run_id=str(uuid.uuid4()), source=source,
-                       rejects_path=str(rejects_path) if rejects_path else None)
+        _check_strict(codecs)
+    report = RunReport(run_id=str(uuid.uuid4()), source=source)
     writer = Writer(driver, database, source, report.run_id)
     mapper = Mapper(pii_key)
     started = datetime.now().astimezone()
-    opts = {"encoding": encoding, "batch_size": max(1, batch_size), "progress": progress}
+    opts = {"codecs": codecs, "batch_size": max(1, batch_size), "progress": progress}
     writes = InFlight()
-    with gc_relaxed(), _rejects_file(rejects_path) as rejects:
+    rejects = Rejects(Path(rejects_path), named=True) if rejects_path \
+        else Rejects(default_rejects_path(report.run_id), named=False)
+    with gc_relaxed():
         try:
             for path in files:
                 file_report = FileReport(path.name)
@@ -215,19 +285,22 @@ def load_paths(driver: Driver, database: str, paths: list[Path] | list[str], *, 
         except BaseException:
             writes.close(quiet=True)
             raise
+        finally:
+            rejects.close()
         writes.close()
+    report.rejects_path = str(rejects.path) if rejects.written else None
     counts = json.dumps({f.file: {"read": f.read, "loaded": f.loaded, "rejected": f.rejected}
                          for f in report.files})
     writer.record_run(started, datetime.now().astimezone(), counts)
     return report
 
 
-def _check_strict(files: list[Path], encoding: str) -> None:
+def _check_strict(codecs: dict[Path, str]) -> None:
     """--strict: refuse the whole run (nothing written) if any row would be rejected."""
-    for path in files:
+    for path, codec in codecs.items():
         name, _ = file_kind(path)
-        for record in read_records(path, encoding):
-            _, reasons = validate(name, record.row)
+        for record in read_records(path, codec):
+            _, reasons = check_record(name, record)
             if reasons:
                 raise UnusableInput(f"{path.name} line {record.line}: "
                                     f"{reasons[0]['message']} (--strict: nothing loaded)")

@@ -1,7 +1,11 @@
 """Streaming readers for bundle files: CSV and JSON Lines, one record at a time.
 
 Each record comes with the 1-based physical line where it starts (CSV header is
-line 1, so the first data row is line 2; the first JSONL record is line 1).
+line 1, so the first data row is line 2; the first JSONL record is line 1), and the
+names of its fields longer than FIELD_LIMIT (the row is rejected, the file goes on).
+`check_file` reads a whole file once before anything is written and chooses its
+encoding: a file that cannot be decoded (at any line), mixes encodings or has no header
+is unusable, and nothing of the run is loaded.
 """
 
 from __future__ import annotations
@@ -9,13 +13,27 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SNIFF_BYTES = 1 << 16
 ENCODINGS = ("auto", "utf-8", "gb18030")
+CODECS = ("utf-8-sig", "utf-8", "gb18030")
+MIXED_EVIDENCE = 16
+"""Bytes of several-byte UTF-8 characters (about 8 Chinese characters) before the first
+byte that is not UTF-8, from which a file is taken to mix encodings. GB18030 text almost
+never decodes as that much UTF-8."""
+FIELD_LIMIT = 1 << 20
+"""Longest field, in characters (1,048,576), in CSV and JSON Lines alike (a list counts
+as its `;`-joined text). A row with a longer field is rejected, with the field named."""
+CHECK_CHUNK_BYTES = 1 << 24
+
+# No csv-module limit of its own (131,072 characters by default, an error past it):
+# FIELD_LIMIT is checked per row instead, so a long field rejects its row, as in JSON
+# Lines. The limit is the process's; raising it harms no other reader.
+csv.field_size_limit(sys.maxsize)
 
 
 class UnusableInput(Exception):
@@ -26,6 +44,8 @@ class UnusableInput(Exception):
 class Record:
     line: int
     row: dict[str, Any]
+    too_long: tuple[str, ...] = ()
+    """The fields longer than FIELD_LIMIT."""
 
 
 def file_kind(path: Path) -> tuple[str, str]:
@@ -36,31 +56,94 @@ def file_kind(path: Path) -> tuple[str, str]:
     return path.stem.lower(), suffix
 
 
-def detect_encoding(path: Path) -> str:
-    """utf-8-sig for a BOM, utf-8 if the first 64 KiB decode as UTF-8, else gb18030."""
+@dataclass(frozen=True)
+class DecodeError:
+    """Where a file first fails to decode, and how much text in several-byte characters
+    decoded before it (bytes beyond one per character)."""
+
+    line: int
+    reason: str
+    byte: int
+    wide_before: int
+
+    def message(self, path: Path, codec: str) -> str:
+        return (f"{path.name} line {self.line}: cannot be decoded as {_shown(codec)} "
+                f"({self.reason} at byte 0x{self.byte:02x})")
+
+
+def first_decode_error(path: Path, codec: str) -> DecodeError | None:
+    """Decode the whole file (in large chunks of whole lines: UTF-8 and GB18030 never have
+    a newline byte inside a character); None if it all decodes."""
+    line, wide = 1, 0
     with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
+        while chunk := handle.read(CHECK_CHUNK_BYTES):
+            chunk += handle.readline()
+            try:
+                text = chunk.decode(codec)
+            except UnicodeDecodeError as error:
+                good = chunk[:error.start]
+                return DecodeError(line + good.count(b"\n"), str(error.reason),
+                                   chunk[error.start], wide + len(good) - len(good.decode(codec)))
+            wide += len(chunk) - len(text)
+            line += chunk.count(b"\n")
+    return None
 
 
-def _encoding(path: Path, encoding: str) -> str:
-    if encoding not in ENCODINGS:
-        raise UnusableInput(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
+def detect_encoding(path: Path) -> str:
+    """The codec of a whole file: utf-8-sig for a BOM, utf-8 if it all decodes as UTF-8,
+    else gb18030 if it all decodes as that. A file that turns from UTF-8 text (at least
+    MIXED_EVIDENCE bytes of it in several-byte characters) to bytes that are not UTF-8 is
+    unusable: one file has one encoding, and the rest would be misread."""
+    with path.open("rb") as handle:
+        if handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+            return _checked(path, "utf-8-sig")
+    error = first_decode_error(path, "utf-8")
+    if error is None:
+        return "utf-8"
+    if error.wide_before >= MIXED_EVIDENCE:
+        raise UnusableInput(error.message(path, "utf-8") + ", though the lines before it are "
+                            "UTF-8: a file must be in one encoding")
+    return _checked(path, "gb18030")
+
+
+def _checked(path: Path, codec: str) -> str:
+    error = first_decode_error(path, codec)
+    if error is not None:
+        raise UnusableInput(error.message(path, codec))
+    return codec
+
+
+def _shown(codec: str) -> str:
+    return "utf-8" if codec == "utf-8-sig" else codec
+
+
+def codec_for(path: Path, encoding: str) -> str:
+    """The codec for `encoding`: an option (auto, utf-8, gb18030), or a codec that
+    `check_file` chose."""
     if encoding == "auto":
         return detect_encoding(path)
-    return "utf-8-sig" if encoding == "utf-8" else encoding
+    if encoding == "utf-8":
+        return "utf-8-sig"
+    if encoding in CODECS:
+        return encoding
+    raise UnusableInput(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
+
+
+def check_file(path: Path, encoding: str = "auto") -> str:
+    """Read the whole file once; return its codec, for `read_records`. Raises UnusableInput
+    if any line does not decode, or a CSV file has no header: `load_paths` checks every
+    file this way before it writes anything."""
+    _, kind = file_kind(path)
+    codec = detect_encoding(path) if encoding == "auto" else _checked(path, codec_for(path, encoding))
+    if kind == "csv":
+        csv_header(path, codec)
+    return codec
 
 
 def read_records(path: Path, encoding: str = "auto") -> Iterator[Record]:
     """Yield the records of one file; raises UnusableInput for an unreadable file."""
     _, kind = file_kind(path)
-    chosen = _encoding(path, encoding)
+    chosen = codec_for(path, encoding)
     try:
         if kind == "csv":
             yield from _read_csv(path, chosen)
@@ -68,16 +151,20 @@ def read_records(path: Path, encoding: str = "auto") -> Iterator[Record]:
             yield from _read_jsonl(path, chosen)
     except UnicodeDecodeError as error:
         raise UnusableInput(f"{path.name}: cannot be decoded as {chosen} ({error.reason})") from error
+    except csv.Error as error:
+        raise UnusableInput(f"{path.name}: not readable as CSV ({error})") from error
 
 
 def csv_header(path: Path, encoding: str = "auto") -> list[str]:
     """The column names of a CSV file (its header row)."""
-    chosen = _encoding(path, encoding)
+    chosen = codec_for(path, encoding)
     try:
         with path.open(encoding=chosen, newline="") as handle:
             return _header(path, csv.reader(handle))
     except UnicodeDecodeError as error:
         raise UnusableInput(f"{path.name}: cannot be decoded as {chosen} ({error.reason})") from error
+    except csv.Error as error:
+        raise UnusableInput(f"{path.name}: not readable as CSV ({error})") from error
 
 
 def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
@@ -97,8 +184,25 @@ def _read_csv(path: Path, encoding: str) -> Iterator[Record]:
             if "".join(cells).strip():
                 if len(cells) < width:
                     cells += [""] * (width - len(cells))
-                yield Record(start, dict(zip(names, cells, strict=False)))
+                row = dict(zip(names, cells, strict=False))
+                if max(map(len, cells)) > FIELD_LIMIT:
+                    yield Record(start, row, _too_long(row))
+                else:
+                    yield Record(start, row)
             start = reader.line_num + 1
+
+
+def field_size(value: Any) -> int:
+    """The length of a field as its CSV cell would have it (a list `;`-joined)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(field_size(item) for item in value) + max(len(value) - 1, 0)
+    return len(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _too_long(row: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(name for name, value in row.items() if field_size(value) > FIELD_LIMIT)
 
 
 def _read_jsonl(path: Path, encoding: str) -> Iterator[Record]:
@@ -112,4 +216,4 @@ def _read_jsonl(path: Path, encoding: str) -> Iterator[Record]:
                 value = {"_unparsed": line.rstrip("\n")}
             if not isinstance(value, dict):
                 value = {"_unparsed": line.rstrip("\n")}
-            yield Record(number, value)
+            yield Record(number, value, _too_long(value) if len(line) > FIELD_LIMIT else ())
