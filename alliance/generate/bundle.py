@@ -1,10 +1,12 @@
 """Synthetic alliance bundles with known answers.
 
-`generate_bundle` writes the thirteen files of the data contract plus `truth.json`.
-Everything comes from one `random.Random(seed)`, so one seed gives byte-identical files.
-Rows are written as they are made (ring by ring, then honest sellers one at a time), so
-memory holds one ring at a time, not the bundle; the truth about rings and honest traps
-is spooled to files beside the bundle and streamed into `truth.json` at the end.
+The state of one run (`Bundle`), its writers and small value makers; `run.py` drives a
+run and `rows.py` makes the rows. `generate_bundle` writes the thirteen files of the data
+contract plus `truth.json`. Everything comes from one `random.Random(seed)`, so one seed
+gives byte-identical files. Rows are written as they are made (ring by ring, then honest
+sellers one at a time), so memory holds one ring at a time, not the bundle; the truth
+about rings and honest traps is spooled to files beside the bundle and streamed into
+`truth.json` at the end.
 
 Rings share strong identifiers in groups of at most `GROUP_SIZE` sellers, each group
 bridged to the previous one by a payout account, so no identifier of a ring is shared
@@ -222,51 +224,6 @@ class Bundle:
             bad["shop_id"] = None
         line = self.out[name].write(bad)
         self.bad_rows[name].append({"line": line, "field": column, "code": code})
-
-
-def generate_bundle(out_dir: Path | str, *, scale: int, seed: int, fmt: str = "csv",
-                    dirty: float = 0.005) -> Summary:
-    """Write a bundle of about `scale` sellers into `out_dir` (created), with truth.json."""
-    from alliance.generate import rows
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    bundle = Bundle(out, scale, seed, fmt, dirty)
-    try:
-        rows.write_reference(bundle)
-        ring_sellers = 0
-        while ring_sellers < max(2, int(scale * RING_SHARE)):
-            ring_sellers += rows.write_ring(bundle, min(200, max(2, int(bundle.rng.paretovariate(1.3) * 2))))
-        for _ in range(max(0, scale - ring_sellers)):
-            rows.write_honest(bundle)
-    finally:
-        for writer in bundle.out.values():
-            writer.close()
-    return write_truth(bundle, seed)
-
-
-def write_truth(bundle: Bundle, seed: int) -> Summary:
-    summary = Summary(bundle.out_dir)
-    counts = {}
-    for name, writer in bundle.out.items():
-        rejected = len(bundle.bad_rows[name])
-        summary.rows[name], summary.rejected[name] = writer.rows, rejected
-        counts[name] = {"rows": writer.rows, "loaded": writer.rows - rejected, "rejected": rejected}
-    head = {
-        "seed": seed, "scale": bundle.scale, "counts": counts,
-        "hub_addresses": [f"{d.province}{d.city}{d.name}{s}" for d, s in bundle.hubs],
-        "bad_rows": {k: v for k, v in bundle.bad_rows.items() if v},
-    }
-    with (bundle.out_dir / "truth.json").open("w", encoding="utf-8") as out:
-        out.write("{\n")
-        for key, value in sorted(head.items()):
-            out.write(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False, sort_keys=True)},\n")
-        out.write(' "honest_sellers": {"id_prefix": "H", "traps": ')
-        bundle.traps.write_array(out)
-        out.write('},\n "rings": ')
-        bundle.rings.write_array(out)
-        out.write("\n}\n")
-    return summary
 
 
 def read_truth(bundle_dir: Path | str) -> dict[str, Any]:

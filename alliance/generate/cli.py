@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from alliance.generate.bundle import generate_bundle
+from alliance.generate.run import generate_bundle
 
 out = Console()
 
