@@ -1,7 +1,9 @@
 """`alliance query ...`: list, show, run and check the saved queries in `queries/`.
 
 Commands run as the local operator (`graph.caller.LOCAL_OPERATOR`); every run is
-audited like a run through the API.
+audited like a run through the API. A CSV file or CSV on stdout has text that a
+spreadsheet would run as a formula quoted (`graph.csvsafe`). When Neo4j does not
+answer, `run` and `check` stop within seconds with DATABASE_UNAVAILABLE (exit code 2).
 """
 
 from __future__ import annotations
@@ -51,9 +53,14 @@ def _load(directory: Path) -> sq.Library:
 
 @contextmanager
 def _driver() -> Iterator[tuple[neo4j.Driver, str]]:
+    """A driver for the configured Neo4j; a server that does not answer ends the
+    command with DATABASE_UNAVAILABLE and where it was looked for."""
     conn = connection()
-    with open_driver(conn) as driver:
-        yield driver, conn.database
+    try:
+        with open_driver(conn) as driver:
+            yield driver, conn.database
+    except sq.DatabaseUnavailable as exc:
+        raise fail(f"{exc.code}: {exc} ({conn.describe()})") from None
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
@@ -106,6 +113,10 @@ def show_query(name: str, directory: DirOption = sq.QUERIES_DIR) -> None:
         out.print(query.description)
     out.print(f"roles: {', '.join(query.roles)}; max rows: {query.max_rows}; "
               f"timeout: {query.timeout:g} s")
+    for kind in sq.COLUMN_KINDS:
+        columns = [c for c, k in query.columns.items() if k == kind]
+        if columns:
+            out.print(f"{kind} columns: {', '.join(columns)}", markup=False, highlight=False)
     for param in query.params:
         default = "required" if param.required else f"default {param.describe()['default']!r}"
         out.print(f"  ${param.name} ({param.type}, {default}) {param.description}")
@@ -168,7 +179,8 @@ def run_query(
 
 @query_app.command("check")
 def check_queries(directory: DirOption = sq.QUERIES_DIR) -> None:
-    """Check every saved query against the database: header, parameters, EXPLAIN read-only."""
+    """Check every saved query against the database: header, parameters, EXPLAIN
+    read-only, and a classification (open, entity, identifier) for every column."""
     library = _load(directory)
     with _driver() as (driver, database):
         sq.check(library, driver, database)

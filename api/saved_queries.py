@@ -5,7 +5,10 @@ The library in `queries/` is loaded and checked (EXPLAIN, read-only) once per da
 at start-up when the lifespan calls `startup`, otherwise on first use. A query that failed
 its checks is logged with the reason and answers 409 / QUERY_UNAVAILABLE; the others run.
 Roles come from each query's header; the server parameters (`$_user`, `$_role`,
-`$_agency_adcodes`, ...) from the verified caller.
+`$_agency_adcodes`, ...) from the verified caller. Columns the caller may not see
+(`graph.saved_queries.may_see`) come back as `(hidden)`; CSV cells a spreadsheet would
+run as formulas get a leading quote. When Neo4j does not answer, every path here fails
+within about two seconds with DATABASE_UNAVAILABLE (503 over REST).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from strawberry.scalars import JSON
 
+from api import metrics
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
 from api.errors import DatabaseUnavailable, UserError
@@ -72,6 +76,7 @@ async def startup(driver: neo4j.AsyncDriver, database: str) -> sq.Library:
 
 
 ERROR_CODES: dict[type[sq.SavedQueryError], tuple[str, int]] = {
+    sq.DatabaseUnavailable: ("DATABASE_UNAVAILABLE", status.HTTP_503_SERVICE_UNAVAILABLE),
     sq.UnknownQuery: ("NOT_FOUND", status.HTTP_404_NOT_FOUND),
     sq.Forbidden: ("FORBIDDEN", status.HTTP_403_FORBIDDEN),
     sq.QueryUnavailable: ("QUERY_UNAVAILABLE", status.HTTP_409_CONFLICT),
@@ -89,16 +94,21 @@ def code_and_status(exc: sq.SavedQueryError) -> tuple[str, int]:
 
 
 def graphql_error(exc: sq.SavedQueryError) -> UserError:
+    if isinstance(exc, sq.DatabaseUnavailable):
+        metrics.DB_ERRORS.labels(kind="unavailable").inc()
+        return DatabaseUnavailable(str(exc))
     error = UserError(str(exc))
     error.code = code_and_status(exc)[0]
     return error
 
 
 def http_error(exc: sq.SavedQueryError) -> HTTPException:
+    if isinstance(exc, sq.DatabaseUnavailable):
+        metrics.DB_ERRORS.labels(kind="unavailable").inc()
     return HTTPException(code_and_status(exc)[1], str(exc))
 
 
-UNAVAILABLE = "the database is not answering; try again shortly."
+UNAVAILABLE = sq.UNAVAILABLE
 
 
 # ---------------------------------------------------------------- shared steps
@@ -202,7 +212,12 @@ router = APIRouter(prefix="/queries", tags=["saved queries"])
 
 @router.get("", summary="The saved queries the caller may run.")
 async def list_queries(caller: CallerDep, driver: DriverDep, database: DatabaseDep) -> JSONResponse:
-    library = await LIBRARY.get(driver, database)
+    try:
+        library = await LIBRARY.get(driver, database)
+    except sq.SavedQueryError as exc:
+        raise http_error(exc) from None
+    except (ServiceUnavailable, SessionExpired):
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from None
     return JSONResponse({"queries": [sq.describe(q) for q in visible(library, caller)]})
 
 

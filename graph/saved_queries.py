@@ -9,6 +9,10 @@ is a YAML header:
     //   - {name: seller_id, type: string, description: The seller to start from}
     //   - {name: days, type: int, default: 30}
     // roles: [investigator, analyst, admin]
+    // columns:
+    //   open: [platform, linked_by, shared]
+    //   entity: [seller_id, nickname]
+    //   identifier: [identifiers]
     // max_rows: 1000
     // timeout: 10
     MATCH ...
@@ -17,39 +21,71 @@ Parameter types: string, int, float, bool, date, list of string. A parameter wit
 `default` is required. Parameters whose names start with `_` are filled by the server
 from the caller (`SERVER_PARAMS`) and are never taken from a client.
 
+`roles` (default investigator, analyst, admin) may run the query; any other role is
+refused. `columns` says what every returned column holds, and so who sees it
+(`may_see`, the one rule):
+
+- `identifier`: what only investigators and admins see in the API: the key or text
+  of an identity, phone, email, payment account or device (IP) node (`api/scope.py`'s
+  SENSITIVE_LABELS) or of an address;
+- `entity`: the id or text of one seller, shop, listing, person, site, purchase,
+  complaint, lead, case or network (a nickname, a shop name, a case title); shown to
+  investigators, admins and police liaisons, so a query open to liaisons must keep its
+  rows to their jurisdiction with `$_agency_adcodes` (`load` refuses one that does not);
+- `open`: aggregates and directory data (brands, agencies, divisions), kinds, dates,
+  statuses, amounts; shown to every role that may run the query.
+
+Any other caller gets `(hidden)` (`HIDDEN`) in place of the value, in every row and
+every format (the columns stay, so a file has the same shape for everyone). A column the
+header does not classify counts as `identifier`. A query that takes an identifier as a
+parameter (an account, a phone) is a lookup by it: give it `roles: [investigator, admin]`.
+
 Checks (`load` without a database, then `check` with one): the header is valid, the
-declared parameters are exactly the `$parameters` the Cypher uses, and `EXPLAIN`
-succeeds with a read-only query type. A query that fails a check keeps its reason in
-`Library.problems` and cannot be run; the others can.
+declared parameters are exactly the `$parameters` the Cypher uses, `EXPLAIN` succeeds
+with a read-only query type, and `columns` classifies exactly the columns `EXPLAIN`
+says the query returns (every one, whichever the roles). A query that fails a check
+keeps its reason in `Library.problems` and cannot be run; the others can.
 
 Running (`run` / `run_async`) uses the read access mode, the query's timeout as the
 transaction timeout and a row cap (`truncated` when more rows exist); every run is
-written to the audit trail.
+written to the audit trail. When the database does not answer, reads are retried for
+`RETRY_SECONDS` and then fail with `DatabaseUnavailable` (such a run read nothing and
+is logged, not audited: the trail lives in the same database).
+
+CSV export (`csv_lines`, for the CLI and `GET /queries/{name}.csv`) writes text that a
+spreadsheet would run as a formula with a leading quote (`graph.csvsafe`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import asyncio
 import itertools
 import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 import yaml
-from neo4j.exceptions import ClientError, Neo4jError
+from neo4j.exceptions import (
+    DatabaseUnavailable as Neo4jDatabaseUnavailable,
+)
+from neo4j.exceptions import (
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
-from graph import audit
+from graph import audit, csvsafe
 from graph.caller import ROLES, Caller
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
@@ -62,7 +98,13 @@ DEFAULT_TIMEOUT = 10.0
 TIMEOUT_LIMIT = 300.0
 EXPLAIN_TIMEOUT = 30.0
 READ_ONLY = "r"
-HEADER_KEYS = ("title", "description", "params", "roles", "max_rows", "timeout")
+HEADER_KEYS = ("title", "description", "params", "roles", "columns", "max_rows", "timeout")
+COLUMN_KINDS = ("open", "entity", "identifier")
+HIDDEN = "(hidden)"
+"""What a caller who may not see a column gets in its place."""
+RETRY_SECONDS = 2.0
+"""How long a read is tried again while the database does not answer (as `api/db.py`)."""
+UNAVAILABLE = "the graph database does not answer right now; try again in a moment."
 PARAM_KEYS = ("name", "type", "default", "description")
 SERVER_PARAMS = ("_user", "_role", "_agency_id", "_agency_adcodes", "_brand_id")
 AUDIT_ACTION = "saved_query.run"
@@ -86,6 +128,7 @@ _TOKENS = re.compile(
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SavedQueryError(Exception):
@@ -110,6 +153,13 @@ class ParamError(SavedQueryError):
 
 class Forbidden(SavedQueryError):
     pass
+
+
+class DatabaseUnavailable(SavedQueryError, ServiceUnavailable):
+    """Neo4j did not answer within RETRY_SECONDS. Also a `ServiceUnavailable`, so code
+    that catches the driver's error keeps working."""
+
+    code = "DATABASE_UNAVAILABLE"
 
 
 class QueryFailed(SavedQueryError):
@@ -146,12 +196,18 @@ class SavedQuery:
     description: str = ""
     params: tuple[Param, ...] = ()
     roles: tuple[str, ...] = DEFAULT_ROLES
+    columns: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """Column name -> kind (`COLUMN_KINDS`)."""
     max_rows: int = DEFAULT_MAX_ROWS
     timeout: float = DEFAULT_TIMEOUT
     path: Path | None = None
 
     def allows(self, role: str) -> bool:
         return role in self.roles
+
+    def kind(self, column: str) -> str:
+        """What `column` holds; an unclassified column counts as an identifier."""
+        return self.columns.get(column, "identifier")
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -280,6 +336,37 @@ def _roles(path: Path, data: dict[str, Any]) -> tuple[str, ...]:
     return tuple(roles)
 
 
+def _columns(path: Path, data: dict[str, Any]) -> dict[str, str]:
+    """`columns:` as column -> kind; each column under exactly one kind."""
+    groups = data.get("columns") or {}
+    where = f"{path.name}: `columns`"
+    if not isinstance(groups, dict):
+        raise HeaderError(f"{where} must map kinds {list(COLUMN_KINDS)} to lists of columns")
+    unknown = sorted(str(k) for k in groups if k not in COLUMN_KINDS)
+    if unknown:
+        raise HeaderError(f"{where}: unknown kinds {unknown}; allowed: {list(COLUMN_KINDS)}")
+    kinds: dict[str, str] = {}
+    for kind, names in groups.items():
+        names = [names] if isinstance(names, str) else names
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise HeaderError(f"{where}: `{kind}` must be a list of column names")
+        for name in names:
+            if name in kinds:
+                raise HeaderError(f"{where}: column {name!r} is both {kinds[name]} and {kind}")
+            kinds[name] = kind
+    return kinds
+
+
+def check_scoping(path: Path, roles: tuple[str, ...], columns: Mapping[str, str],
+                  cypher: str) -> None:
+    """A query that shows entity columns to police liaisons must keep its rows to their
+    jurisdiction, so it has to use `$_agency_adcodes`."""
+    entities = sorted(c for c, kind in columns.items() if kind == "entity")
+    if "police_liaison" in roles and entities and "_agency_adcodes" not in used_params(cypher):
+        raise HeaderError(f"{path.name}: shows entity columns {entities} to police_liaison but "
+                          "never uses $_agency_adcodes to keep the rows to its jurisdiction")
+
+
 def _param(path: Path, index: int, spec: Any) -> Param:
     where = f"{path.name}: params[{index}]"
     if not isinstance(spec, dict):
@@ -356,13 +443,17 @@ def parse_query(path: Path) -> SavedQuery:
         raise HeaderError(f"{path.name}: the Cypher must not start with EXPLAIN or PROFILE")
     params = _params(path, data)
     check_params(path, params, cypher)
+    roles = _roles(path, data)
+    columns = _columns(path, data)
+    check_scoping(path, roles, columns, cypher)
     return SavedQuery(
         name=name,
         title=_text(path, data, "title", required=True),
         description=_text(path, data, "description", required=False),
         cypher=cypher,
         params=params,
-        roles=_roles(path, data),
+        roles=roles,
+        columns=columns,
         max_rows=int(_number(path, data, "max_rows", DEFAULT_MAX_ROWS, MAX_ROWS_LIMIT,
                              integer=True)),
         timeout=float(_number(path, data, "timeout", DEFAULT_TIMEOUT, TIMEOUT_LIMIT,
@@ -385,6 +476,61 @@ def load(directory: Path = QUERIES_DIR) -> Library:
     return library
 
 
+# ---------------------------------------------------------------- database access
+
+
+_RETRIED = (TransientError, ServiceUnavailable, SessionExpired)
+_UNAVAILABLE = (ServiceUnavailable, SessionExpired, Neo4jDatabaseUnavailable, OSError)
+
+
+def _retrying(attempt: Callable[[], T]) -> T:
+    """`attempt()`, tried again on a transient failure for up to RETRY_SECONDS; then
+    a database that does not answer is `DatabaseUnavailable`. The driver's own retries
+    (30 s, then the audit write's 30 s more) are not used: a caller should learn fast."""
+    deadline = time.monotonic() + RETRY_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            return attempt()
+        except _RETRIED as exc:
+            if time.monotonic() + delay > deadline:
+                raise _unavailable(exc) from exc
+        time.sleep(delay)
+        delay *= 2
+
+
+async def _retrying_async(attempt: Callable[[], Awaitable[T]]) -> T:
+    deadline = time.monotonic() + RETRY_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            return await attempt()
+        except _RETRIED as exc:
+            if time.monotonic() + delay > deadline:
+                raise _unavailable(exc) from exc
+        await asyncio.sleep(delay)
+        delay *= 2
+
+
+def _unavailable(exc: Exception) -> Exception:
+    """The error to raise for a failure that outlasted the retries."""
+    if isinstance(exc, DatabaseUnavailable) or not isinstance(exc, _UNAVAILABLE):
+        return exc
+    return DatabaseUnavailable(UNAVAILABLE)
+
+
+@contextmanager
+def _answering() -> Iterator[None]:
+    """A connection failure outside the retried call (opening a session) is
+    `DatabaseUnavailable` too."""
+    try:
+        yield
+    except DatabaseUnavailable:
+        raise
+    except _UNAVAILABLE as exc:
+        raise DatabaseUnavailable(UNAVAILABLE) from exc
+
+
 # ---------------------------------------------------------------- checks against Neo4j
 
 
@@ -403,6 +549,19 @@ def explain_problem(query: SavedQuery, summary: neo4j.ResultSummary) -> str | No
         text = status.status_description or ""
         if status.gql_status == "01N60" or "parameter missing" in text:
             return f"{query.name}{SUFFIX}: the Cypher uses undeclared parameters ({text})"
+    return None
+
+
+def columns_problem(query: SavedQuery, returned: list[str]) -> str | None:
+    """Why the header's `columns` do not match what the query returns, or None."""
+    unclassified = [c for c in returned if c not in query.columns]
+    if unclassified:
+        return (f"{query.name}{SUFFIX}: the query returns {unclassified} but `columns` does "
+                f"not classify them; list each under one of {list(COLUMN_KINDS)}")
+    stale = sorted(set(query.columns) - set(returned))
+    if stale:
+        return (f"{query.name}{SUFFIX}: `columns` classifies {stale} but the query returns "
+                f"no such column (it returns {returned})")
     return None
 
 
@@ -427,21 +586,62 @@ def _explain_query(query: SavedQuery) -> neo4j.Query:
     return neo4j.Query("EXPLAIN " + query.cypher, timeout=EXPLAIN_TIMEOUT)
 
 
+def _explain_config(database: str) -> dict[str, Any]:
+    """Warnings on, whatever the driver says: a missing parameter is one."""
+    return {"database": database, "default_access_mode": neo4j.READ_ACCESS,
+            "notifications_min_severity": neo4j.NotificationMinimumSeverity.WARNING}
+
+
+def _explain(driver: neo4j.Driver, database: str, query: SavedQuery,
+             ) -> tuple[neo4j.ResultSummary, list[str]]:
+    def attempt() -> tuple[neo4j.ResultSummary, list[str]]:
+        with driver.session(**_explain_config(database)) as session:
+            result = session.run(_explain_query(query), _explain_params(query))
+            keys = list(result.keys())
+            return result.consume(), keys
+
+    with _answering():
+        return _retrying(attempt)
+
+
+async def _explain_async(driver: neo4j.AsyncDriver, database: str, query: SavedQuery,
+                         ) -> tuple[neo4j.ResultSummary, list[str]]:
+    async def attempt() -> tuple[neo4j.ResultSummary, list[str]]:
+        async with driver.session(**_explain_config(database)) as session:
+            result = await session.run(_explain_query(query), _explain_params(query))
+            keys = list(result.keys())
+            return await result.consume(), keys
+
+    with _answering():
+        return await _retrying_async(attempt)
+
+
+def _judge(library: Library, query: SavedQuery, summary: neo4j.ResultSummary,
+           returned: list[str]) -> None:
+    problem = explain_problem(query, summary) or columns_problem(query, returned)
+    if problem:
+        library.fail(query.name, problem)
+
+
+def _explain_failed(library: Library, query: SavedQuery, exc: Neo4jError) -> None:
+    """A query Neo4j refused to plan fails its check; a transient failure is not the
+    query's fault and is raised, so nothing is remembered against it."""
+    if isinstance(exc, TransientError):
+        raise exc
+    library.fail(query.name, f"{query.name}{SUFFIX}: EXPLAIN failed: {exc.message}")
+
+
 def check(library: Library, driver: neo4j.Driver, database: str) -> Library:
-    """EXPLAIN every parsed query; failures move to `library.problems`."""
+    """EXPLAIN every parsed query; failures move to `library.problems`. A database that
+    does not answer raises `DatabaseUnavailable` within about RETRY_SECONDS."""
     with _quiet_notifications():
         for query in list(library.queries.values()):
             try:
-                _, summary, _ = driver.execute_query(
-                    _explain_query(query), _explain_params(query),
-                    database_=database, routing_=neo4j.RoutingControl.READ,
-                )
+                summary, returned = _explain(driver, database, query)
             except Neo4jError as exc:
-                library.fail(query.name, f"{query.name}{SUFFIX}: EXPLAIN failed: {exc.message}")
+                _explain_failed(library, query, exc)
                 continue
-            problem = explain_problem(query, summary)
-            if problem:
-                library.fail(query.name, problem)
+            _judge(library, query, summary, returned)
     library.checked = True
     return library
 
@@ -450,16 +650,11 @@ async def check_async(library: Library, driver: neo4j.AsyncDriver, database: str
     with _quiet_notifications():
         for query in list(library.queries.values()):
             try:
-                _, summary, _ = await driver.execute_query(
-                    _explain_query(query), _explain_params(query),
-                    database_=database, routing_=neo4j.RoutingControl.READ,
-                )
+                summary, returned = await _explain_async(driver, database, query)
             except Neo4jError as exc:
-                library.fail(query.name, f"{query.name}{SUFFIX}: EXPLAIN failed: {exc.message}")
+                _explain_failed(library, query, exc)
                 continue
-            problem = explain_problem(query, summary)
-            if problem:
-                library.fail(query.name, problem)
+            _judge(library, query, summary, returned)
     library.checked = True
     return library
 
@@ -627,38 +822,81 @@ def _node_ref(node: Node | None) -> dict[str, Any] | None:
     return {"labels": sorted(node.labels), "properties": to_plain(dict(node))}
 
 
-def _work(query: SavedQuery, params: dict[str, Any]) -> Any:
-    def read(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[dict[str, Any]], bool]:
-        result = tx.run(query.cypher, params)
-        columns = list(result.keys())
-        rows: list[dict[str, Any]] = []
-        truncated = False
-        for record in result:
-            if len(rows) == query.max_rows:
-                truncated = True
-                break
-            rows.append({key: to_plain(record[key]) for key in columns})
-        result.consume()
-        return columns, rows, truncated
-
-    return neo4j.unit_of_work(timeout=query.timeout)(read)
+def may_see(kind: str, caller: Caller) -> bool:
+    """The one rule for saved-query columns: identifiers for the roles that see every
+    node (investigators, admins: `Caller.sees_everything`, as `api/scope.py` shows its
+    SENSITIVE_LABELS); single entities for those and police liaisons; open columns for
+    every role the query allows. An unknown kind shows to nobody else."""
+    if caller.sees_everything:
+        return True
+    if kind == "entity":
+        return caller.role == "police_liaison"
+    return kind == "open"
 
 
-def _work_async(query: SavedQuery, params: dict[str, Any]) -> Any:
-    async def read(tx: neo4j.AsyncManagedTransaction) -> tuple[list[str], list[dict[str, Any]], bool]:
-        result = await tx.run(query.cypher, params)
-        columns = list(result.keys())
-        rows: list[dict[str, Any]] = []
-        truncated = False
-        async for record in result:
-            if len(rows) == query.max_rows:
-                truncated = True
-                break
-            rows.append({key: to_plain(record[key]) for key in columns})
-        await result.consume()
-        return columns, rows, truncated
+def hidden_columns(query: SavedQuery, caller: Caller, columns: Iterable[str]) -> list[str]:
+    """The columns `caller` gets as HIDDEN."""
+    return [c for c in columns if not may_see(query.kind(c), caller)]
 
-    return neo4j.unit_of_work(timeout=query.timeout)(read)
+
+def _masked(rows: list[dict[str, Any]], hidden: list[str]) -> list[dict[str, Any]]:
+    if not hidden:
+        return rows
+    return [{**row, **dict.fromkeys(hidden, HIDDEN)} for row in rows]
+
+
+Read = tuple[list[str], list[dict[str, Any]], bool]
+
+
+def _statement(query: SavedQuery) -> neo4j.Query:
+    return neo4j.Query(query.cypher, timeout=query.timeout)
+
+
+def _session_config(query: SavedQuery, database: str) -> dict[str, Any]:
+    return {"database": database, "default_access_mode": neo4j.READ_ACCESS,
+            "fetch_size": query.max_rows + 1,
+            "notifications_min_severity": neo4j.NotificationMinimumSeverity.OFF}
+
+
+def _read(driver: neo4j.Driver, database: str, query: SavedQuery, params: dict[str, Any]) -> Read:
+    """One auto-commit read in read mode (retried briefly, see `_retrying`): the
+    columns, at most `max_rows` plain rows, and whether more rows existed."""
+    def attempt() -> Read:
+        with driver.session(**_session_config(query, database)) as session:
+            result = session.run(_statement(query), params)
+            columns = list(result.keys())
+            rows: list[dict[str, Any]] = []
+            truncated = False
+            for record in result:
+                if len(rows) == query.max_rows:
+                    truncated = True
+                    break
+                rows.append({key: to_plain(record[key]) for key in columns})
+            result.consume()
+            return columns, rows, truncated
+
+    with _answering():
+        return _retrying(attempt)
+
+
+async def _read_async(driver: neo4j.AsyncDriver, database: str, query: SavedQuery,
+                      params: dict[str, Any]) -> Read:
+    async def attempt() -> Read:
+        async with driver.session(**_session_config(query, database)) as session:
+            result = await session.run(_statement(query), params)
+            columns = list(result.keys())
+            rows: list[dict[str, Any]] = []
+            truncated = False
+            async for record in result:
+                if len(rows) == query.max_rows:
+                    truncated = True
+                    break
+                rows.append({key: to_plain(record[key]) for key in columns})
+            await result.consume()
+            return columns, rows, truncated
+
+    with _answering():
+        return await _retrying_async(attempt)
 
 
 def failure(query: SavedQuery, exc: Neo4jError) -> QueryFailed:
@@ -679,44 +917,55 @@ def _audit_event(
                        details=details)
 
 
-def _outcome(result: QueryResult | None, elapsed_ms: float, error: Exception | None) -> dict[str, Any]:
-    if result is not None:
-        return {"rows": len(result.rows), "truncated": result.truncated, "elapsed_ms": elapsed_ms}
-    return {"rows": 0, "elapsed_ms": elapsed_ms, "error": str(error)}
+def _result(query: SavedQuery, caller: Caller, read: Read, started: float) -> QueryResult:
+    columns, rows, truncated = read
+    hidden = hidden_columns(query, caller, columns)
+    return QueryResult(query.name, columns, _masked(rows, hidden), truncated, _ms(started))
 
 
-def _session_config(query: SavedQuery, database: str) -> dict[str, Any]:
-    return {"database": database, "default_access_mode": neo4j.READ_ACCESS,
-            "fetch_size": query.max_rows + 1,
-            "notifications_min_severity": neo4j.NotificationMinimumSeverity.OFF}
+def _outcome(query: SavedQuery, caller: Caller, result: QueryResult | None, elapsed_ms: float,
+             error: Exception | None) -> dict[str, Any]:
+    if result is None:
+        return {"rows": 0, "elapsed_ms": elapsed_ms, "error": str(error)}
+    outcome = {"rows": len(result.rows), "truncated": result.truncated, "elapsed_ms": elapsed_ms}
+    hidden = hidden_columns(query, caller, result.columns)
+    return {**outcome, "hidden_columns": hidden} if hidden else outcome
+
+
+def _not_audited(query: SavedQuery, caller: Caller, request_id: str | None) -> None:
+    log.warning("saved query %s for %s (%s) not run and not audited: the database does not "
+                "answer", query.name, caller.sub, caller.role, extra={"request_id": request_id})
 
 
 def run(
     driver: neo4j.Driver, database: str, query: SavedQuery, raw_params: Mapping[str, Any] | None,
     caller: Caller, *, request_id: str | None = None,
 ) -> QueryResult:
-    """Run a checked saved query for `caller` in read mode; audited."""
+    """Run a checked saved query for `caller` in read mode, columns the caller may not
+    see hidden; audited. `DatabaseUnavailable` when Neo4j does not answer."""
     ensure_allowed(query, caller)
     params = coerce_params(query, raw_params)
     started = time.perf_counter()
     result: QueryResult | None = None
     error: Exception | None = None
     try:
-        with driver.session(**_session_config(query, database)) as session:
-            columns, rows, truncated = session.execute_read(
-                _work(query, {**params, **server_params(caller)}))
-        result = QueryResult(query.name, columns, rows, truncated, _ms(started))
+        read = _read(driver, database, query, {**params, **server_params(caller)})
+        result = _result(query, caller, read, started)
         return result
-    except ClientError as exc:
+    except DatabaseUnavailable:
+        _not_audited(query, caller, request_id)
+        raise
+    except Neo4jError as exc:
         error = failure(query, exc)
         raise error from exc
     except Exception as exc:
         error = exc
         raise
     finally:
-        event = _audit_event(query, caller, params, request_id,
-                             _outcome(result, _ms(started), error))
-        audit.append(driver, database, event)
+        if result is not None or error is not None:
+            event = _audit_event(query, caller, params, request_id,
+                                 _outcome(query, caller, result, _ms(started), error))
+            audit.append(driver, database, event)
 
 
 async def run_async(
@@ -729,21 +978,23 @@ async def run_async(
     result: QueryResult | None = None
     error: Exception | None = None
     try:
-        async with driver.session(**_session_config(query, database)) as session:
-            columns, rows, truncated = await session.execute_read(
-                _work_async(query, {**params, **server_params(caller)}))
-        result = QueryResult(query.name, columns, rows, truncated, _ms(started))
+        read = await _read_async(driver, database, query, {**params, **server_params(caller)})
+        result = _result(query, caller, read, started)
         return result
-    except ClientError as exc:
+    except DatabaseUnavailable:
+        _not_audited(query, caller, request_id)
+        raise
+    except Neo4jError as exc:
         error = failure(query, exc)
         raise error from exc
     except Exception as exc:
         error = exc
         raise
     finally:
-        event = _audit_event(query, caller, params, request_id,
-                             _outcome(result, _ms(started), error))
-        await audit.append_async(driver, database, event)
+        if result is not None or error is not None:
+            event = _audit_event(query, caller, params, request_id,
+                                 _outcome(query, caller, result, _ms(started), error))
+            await audit.append_async(driver, database, event)
 
 
 def _ms(started: float) -> float:
@@ -754,7 +1005,8 @@ def describe(query: SavedQuery) -> dict[str, Any]:
     """What a client needs to know to run the query."""
     return {"name": query.name, "title": query.title, "description": query.description,
             "params": [p.describe() for p in query.params], "roles": list(query.roles),
-            "max_rows": query.max_rows, "timeout": query.timeout}
+            "columns": dict(query.columns), "max_rows": query.max_rows,
+            "timeout": query.timeout}
 
 
 # ---------------------------------------------------------------- export
@@ -774,12 +1026,15 @@ def csv_cell(value: Any) -> str:
     return str(value)
 
 
+def _csv_value(value: Any) -> csvsafe.Cell:
+    """A number stays a number (a spreadsheet adds it up); anything else is text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return csv_cell(value)
+
+
 def csv_lines(columns: list[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """The header line, then one line per row (RFC 4180 quoting, CRLF line ends)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for values in itertools.chain([columns], ([csv_cell(row.get(c)) for c in columns] for row in rows)):
-        writer.writerow(values)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    """The header line, then one line per row (RFC 4180 quoting, CRLF line ends); text
+    that a spreadsheet would run as a formula gets a leading quote (`graph.csvsafe`)."""
+    values = ([_csv_value(row.get(c)) for c in columns] for row in rows)
+    return csvsafe.lines(itertools.chain([columns], values))

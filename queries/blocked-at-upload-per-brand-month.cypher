@@ -7,6 +7,8 @@
 //     type: string
 //     default: null
 //     description: Only this brand (empty = every brand).
+// columns:
+//   open: [brand_id, brand, month, listings, blocked_at_upload, blocked_share]
 MATCH (l:Listing)-[:CLAIMS_BRAND]->(b:Brand)
 WHERE l.first_seen IS NOT NULL AND ($brand_id IS NULL OR b.brand_id = $brand_id)
 WITH b, l, toString(l.first_seen.year) + '-' +

@@ -7,6 +7,8 @@
 //     type: int
 //     default: 5
 //     description: How many brands to keep per province.
+// columns:
+//   open: [province_adcode, province, rank, brand_id, brand, listings, shops]
 MATCH (province:Division {level: 'province'})<-[:PART_OF*0..]-(:Division)<-[:IN_DIVISION]-(:Address)
       <-[:SHIPS_FROM]-(shop:Shop)-[:OFFERS]->(l:Listing)-[:CLAIMS_BRAND]->(b:Brand)
 WHERE EXISTS { MATCH (:TestPurchase {verdict: 'counterfeit'})-[:BOUGHT]->(l) }

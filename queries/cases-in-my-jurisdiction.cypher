@@ -9,6 +9,9 @@
 //     default: null
 //     description: Only cases with this status (empty = all).
 // roles: [police_liaison, investigator, analyst, admin]
+// columns:
+//   open: [status, opened_on, agency_id, adcode, arrests, value_cny]
+//   entity: [case_id, title]
 MATCH (c:Case)-[:HANDLED_BY]->(agency:Agency)
 OPTIONAL MATCH (agency)-[:IN_DIVISION]->(d:Division)
 WITH c, agency, coalesce(d.adcode, agency.adcode) AS adcode

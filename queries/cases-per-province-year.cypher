@@ -7,6 +7,8 @@
 //     type: int
 //     default: null
 //     description: Only this year (empty = every year).
+// columns:
+//   open: [province_adcode, province, year, cases, arrests, dens_destroyed, value_cny]
 MATCH (c:Case)-[:HANDLED_BY]->(agency:Agency)-[:IN_DIVISION]->(:Division)
       -[:PART_OF*0..]->(province:Division {level: 'province'})
 WITH c, province, c.opened_on.year AS year

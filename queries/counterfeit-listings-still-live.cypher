@@ -7,6 +7,9 @@
 //     type: string
 //     default: null
 //     description: Only listings claiming this brand (empty = every brand).
+// columns:
+//   open: [brand_id, verdict_on]
+//   entity: [listing_id, title, shop_id, seller_id, purchase_id]
 MATCH (tp:TestPurchase {verdict: 'counterfeit'})-[:BOUGHT]->(l:Listing {status: 'live'})
 OPTIONAL MATCH (l)-[:CLAIMS_BRAND]->(b:Brand)
 WITH tp, l, b

@@ -11,6 +11,8 @@
 //     type: date
 //     default: null
 //     description: Only purchases ordered on or before this date.
+// columns:
+//   open: [brand_id, brand, purchases, conclusive, counterfeit, counterfeit_rate]
 MATCH (tp:TestPurchase)-[:AUTHENTICATED_BY]->(b:Brand)
 WHERE ($from IS NULL OR tp.ordered_on >= $from) AND ($to IS NULL OR tp.ordered_on <= $to)
 WITH b, count(tp) AS purchases,

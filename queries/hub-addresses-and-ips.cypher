@@ -9,6 +9,10 @@
 //     default: 2
 //     description: Show hubs with at least this many distinct sellers.
 // max_rows: 500
+// columns:
+//   open: [kind, sellers]
+//   entity: [seller_ids]
+//   identifier: [hub, label]
 CALL () {
   MATCH (a:Address)<-[:REGISTERED_AT]-(s:Seller)
   RETURN 'address' AS kind, a.address_key AS hub, coalesce(a.normalized, a.raw) AS label, s

@@ -8,6 +8,10 @@
 //     default: 2
 //     description: Show identities seen on at least this many platforms.
 // roles: [investigator, admin]
+// columns:
+//   open: [kind, platform_count, platforms]
+//   entity: [seller_ids]
+//   identifier: [id_hash]
 MATCH (id:Identity)<-[:VERIFIED_AS]-(s:Seller)
 WITH id, s ORDER BY s.platform, s.seller_id
 WITH id, collect(DISTINCT s.platform) AS platforms, collect(s.seller_id) AS seller_ids

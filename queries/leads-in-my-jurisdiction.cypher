@@ -5,6 +5,8 @@
 //   liaison sees its agency's division and everything below it; investigators, analysts
 //   and admins count every lead.
 // roles: [police_liaison, investigator, analyst, admin]
+// columns:
+//   open: [status, leads, value_cny]
 MATCH (lead:Lead)
 WHERE $_role IN ['investigator', 'analyst', 'admin']
    OR EXISTS { MATCH (lead)-[:PUSHED_TO]->(agency:Agency) WHERE agency.adcode IN $_agency_adcodes }

@@ -11,6 +11,9 @@
 //     type: date
 //     default: null
 //     description: Count the days up to this date (empty = today).
+// columns:
+//   open: [agency_id, agency, waiting, oldest_days]
+//   entity: [lead_ids]
 MATCH (lead:Lead {status: 'pushed'})-[push:PUSHED_TO]->(agency:Agency)
 WITH lead, agency, coalesce(push.pushed_on, lead.pushed_on, lead.created_on) AS pushed_on
 WITH lead, agency, duration.inDays(pushed_on, coalesce($as_of, date())).days AS waiting_days

@@ -6,6 +6,9 @@
 //   - name: brand_id
 //     type: string
 //     description: The brand.
+// columns:
+//   open: [sellers, shops, upheld, complaints, risk_score]
+//   entity: [network_id, seller_ids]
 MATCH (b:Brand {brand_id: $brand_id})
 MATCH (n:Network)<-[:IN_NETWORK]-(:Seller)-[:OPERATES]->(shop:Shop)
 WHERE EXISTS { MATCH (shop)-[:OFFERS]->(:Listing)-[:CLAIMS_BRAND]->(b) }

@@ -7,6 +7,9 @@
 //     type: string
 //     default: null
 //     description: Only closed shops on this platform (empty = every platform).
+// columns:
+//   open: [closed_on, opened_on, via, days_after]
+//   entity: [seller_id, closed_shop, reopened_by, reopened_shop]
 MATCH (seller:Seller)-[:OPERATES]->(closed:Shop)
 WHERE closed.closed_on IS NOT NULL AND ($platform IS NULL OR closed.platform = $platform)
 CALL (seller) {

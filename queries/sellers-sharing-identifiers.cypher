@@ -8,6 +8,10 @@
 //     type: string
 //     description: The seller to start from.
 // roles: [investigator, analyst, admin]
+// columns:
+//   open: [platform, linked_by, shared]
+//   entity: [seller_id, nickname]
+//   identifier: [identifiers]
 MATCH (s:Seller {seller_id: $seller_id})-[:VERIFIED_AS|HAS_PHONE|HAS_EMAIL|PAID_TO|USED_DEVICE]->(id)
       <-[:VERIFIED_AS|HAS_PHONE|HAS_EMAIL|PAID_TO|USED_DEVICE]-(other:Seller)
 WHERE other <> s AND NOT (id:Device AND coalesce(id.kind, '') <> 'fp')

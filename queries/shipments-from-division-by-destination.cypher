@@ -6,6 +6,8 @@
 //   - name: adcode
 //     type: string
 //     description: A 6-digit division code of origin; everything below it counts.
+// columns:
+//   open: [destination_province_adcode, destination_province, shipments, shops]
 MATCH (sh:Shipment)-[:ORIGINATES_AT]->(:Address)-[:IN_DIVISION]->(:Division)
       -[:PART_OF*0..]->(:Division {adcode: $adcode})
 OPTIONAL MATCH (:Division {adcode: sh.destination_adcode})-[:PART_OF*0..]->(p:Division {level: 'province'})

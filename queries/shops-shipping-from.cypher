@@ -11,6 +11,10 @@
 //     type: string
 //     default: null
 //     description: A 6-digit division code (GB/T 2260).
+// columns:
+//   open: [platform, status, adcode]
+//   entity: [shop_id, shop, seller_id]
+//   identifier: [address_key]
 MATCH (shop:Shop)-[:SHIPS_FROM]->(a:Address)
 WHERE ($address_key IS NOT NULL OR $adcode IS NOT NULL)
   AND ($address_key IS NULL OR a.address_key = $address_key)

@@ -8,6 +8,10 @@
 //     type: string
 //     description: A 6-digit division code; everything below it counts.
 // roles: [investigator, analyst, admin]
+// columns:
+//   open: [kind, status, adcode]
+//   entity: [site_id, shops, networks]
+//   identifier: [address_key]
 MATCH (site:Site)-[:LOCATED_AT]->(a:Address)-[:IN_DIVISION]->(:Division)
       -[:PART_OF*0..]->(:Division {adcode: $adcode})
 CALL (site, a) {

@@ -2,6 +2,8 @@
 // description: >
 //   Chains of up to three transfers ending at the given payment account, with the
 //   amounts on each hop and the sellers paid into the account where the chain starts.
+//   For investigators and admins: it starts from a payment account, a personal
+//   identifier that other roles may neither see nor look up.
 // params:
 //   - name: account
 //     type: string
@@ -10,6 +12,11 @@
 //     type: float
 //     default: 0
 //     description: Skip chains with a hop below this total (CNY).
+// roles: [investigator, admin]
+// columns:
+//   open: [hops, totals_cny]
+//   entity: [sellers_paid_at_start]
+//   identifier: [from_account, accounts]
 MATCH p = (start:PaymentAccount)-[:TRANSFERRED_TO*1..3]->(:PaymentAccount {account: $account})
 WHERE all(t IN relationships(p) WHERE coalesce(t.total_cny, 0) >= $min_total_cny)
 OPTIONAL MATCH (seller:Seller)-[:PAID_TO]->(start)

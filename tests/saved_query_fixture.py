@@ -1,7 +1,8 @@
 """A small investigation graph, written by Cypher following the data contract's model.
 
 Used by the saved-query tests; every expected row in those tests can be traced to the
-nodes and relationships below.
+nodes and relationships below. Two sellers typed spreadsheet formulas as nicknames
+(`=1+1`, `@SUM(A1)`), as untrusted input can.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ CREATE (pa3:PaymentAccount {account: 'bank:pa3', provider: 'bank'})
 CREATE (fp1:Device {device: 'fp:D1', kind: 'fp'})
 CREATE (ip1:Device {device: 'ip:10.0.0.1', kind: 'ip'})
 CREATE (s1:Seller {seller_id: 'S1', platform: 'taobao', nickname: '一号店主', status: 'active'})
-CREATE (s2:Seller {seller_id: 'S2', platform: 'taobao', status: 'active'})
-CREATE (s3:Seller {seller_id: 'S3', platform: 'pinduoduo', status: 'active'})
+CREATE (s2:Seller {seller_id: 'S2', platform: 'taobao', nickname: '=1+1', status: 'active'})
+CREATE (s3:Seller {seller_id: 'S3', platform: 'pinduoduo', nickname: '@SUM(A1)',
+        status: 'active'})
 CREATE (s4:Seller {seller_id: 'S4', platform: 'taobao', status: 'suspended'})
 CREATE (s5:Seller {seller_id: 'S5', platform: 'jd', status: 'active'})
 CREATE (s1)-[:HAS_PHONE]->(p1), (s2)-[:HAS_PHONE]->(p1)

@@ -1,5 +1,6 @@
-"""The starter library in `queries/`: every file passes its checks, and every query
-returns the expected rows on the fixture graph (`tests/saved_query_fixture.py`)."""
+"""The starter library in `queries/`: every file passes its checks, every query returns
+the expected rows on the fixture graph (`tests/saved_query_fixture.py`), and every role
+allowed to run a query gets only the columns it may see, the rest hidden."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
+from api.scope import SENSITIVE_LABELS
 from graph import saved_queries as sq
-from graph.caller import Caller
+from graph.caller import ROLES, Caller
+from graph.model import node
 from tests.saved_query_fixture import write_fixture
 
 ANALYST = Caller(sub="ana", role="analyst")
@@ -17,10 +20,10 @@ INVESTIGATOR = Caller(sub="ivy", role="investigator")
 
 CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
     ("sellers-sharing-identifiers", {"seller_id": "S1"}, [
-        {"seller_id": "S2", "platform": "taobao", "nickname": None, "linked_by": ["phone"],
+        {"seller_id": "S2", "platform": "taobao", "nickname": "=1+1", "linked_by": ["phone"],
          "identifiers": ["+8613800138000"], "shared": 1},
-        {"seller_id": "S3", "platform": "pinduoduo", "nickname": None, "linked_by": ["identity"],
-         "identifiers": ["h-i1"], "shared": 1},
+        {"seller_id": "S3", "platform": "pinduoduo", "nickname": "@SUM(A1)",
+         "linked_by": ["identity"], "identifiers": ["h-i1"], "shared": 1},
     ]),
     ("shops-shipping-from", {"adcode": "440300"}, [
         {"shop_id": "SH1", "shop": "一号店", "platform": "taobao", "status": "active",
@@ -265,3 +268,110 @@ def test_roles_from_the_header_are_enforced(
         sq.run(driver, database, library.get("cases-per-province-year"), {}, brand)
     with pytest.raises(sq.Forbidden, match="police_liaison"):
         sq.run(driver, database, library.get("identities-on-several-platforms"), {}, LIAISON_SZ)
+
+
+# ------------------------------------------------------------------ who sees which column
+
+ADMIN = Caller(sub="adm", role="admin")
+BRAND = Caller(sub="brand-a", role="brand_member", brand_id="B1")
+BY_ROLE = {"investigator": INVESTIGATOR, "admin": ADMIN, "analyst": ANALYST,
+           "police_liaison": LIAISON_SZ, "brand_member": BRAND}
+FIRST_PARAMS = {name: params for name, params, _ in reversed(CASES)}
+IDENTIFIER_LABELS = (*SENSITIVE_LABELS, "Address")
+"""Nodes only investigators and admins see (`api/scope.py`: the sensitive labels, and
+addresses, which no other role has a rule for)."""
+ENTITY_LABELS = ("Seller", "Shop", "Listing", "Person", "Site", "Shipment", "TestPurchase",
+                 "Complaint", "Lead", "Case", "Network")
+
+
+def _values(driver: Driver, database: str, labels: tuple[str, ...]) -> set[str]:
+    """Every key and caption value of the fixture's nodes of `labels` (from the model,
+    not from any query header)."""
+    found: set[str] = set()
+    for label in labels:
+        props = [node(label).key, *node(label).caption]
+        records, _, _ = driver.execute_query(
+            "MATCH (n) WHERE $label IN labels(n) "
+            "UNWIND [p IN $props WHERE n[p] IS NOT NULL | toString(n[p])] AS v "
+            "RETURN collect(DISTINCT v) AS vs", {"label": label, "props": props},
+            database_=database)
+        found |= set(records[0]["vs"])
+    return found
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list):
+        return {s for v in value for s in _strings(v)}
+    if isinstance(value, dict):
+        return {s for v in value.values() for s in _strings(v)}
+    return set()
+
+
+@pytest.fixture(scope="module")
+def secrets(library: sq.Library, driver: Driver, database: str) -> dict[str, set[str]]:
+    identifiers = _values(driver, database, IDENTIFIER_LABELS)
+    entities = _values(driver, database, ENTITY_LABELS)
+    assert {"shared@example.cn", "alipay:pa1", "ip:10.0.0.1", "h-i1", "A1"} <= identifiers
+    assert {"S1", "SH1", "L1", "PE1", "SITE1", "CS1", "LD1", "N1", "=1+1"} <= entities
+    return {"identifier": identifiers, "entity": entities}
+
+
+ALLOWED = [(name, role) for name in sorted(FIRST_PARAMS)
+           for role in ROLES if role in sq.load().get(name).roles]
+REFUSED = [(name, role) for name in sorted(FIRST_PARAMS)
+           for role in ROLES if role not in sq.load().get(name).roles]
+
+
+@pytest.mark.parametrize(("name", "role"), ALLOWED, ids=[f"{n}-{r}" for n, r in ALLOWED])
+def test_every_role_gets_only_what_it_may_see(
+    library: sq.Library, driver: Driver, database: str, secrets: dict[str, set[str]],
+    name: str, role: str,
+) -> None:
+    query = library.get(name)
+    caller = BY_ROLE[role]
+    full = sq.run(driver, database, query, FIRST_PARAMS[name], INVESTIGATOR)
+    seen = sq.run(driver, database, query, FIRST_PARAMS[name], caller)
+    assert seen.columns == full.columns
+    hidden = set(sq.hidden_columns(query, caller, seen.columns))
+    masked = [{c: (sq.HIDDEN if c in hidden else v) for c, v in row.items()} for row in full.rows]
+    if role == "police_liaison":  # its rows are also kept to its jurisdiction
+        assert all(row in masked for row in seen.rows)
+    else:
+        assert seen.rows == masked
+    leaked = _strings(seen.rows)
+    if not caller.sees_everything:
+        assert not leaked & secrets["identifier"], name
+        assert hidden >= {c for c in seen.columns if query.kind(c) == "identifier"}
+    if role in ("analyst", "brand_member"):
+        assert not leaked & secrets["entity"], name
+        assert hidden == {c for c in seen.columns if query.kind(c) != "open"}
+
+
+def test_the_analyst_gets_no_identifier_of_the_probed_queries(
+    library: sq.Library, driver: Driver, database: str,
+) -> None:
+    shared = sq.run(driver, database, library.get("sellers-sharing-identifiers"),
+                    {"seller_id": "S1"}, ANALYST)
+    assert shared.rows == [
+        {"seller_id": sq.HIDDEN, "platform": "taobao", "nickname": sq.HIDDEN,
+         "linked_by": ["phone"], "identifiers": sq.HIDDEN, "shared": 1},
+        {"seller_id": sq.HIDDEN, "platform": "pinduoduo", "nickname": sq.HIDDEN,
+         "linked_by": ["identity"], "identifiers": sq.HIDDEN, "shared": 1},
+    ]
+    hubs = sq.run(driver, database, library.get("hub-addresses-and-ips"), {}, ANALYST)
+    assert [(r["kind"], r["hub"], r["label"], r["sellers"], r["seller_ids"]) for r in hubs.rows] == [
+        ("ip", sq.HIDDEN, sq.HIDDEN, 3, sq.HIDDEN), ("address", sq.HIDDEN, sq.HIDDEN, 2, sq.HIDDEN),
+        ("address", sq.HIDDEN, sq.HIDDEN, 2, sq.HIDDEN)]
+    with pytest.raises(sq.Forbidden, match="allowed roles: \\['investigator', 'admin'\\]"):
+        sq.run(driver, database, library.get("transfer-chains-into-account"),
+               {"account": "bank:pa3"}, ANALYST)
+
+
+@pytest.mark.parametrize(("name", "role"), REFUSED, ids=[f"{n}-{r}" for n, r in REFUSED])
+def test_a_role_not_listed_cannot_run_the_query(
+    library: sq.Library, driver: Driver, database: str, name: str, role: str,
+) -> None:
+    with pytest.raises(sq.Forbidden, match=f"role '{role}' may not run saved query '{name}'"):
+        sq.run(driver, database, library.get(name), FIRST_PARAMS[name], BY_ROLE[role])

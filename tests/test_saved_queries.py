@@ -1,23 +1,32 @@
 """Saved-query mechanics: headers, parameter checks, EXPLAIN checks, read-only running,
-row caps, timeouts, result conversion and the audit trail, on a real Neo4j."""
+row caps, timeouts, result conversion, hidden columns, CSV export, a database that does
+not answer, and the audit trail, on a real Neo4j."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import dataclasses
+import io
 import json
+import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from neo4j import AsyncGraphDatabase, Driver
+from neo4j import AsyncGraphDatabase, Driver, GraphDatabase
+from neo4j.exceptions import ServiceUnavailable
 
 from graph import audit
 from graph import saved_queries as sq
 from graph.caller import Caller
 from graph.db import Connection
+from graph.server import free_port
 from tests.saved_query_fixture import write_fixture
 
 ANALYST = Caller(sub="ana", role="analyst")
+INVESTIGATOR = Caller(sub="ivy", role="investigator")
 
 GOOD = """// title: Shops of a seller
 // description: Every shop a seller operates.
@@ -27,6 +36,7 @@ GOOD = """// title: Shops of a seller
 //     description: The seller.
 //   - {name: since, type: date, default: 2020-01-01}
 //   - {name: platforms, type: list of string, default: [taobao]}
+// columns: {open: [note], entity: [shop_id]}
 MATCH (s:Seller {seller_id: $seller_id})-[:OPERATES]->(shop:Shop)
 WHERE shop.opened_on >= $since AND shop.platform IN $platforms
 // a comment that mentions $not_a_param
@@ -41,10 +51,11 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def query(cypher: str, *, name: str = "adhoc", params: tuple[sq.Param, ...] = (),
-          max_rows: int = 1000, timeout: float = 10.0) -> sq.SavedQuery:
+          max_rows: int = 1000, timeout: float = 10.0,
+          columns: dict[str, str] | None = None) -> sq.SavedQuery:
     """A saved query built directly, bypassing the file checks."""
     return sq.SavedQuery(name=name, title=name, cypher=cypher, params=params,
-                         max_rows=max_rows, timeout=timeout)
+                         max_rows=max_rows, timeout=timeout, columns=columns or {})
 
 
 def count(driver: Driver, database: str, cypher: str) -> int:
@@ -61,6 +72,7 @@ def test_header_is_parsed_with_defaults(tmp_path: Path) -> None:
     assert parsed.title == "Shops of a seller"
     assert parsed.roles == ("investigator", "analyst", "admin")
     assert (parsed.max_rows, parsed.timeout) == (1000, 10.0)
+    assert parsed.columns == {"note": "open", "shop_id": "entity"}
     seller, since, platforms = parsed.params
     assert (seller.type, seller.required, seller.description) == ("string", True, "The seller.")
     assert (since.type, since.required, since.default) == ("date", False, date(2020, 1, 1))
@@ -97,6 +109,16 @@ def test_used_params_skip_strings_comments_and_quoted_names() -> None:
     ("// title: T\nEXPLAIN MATCH (n) RETURN n", "must not start with EXPLAIN"),
     ("// title: T\n// params: [{name: x, type: int}, {name: x, type: int}]\n"
      "MATCH (n) WHERE n.x = $x RETURN n", "declared twice: ['x']"),
+    ("// title: T\n// columns: [x]\nMATCH (n) RETURN n.x AS x", "`columns` must map kinds"),
+    ("// title: T\n// columns: {secret: [x]}\nMATCH (n) RETURN n.x AS x",
+     "unknown kinds ['secret']; allowed: ['open', 'entity', 'identifier']"),
+    ("// title: T\n// columns: {open: {x: 1}}\nMATCH (n) RETURN n.x AS x",
+     "`open` must be a list of column names"),
+    ("// title: T\n// columns: {open: [x], identifier: [x]}\nMATCH (n) RETURN n.x AS x",
+     "column 'x' is both open and identifier"),
+    ("// title: T\n// roles: [police_liaison, admin]\n// columns: {entity: [id]}\n"
+     "MATCH (c:Case) RETURN c.case_id AS id",
+     "shows entity columns ['id'] to police_liaison but never uses $_agency_adcodes"),
 ])
 def test_bad_headers_say_what_and_where(tmp_path: Path, text: str, reason: str) -> None:
     with pytest.raises(sq.HeaderError) as raised:
@@ -203,6 +225,26 @@ def test_check_asks_the_server_which_params_are_used(graph: Driver, database: st
     assert "hidden" in library.problems["hidden"]
 
 
+def test_check_wants_every_returned_column_classified(
+    tmp_path: Path, graph: Driver, database: str,
+) -> None:
+    write(tmp_path, "complete", "// title: C\n// columns: {open: [platform], entity: [id]}\n"
+          "MATCH (s:Seller) RETURN s.seller_id AS id, s.platform AS platform")
+    write(tmp_path, "unclassified", "// title: U\n// columns: {open: [platform]}\n"
+          "MATCH (s:Seller) RETURN s.seller_id AS id, s.platform AS platform")
+    write(tmp_path, "stale", "// title: S\n// columns: {open: [n, email]}\n"
+          "MATCH (s:Seller) RETURN count(s) AS n")
+    write(tmp_path, "bare", "// title: B\n// roles: [investigator, admin]\n"
+          "MATCH (e:Email) RETURN e.email AS email")
+    library = sq.load_checked(graph, database, tmp_path)
+    assert list(library.queries) == ["complete"]
+    assert library.problems["unclassified"] == (
+        "unclassified.cypher: the query returns ['id'] but `columns` does not classify them; "
+        "list each under one of ['open', 'entity', 'identifier']")
+    assert "classifies ['email'] but the query returns no such column" in library.problems["stale"]
+    assert "returns ['email'] but `columns` does not classify" in library.problems["bare"]
+
+
 def test_a_write_that_slipped_past_the_checks_is_refused_by_neo4j(
     graph: Driver, database: str,
 ) -> None:
@@ -218,7 +260,8 @@ def test_a_write_that_slipped_past_the_checks_is_refused_by_neo4j(
 def test_async_run_is_read_only_too(neo4j_connection: Connection, graph: Driver,
                                     database: str) -> None:
     sneaky = query("MATCH (s:Seller) SET s.hacked = true RETURN count(s) AS n", name="sneaky")
-    reads = query("MATCH (s:Seller) RETURN s.seller_id AS id ORDER BY id", name="reads")
+    reads = query("MATCH (s:Seller) RETURN s.platform AS id ORDER BY id", name="reads",
+                  columns={"id": "open"})
 
     async def go() -> tuple[sq.QueryResult, sq.QueryFailed]:
         async with AsyncGraphDatabase.driver(neo4j_connection.uri,
@@ -231,7 +274,7 @@ def test_async_run_is_read_only_too(neo4j_connection: Connection, graph: Driver,
             raise AssertionError("the write was not refused")
 
     ok, refused = asyncio.run(go())
-    assert [r["id"] for r in ok.rows] == ["S1", "S2", "S3", "S4", "S5"]
+    assert [r["id"] for r in ok.rows] == ["jd", "pinduoduo", "taobao", "taobao", "taobao"]
     assert refused.code == "Neo.ClientError.Statement.AccessMode"
     assert count(graph, database, "MATCH (s:Seller) WHERE s.hacked IS NOT NULL RETURN count(s)") == 0
 
@@ -239,10 +282,11 @@ def test_async_run_is_read_only_too(neo4j_connection: Connection, graph: Driver,
 def test_row_cap_marks_the_result_truncated(graph: Driver, database: str) -> None:
     numbers = "UNWIND range(1, $n) AS i RETURN i"
     param = (sq.Param("n", "int"),)
-    capped = sq.run(graph, database, query(numbers, params=param, max_rows=10), {"n": 50}, ANALYST)
+    numbered = query(numbers, params=param, max_rows=10, columns={"i": "open"})
+    capped = sq.run(graph, database, numbered, {"n": 50}, ANALYST)
     assert [r["i"] for r in capped.rows] == list(range(1, 11))
     assert capped.truncated is True
-    exact = sq.run(graph, database, query(numbers, params=param, max_rows=10), {"n": 10}, ANALYST)
+    exact = sq.run(graph, database, numbered, {"n": 10}, ANALYST)
     assert len(exact.rows) == 10
     assert exact.truncated is False
 
@@ -261,7 +305,7 @@ def test_graph_values_come_back_as_plain_maps(graph: Driver, database: str) -> N
         "RETURN s, r, p, shop.opened_on AS opened, datetime('2024-01-02T03:04:05Z') AS at, "
         "{n: [1, 2], d: date('2024-05-06')} AS nested"
     )
-    row = sq.run(graph, database, shape, {}, ANALYST).rows[0]
+    row = sq.run(graph, database, shape, {}, INVESTIGATOR).rows[0]
     seller = {"labels": ["Seller"], "properties": {"seller_id": "S1", "platform": "taobao",
                                                    "nickname": "一号店主", "status": "active"}}
     shop = {"labels": ["Shop"], "properties": {"shop_id": "SH1", "platform": "taobao",
@@ -275,6 +319,106 @@ def test_graph_values_come_back_as_plain_maps(graph: Driver, database: str) -> N
     assert row["at"] == "2024-01-02T03:04:05Z" or row["at"].startswith("2024-01-02T03:04:05")
     assert row["nested"] == {"n": [1, 2], "d": "2024-05-06"}
     json.dumps(row)
+
+
+# ------------------------------------------------------------------ who sees which column
+
+ROLES_ALL = ("investigator", "police_liaison", "brand_member", "analyst", "admin")
+# `nickname` is left unclassified on purpose: it must count as an identifier.
+MIXED = query(
+    "MATCH (s:Seller {seller_id: 'S3'})-[:HAS_EMAIL]->(e:Email) "
+    "RETURN e.email AS email, s.seller_id AS seller_id, s.platform AS platform, "
+    "s.nickname AS nickname, count(*) AS n",
+    name="mixed", columns={"email": "identifier", "seller_id": "entity", "platform": "open",
+                           "n": "open"},
+)
+SEEN = {"email": "shared@example.cn", "seller_id": "S3", "platform": "pinduoduo",
+        "nickname": "@SUM(A1)", "n": 1}
+
+
+@pytest.mark.parametrize(("caller", "shown"), [
+    (Caller(sub="i", role="investigator"), {"email", "seller_id", "platform", "nickname", "n"}),
+    (Caller(sub="a", role="admin"), {"email", "seller_id", "platform", "nickname", "n"}),
+    (Caller(sub="p", role="police_liaison", agency_id="AG1"), {"seller_id", "platform", "n"}),
+    (Caller(sub="b", role="brand_member", brand_id="B1"), {"platform", "n"}),
+    (Caller(sub="y", role="analyst"), {"platform", "n"}),
+], ids=lambda v: v.role if isinstance(v, Caller) else "")
+def test_each_role_sees_only_its_columns_the_rest_hidden(
+    graph: Driver, database: str, caller: Caller, shown: set[str],
+) -> None:
+    mixed = dataclasses.replace(MIXED, roles=ROLES_ALL)
+    result = sq.run(graph, database, mixed, {}, caller)
+    assert result.columns == list(SEEN)
+    expected = {c: (v if c in shown else sq.HIDDEN) for c, v in SEEN.items()}
+    assert result.rows == [expected]
+    assert sq.hidden_columns(mixed, caller, result.columns) == [c for c in SEEN if c not in shown]
+
+
+def test_hidden_columns_are_recorded_in_the_audit_trail(graph: Driver, database: str) -> None:
+    caller = Caller(sub="masked-analyst", role="analyst")
+    sq.run(graph, database, MIXED, {}, caller)
+    (event,) = _events(graph, database, "masked-analyst")
+    details = json.loads(str(event["details"]))
+    assert details["hidden_columns"] == ["email", "seller_id", "nickname"]
+
+
+# ------------------------------------------------------------------ CSV export
+
+
+def test_csv_quotes_formulas_and_keeps_numbers(graph: Driver, database: str) -> None:
+    sheet = query(
+        "MATCH (s:Seller) WHERE s.seller_id IN ['S2', 'S3'] "
+        "RETURN s.nickname AS nickname, -3 AS n, -2.5 AS x, '-3' AS t, [s.nickname, 'x'] AS l "
+        "ORDER BY s.seller_id", name="sheet")
+    result = sq.run(graph, database, sheet, {}, INVESTIGATOR)
+    text = "".join(sq.csv_lines(result.columns, result.rows))
+    assert text.split("\r\n") == [
+        "nickname,n,x,t,l", "'=1+1,-3,-2.5,'-3,'=1+1;x", "'@SUM(A1),-3,-2.5,'-3,'@SUM(A1);x", ""]
+    assert list(csv.reader(io.StringIO(text)))[1] == ["'=1+1", "-3", "-2.5", "'-3", "'=1+1;x"]
+
+
+# ------------------------------------------------------------------ a database that does not answer
+
+
+@pytest.fixture
+def nowhere() -> Iterator[Driver]:
+    """A driver for a port where nothing listens."""
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{free_port()}") as dead:
+        yield dead
+
+
+def test_run_and_check_fail_fast_when_the_database_does_not_answer(nowhere: Driver) -> None:
+    reads = query("RETURN 1 AS one", name="reads", columns={"one": "open"})
+    started = time.monotonic()
+    with pytest.raises(sq.DatabaseUnavailable, match="does not answer") as raised:
+        sq.run(nowhere, "neo4j", reads, {}, ANALYST)
+    assert raised.value.code == "DATABASE_UNAVAILABLE"
+    assert isinstance(raised.value, ServiceUnavailable)
+    library = sq.Library(Path("."), {"reads": reads})
+    with pytest.raises(sq.DatabaseUnavailable):
+        sq.check(library, nowhere, "neo4j")
+    assert library.problems == {} and not library.checked
+    assert time.monotonic() - started < 10  # the driver's own retries took about 60 s
+
+
+def test_async_run_and_check_fail_fast_too() -> None:
+    reads = query("RETURN 1 AS one", name="reads", columns={"one": "open"})
+
+    async def go() -> tuple[Exception, Exception]:
+        async with AsyncGraphDatabase.driver(f"bolt://127.0.0.1:{free_port()}") as dead:
+            errors = []
+            for attempt in (sq.run_async(dead, "neo4j", reads, {}, ANALYST),
+                            sq.check_async(sq.Library(Path("."), {"reads": reads}), dead, "neo4j")):
+                try:
+                    await attempt
+                except Exception as exc:
+                    errors.append(exc)
+            return errors[0], errors[1]
+
+    started = time.monotonic()
+    ran, checked = asyncio.run(go())
+    assert isinstance(ran, sq.DatabaseUnavailable) and isinstance(checked, sq.DatabaseUnavailable)
+    assert time.monotonic() - started < 10
 
 
 # ------------------------------------------------------------------ audit
@@ -293,7 +437,7 @@ def test_every_run_is_audited_with_who_query_params_rows_and_elapsed(
 ) -> None:
     caller = Caller(sub="audited-analyst", role="analyst")
     numbers = query("UNWIND range(1, $n) AS i RETURN i", name="numbers",
-                    params=(sq.Param("n", "int"),), max_rows=3)
+                    params=(sq.Param("n", "int"),), max_rows=3, columns={"i": "open"})
     sq.run(graph, database, numbers, {"n": "5"}, caller, request_id="req-1")
     with pytest.raises(sq.QueryFailed):
         sq.run(graph, database, query("CREATE (x:Brand {brand_id: 'A'})", name="bad"), {}, caller)

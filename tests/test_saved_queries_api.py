@@ -1,11 +1,13 @@
 """Saved queries through the API (GraphQL and REST) on a real Neo4j, with real tokens:
-roles from the header, the liaison's jurisdiction from its agency, JSON and CSV export."""
+roles from the header, columns hidden by role, the liaison's jurisdiction from its agency,
+JSON and CSV export (formulas quoted), and a database that does not answer."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,10 @@ from neo4j import Driver
 from api import saved_queries as api_sq
 from api.auth import issue_token
 from api.main import create_app
-from graph.caller import Caller
+from graph import saved_queries as sq
+from graph.caller import ROLES, Caller
 from graph.db import Connection
+from graph.server import free_port
 from tests.saved_query_fixture import write_fixture
 
 LIST = "{ savedQueries { name title description params { name type required default } roles } }"
@@ -71,7 +75,10 @@ def test_graphql_runs_a_query_with_typed_params(client: TestClient) -> None:
     result = body["data"]["runSavedQuery"]
     assert result["columns"] == ["agency_id", "agency", "waiting", "lead_ids", "oldest_days"]
     assert result["rows"][0] == {"agency_id": "AG1", "agency": "深圳市公安局", "waiting": 2,
-                                 "lead_ids": ["LD1", "LD2"], "oldest_days": 91}
+                                 "lead_ids": sq.HIDDEN, "oldest_days": 91}  # no single lead
+    full = gql(client, RUN, bearer("investigator"), name="leads-waiting-per-agency",
+               params={"as_of": "2024-04-01", "days": 5})["data"]["runSavedQuery"]
+    assert full["rows"][0]["lead_ids"] == ["LD1", "LD2"]
     assert result["truncated"] is False
     assert result["elapsedMs"] >= 0
 
@@ -107,10 +114,55 @@ def test_rest_lists_and_runs_json(client: TestClient) -> None:
     assert listed.status_code == 200
     assert "identities-on-several-platforms" in [q["name"] for q in listed.json()["queries"]]
     response = client.get("/queries/sellers-sharing-identifiers.json?seller_id=S1",
-                          headers=bearer())
+                          headers=bearer("investigator"))
     assert response.status_code == 200, response.text
     assert [r["seller_id"] for r in response.json()["rows"]] == ["S2", "S3"]
+    assert [r["identifiers"] for r in response.json()["rows"]] == [["+8613800138000"], ["h-i1"]]
     assert client.get("/queries", headers={}).status_code == 401
+
+
+def test_analysts_get_no_identifiers_over_rest_and_graphql(client: TestClient) -> None:
+    described = {q["name"]: q for q in client.get("/queries", headers=bearer()).json()["queries"]}
+    assert described["sellers-sharing-identifiers"]["columns"]["identifiers"] == "identifier"
+    assert "transfer-chains-into-account" not in described
+    rest = client.get("/queries/sellers-sharing-identifiers.json?seller_id=S1", headers=bearer())
+    assert rest.status_code == 200, rest.text
+    assert [(r["seller_id"], r["nickname"], r["identifiers"], r["linked_by"])
+            for r in rest.json()["rows"]] == [
+        (sq.HIDDEN, sq.HIDDEN, sq.HIDDEN, ["phone"]), (sq.HIDDEN, sq.HIDDEN, sq.HIDDEN, ["identity"])]
+    sheet = client.get("/queries/hub-addresses-and-ips.csv", headers=bearer())
+    rows = list(csv.DictReader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert [(r["kind"], r["hub"], r["label"], r["sellers"], r["seller_ids"]) for r in rows] == [
+        ("ip", sq.HIDDEN, sq.HIDDEN, "3", sq.HIDDEN),
+        ("address", sq.HIDDEN, sq.HIDDEN, "2", sq.HIDDEN),
+        ("address", sq.HIDDEN, sq.HIDDEN, "2", sq.HIDDEN)]
+    body = gql(client, RUN, bearer(), name="sellers-sharing-identifiers",
+               params={"seller_id": "S1"})
+    assert "ip:10.0.0.1" not in json.dumps(body) and "h-i1" not in json.dumps(body)
+    assert body["data"]["runSavedQuery"]["rows"][0]["identifiers"] == sq.HIDDEN
+    refused = client.get("/queries/transfer-chains-into-account.json?account=bank:pa3",
+                         headers=bearer())
+    assert refused.status_code == 403
+
+
+REFUSED = [(name, role) for name, query in sorted(sq.load().queries.items())
+           for role in ROLES if role not in query.roles]
+CLAIMS: dict[str, dict[str, str]] = {"police_liaison": {"agency_id": "AG1"},
+                                     "brand_member": {"brand_id": "B1"}}
+
+
+@pytest.mark.parametrize(("name", "role"), REFUSED, ids=[f"{n}-{r}" for n, r in REFUSED])
+def test_a_role_not_listed_is_refused_over_rest_and_graphql(
+    client: TestClient, name: str, role: str,
+) -> None:
+    headers = bearer(role, **CLAIMS.get(role, {}))
+    for suffix in ("json", "csv"):
+        response = client.get(f"/queries/{name}.{suffix}", headers=headers)
+        assert response.status_code == 403, response.text
+        assert f"role '{role}' may not run" in response.json()["detail"]
+    body = gql(client, RUN, headers, name=name)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["data"] is None
 
 
 def test_rest_csv_is_utf8_with_bom_and_streams_every_row(client: TestClient) -> None:
@@ -124,6 +176,25 @@ def test_rest_csv_is_utf8_with_bom_and_streams_every_row(client: TestClient) -> 
         ("广东省", "2023", "1", "50000.0"), ("福建省", "2024", "1", "200000.0"),
         ("广东省", "2024", "2", "130000.0")]
     assert response.headers["x-truncated"] == "false"
+
+
+def test_rest_csv_quotes_what_a_spreadsheet_would_run(client: TestClient, tmp_path: Path) -> None:
+    response = client.get("/queries/sellers-sharing-identifiers.csv?seller_id=S1",
+                          headers=bearer("investigator"))
+    assert response.status_code == 200, response.text
+    lines = response.content.decode("utf-8-sig").split("\r\n")
+    assert lines[1:3] == ["S2,taobao,'=1+1,phone,'+8613800138000,1",
+                          "S3,pinduoduo,'@SUM(A1),identity,h-i1,1"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r["nickname"] for r in rows] == ["'=1+1", "'@SUM(A1)"]
+    (tmp_path / "numbers.cypher").write_text(
+        "// title: N\n// columns: {open: [n, x, t]}\nRETURN -3 AS n, -2.5 AS x, '-3' AS t\n")
+    api_sq.LIBRARY.reset(tmp_path)
+    try:
+        numbers = client.get("/queries/numbers.csv", headers=bearer())
+        assert numbers.content.decode("utf-8-sig") == "n,x,t\r\n-3,-2.5,'-3\r\n"
+    finally:
+        api_sq.LIBRARY.reset(api_sq.sq.QUERIES_DIR)
 
 
 def test_rest_params_from_the_url_and_errors_by_status(client: TestClient) -> None:
@@ -160,11 +231,12 @@ def test_rest_runs_are_audited_with_the_request_id(client: TestClient, driver: D
 def test_a_failing_query_is_reported_and_the_others_still_run(
     client: TestClient, tmp_path: Path,
 ) -> None:
-    (tmp_path / "writes.cypher").write_text("// title: W\nMATCH (s:Seller) SET s.x = 1 RETURN s\n")
+    (tmp_path / "writes.cypher").write_text(
+        "// title: W\n// columns: {entity: [s]}\nMATCH (s:Seller) SET s.x = 1 RETURN s\n")
     (tmp_path / "reads.cypher").write_text(
-        "// title: R\nMATCH (s:Seller) RETURN s.seller_id AS id ORDER BY id\n")
+        "// title: R\n// columns: {entity: [id]}\nMATCH (s:Seller) RETURN s.seller_id AS id ORDER BY id\n")
     (tmp_path / "slow.cypher").write_text(
-        "// title: S\n// timeout: 0.5\n"
+        "// title: S\n// timeout: 0.5\n// columns: {open: [n]}\n"
         "UNWIND range(1, 2000000000) AS i WITH i WHERE i % 7 = 0 RETURN count(i) AS n\n")
     api_sq.LIBRARY.reset(tmp_path)
     try:
@@ -174,7 +246,37 @@ def test_a_failing_query_is_reported_and_the_others_still_run(
         unavailable = client.get("/queries/writes.json", headers=bearer())
         assert unavailable.status_code == 409
         assert "must be read-only" in unavailable.json()["detail"]
-        ok = client.get("/queries/reads.json", headers=bearer())
+        ok = client.get("/queries/reads.json", headers=bearer("investigator"))
         assert [r["id"] for r in ok.json()["rows"]] == ["S1", "S2", "S3", "S4", "S5"]
     finally:
         api_sq.LIBRARY.reset(api_sq.sq.QUERIES_DIR)
+
+
+RUNS = ("/queries/cases-per-province-year.json", "/queries/cases-per-province-year.csv")
+
+
+def _unavailable(dead: TestClient, paths: tuple[str, ...]) -> None:
+    """Each of `paths` answers 503 and running over GraphQL DATABASE_UNAVAILABLE."""
+    for path in paths:
+        response = dead.get(path, headers=bearer())
+        assert response.status_code == 503, (path, response.text)
+        assert "does not answer" in response.json()["detail"]
+    run = gql(dead, RUN, bearer(), name="cases-per-province-year")
+    assert run["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+
+
+def test_saved_queries_fail_fast_when_the_database_does_not_answer(client: TestClient) -> None:
+    assert client.get("/queries", headers=bearer()).status_code == 200  # library checked
+    nowhere = Connection(f"bolt://127.0.0.1:{free_port()}", None, "neo4j", local=False)
+    started = time.monotonic()
+    try:
+        with TestClient(create_app(connection=nowhere)) as dead:
+            _unavailable(dead, RUNS)  # the checked library is kept: the runs themselves fail
+            api_sq.LIBRARY.reset()
+            _unavailable(dead, ("/queries", *RUNS))  # and so does checking the library
+            listed = gql(dead, LIST, bearer())
+            assert listed["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+    finally:
+        api_sq.LIBRARY.reset()
+    # About 2 s per call; without the bound, each took 60-100 s.
+    assert time.monotonic() - started < 60
