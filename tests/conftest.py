@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from neo4j import Driver, GraphDatabase
 
 from alliance.settings import get_settings
@@ -30,6 +31,13 @@ from graph.db import Connection
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="alliance-test-home-"))
 os.environ["ALLIANCE_HOME"] = str(_TEST_HOME)
 os.environ.setdefault("ALLIANCE_ENV", "development")
+
+settings.register_profile("ci", max_examples=20, deadline=None, database=None)
+settings.register_profile("long", max_examples=int(os.environ.get("ALLIANCE_FUZZ_EXAMPLES", "300")),
+                          deadline=None, database=None)
+settings.load_profile(os.environ.get("ALLIANCE_HYPOTHESIS_PROFILE", "ci"))
+"""Property-based tests run `ci` (few examples) unless ALLIANCE_HYPOTHESIS_PROFILE says
+`long` (./dev fuzz)."""
 
 DATABASE_FIXTURES = frozenset({"neo4j_connection", "driver", "database", "clean_db"})
 """A test that uses any of these (or a fixture that does) needs a real Neo4j."""

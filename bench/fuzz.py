@@ -1,0 +1,69 @@
+"""The long hostile run (`./dev fuzz`): the fuzz tests with the `long` hypothesis profile
+and the hostile matrix on a bigger bundle, then the figures: examples run (passing,
+failing, invalid), tests passed and failed, and the duration.
+
+    ./dev fuzz [--examples 300] [--scale 400] [--budget 600] [pytest args...]
+
+`--budget` stops the run after that many seconds (the figures then say so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ("tests/test_fuzz_loaders.py", "tests/test_fuzz_graphql.py", "tests/test_hostile_matrix.py")
+EXAMPLES = re.compile(r"(\d+) passing examples?, (\d+) failing examples?, (\d+) invalid examples?")
+OUTCOME = re.compile(r"(\d+) (passed|failed|error|errors|skipped)")
+
+
+def figures(output: str) -> dict[str, int]:
+    """Examples and test outcomes counted from pytest's output."""
+    counts = {"passing examples": 0, "failing examples": 0, "invalid examples": 0}
+    for passing, failing, invalid in EXAMPLES.findall(output):
+        counts["passing examples"] += int(passing)
+        counts["failing examples"] += int(failing)
+        counts["invalid examples"] += int(invalid)
+    summary = [line for line in output.splitlines() if line.startswith("=") and " in " in line]
+    for number, outcome in OUTCOME.findall(summary[-1] if summary else ""):
+        counts[f"tests {outcome.rstrip('s') if outcome == 'errors' else outcome}"] = int(number)
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=300, help="examples per property test")
+    parser.add_argument("--scale", type=int, default=400, help="scale of the hostile matrix's bundle")
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds before the run is stopped")
+    args, rest = parser.parse_known_args(argv)
+    env = {**os.environ, "ALLIANCE_HYPOTHESIS_PROFILE": "long",
+           "ALLIANCE_FUZZ_EXAMPLES": str(args.examples), "ALLIANCE_HOSTILE_SCALE": str(args.scale)}
+    command = [sys.executable, "-m", "pytest", *TESTS, "-q", "-p", "no:cacheprovider",
+               "--hypothesis-show-statistics", *rest]
+    print("running:", " ".join(command[2:]), f"(examples {args.examples}, scale {args.scale})", flush=True)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=args.budget, check=False)
+        output, code, stopped = done.stdout + done.stderr, done.returncode, False
+    except subprocess.TimeoutExpired as exc:
+        output = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        code, stopped = 1, True
+    took = time.monotonic() - started
+    failed = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    print("\n".join(failed))
+    counts = figures(output)
+    print(f"\nhostile run: {took:.0f} s{' (stopped at the budget)' if stopped else ''}")
+    for name, value in counts.items():
+        print(f"  {name}: {value}")
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""Shared pieces of the hostile suite (tests/test_hostile_matrix.py, tests/test_fuzz_*.py,
+tests/test_fault_drills.py, bench/fuzz.py): selections generated from the GraphQL
+schema, a loaded world with planted hostile values, and the checks every answer must
+pass (no 5xx, no traceback, no identifier a role may not see, no CSV formula cell,
+no graph change from a read)."""
