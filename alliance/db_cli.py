@@ -17,7 +17,7 @@ from graph.db import connection, local_home, open_driver
 db_app = typer.Typer(help="Run the local Neo4j server (no Docker needed).", no_args_is_help=True)
 schema_app = typer.Typer(help="Constraints and indexes from the graph model.",
                          no_args_is_help=True)
-out = Console()
+out = Console(soft_wrap=True)
 
 
 def _home() -> Path:
@@ -58,16 +58,43 @@ def db_stop() -> None:
     out.print(messages[result])
 
 
+def status_facts(status: server.Status, home: Path) -> dict[str, object]:
+    """What `db status` knows: the running server's URI, pid, port and data folder; when
+    it does not run, the port and data folder `alliance db start` uses by default."""
+    config = server.ServerConfig(home=home)
+    facts: dict[str, object] = {**status.as_dict(), "port": config.port}
+    if status.uri:
+        facts["port"] = int(status.uri.rsplit(":", 1)[1])
+    if status.data_dir is None:
+        facts["data_dir"] = str(config.data)
+    return facts
+
+
+def status_lines(status: server.Status, facts: dict[str, object]) -> list[str]:
+    """`db status` for a person: every line says something known, none reads as an error."""
+    lines = [f"Neo4j {status.version}: [bold]{status.state}[/bold]"]
+    if status.state == "running":
+        lines += [f"  uri:  {status.uri}", f"  pid:  {status.pid}"]
+    elif status.state == "stale":
+        lines += [f"  pid:  {status.pid} (left by its last start; no longer Neo4j)"]
+    lines += [f"  port: {facts['port']}", f"  data: {facts['data_dir']}",
+              f"  home: {status.home}"]
+    if status.state != "running":
+        lines += ["  start it: alliance db start [--port N] [--data DIR]"]
+    return lines
+
+
 @db_app.command("status")
 def db_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Running, stopped or stale, with URI, pid, version and data folder."""
+    """Running, stopped or stale, with port, data folder, and URI and pid when running.
+    Exit code 0 when running, 1 otherwise."""
     status = server.status(_home())
+    facts = status_facts(status, _home())
     if as_json:
-        print(json.dumps(status.as_dict()))
+        print(json.dumps(facts))
     else:
-        out.print(f"Neo4j {status.version}: [bold]{status.state}[/bold]")
-        for key in ("uri", "pid", "data_dir", "home"):
-            out.print(f"  {key}: {getattr(status, key)}")
+        for line in status_lines(status, facts):
+            out.print(line)
     raise typer.Exit(0 if status.state == "running" else 1)
 
 
@@ -122,9 +149,10 @@ def schema_show() -> None:
     raise typer.Exit(1 if missing else 0)
 
 
-def ensure_database() -> None:
-    """Start the local server unless NEO4J_URI names another one, then apply the schema."""
+def ensure_database(port: int = 7687) -> None:
+    """Start the local server (on `port`) unless NEO4J_URI names another one or it runs
+    already, then apply the schema."""
     if get_settings().uses_local_server:
-        db_start(port=7687, data=None)
+        db_start(port=port, data=None)
     schema_apply()
 
