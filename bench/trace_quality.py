@@ -362,7 +362,8 @@ def read(driver: Driver, database: str, query: LiteralString, params: dict[str, 
 def plain_trace(driver: Driver, database: str, listing: str) -> list[dict[str, Any]]:
     ids = read(driver, database, PLAIN_START, {"listing_id": listing})[0]["ids"]
     return read(driver, database, trace.PATHS,
-                {"ids": ids, "hub": network.HUB_THRESHOLD, "max_path": 8})
+                {"ids": ids, "seed": ids[0], "prefix": 2, "hub": network.HUB_THRESHOLD,
+                 "max_path": 8})
 
 
 def plain_network(driver: Driver, database: str, seller: str) -> list[dict[str, Any]]:

@@ -26,11 +26,25 @@ Score of one path (its `weight`), explainable factor by factor:
 Score of a site: noisy-or of the weights of its paths, 1 - prod(1 - weight), so it is
 bounded by 1 and every extra independent path raises it less.
 
+`hops` is counted from the start's seller (through the links to the seller the path
+starts at), so a listing, its shop and its seller rank the sites the same way.
+
 Hubs never lead anywhere: an Address used (ship-from, return or shipment origin) by more
 sellers than the hub threshold is a fulfilment warehouse or a depot; paths through it are
 dropped, so a seller that only shares a warehouse does not trace to what sits there.
-`max_hops` counts hops from the start's seller (the listing -> shop -> seller prefix is
-shown but not counted).
+
+Paths are simple (no node twice) and read from the start: listing -> shop -> seller, the
+links to another seller, then that seller's path to the site.
+- A money path never passes the same payment account twice (the query asks for it).
+- A path that comes back to a node it passed (the start's own shop or listing: "Listing
+  <-OFFERS- shop <-OPERATES- seller -OPERATES-> shop -OFFERS-> Listing <-BOUGHT- ...") is
+  shown without the loop ("Listing <-BOUGHT- ..."); nothing is dropped, the weight stays.
+- A path that goes out through a linked seller and comes back (the payout account or
+  address that links the two sellers, then that seller's path through it again) is the
+  nearer seller's own path, which is found too with a higher weight; it is left out.
+- The same path is listed once per site (with its highest weight), and counted once in the
+  site's score.
+`max_hops` bounds every path as it is shown, the listing -> shop -> seller prefix included.
 """
 
 from __future__ import annotations
@@ -65,6 +79,7 @@ WITH {listing_id: l.listing_id, listing_caption: l.title,
       seller_id: coalesce(ls.seller_id, ss.seller_id, s.seller_id),
       seller_caption: coalesce(ls.nickname, ss.nickname, s.nickname)} AS start,
      coalesce(ls, ss, s) AS seller
+ORDER BY start.listing_shop, start.seller_id
 LIMIT 1
 """
 
@@ -92,14 +107,21 @@ CALL (s) {
   UNION
   MATCH p = (s)-[:PAID_TO]->(:PaymentAccount)-[:TRANSFERRED_TO*1..3]->(:PaymentAccount)
             <-[:OWNS]-(:Person)-[:RUNS]->(site:Site)
+  WHERE all(i IN range(1, length(p)) WHERE NOT nodes(p)[i] IN nodes(p)[..i])
   RETURN p, null AS a, site
 }
 WITH sid, p, a, site
-WHERE length(p) <= $max_path AND (a IS NULL OR (
+WHERE length(p) <= $max_path + CASE WHEN sid = seed THEN $prefix ELSE -$prefix - 2 END
+  AND (a IS NULL OR (
   COUNT { MATCH (a)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)<-[:OPERATES]-(o:Seller) RETURN DISTINCT o } <= $hub
   AND COUNT { MATCH (a)<-[:ORIGINATES_AT]-(:Shipment)-[:SENT_BY]->(:Shop)<-[:OPERATES]-(o:Seller)
               RETURN DISTINCT o } <= $hub))
 """  # noqa: E501
+"""The paths of seller `s` (`sid`) to sites; `seed` is the start's seller. Only the money
+path can meet a node twice by itself (a transfer cycle), and its WHERE forbids it; the
+other patterns pass nodes of different labels. The length bound is loose here (a path of
+the start's seller that comes back through the start's shop or listing is shown shorter,
+a linked seller's path after at least one link of two hops) and exact in `rank`."""
 
 _PATH_ROW = ("{sid: sid, site_id: site.site_id, site_kind: site.kind, site_status: site.status, "
              "site_label: site.label, raided: EXISTS { (site)<-[:RAIDED]-(:Case) }, "
@@ -110,9 +132,11 @@ _PATH_ROW = ("{sid: sid, site_id: site.site_id, site_kind: site.kind, site_statu
 """One path to a site; node dates and times are left out (the ranking never reads them),
 which spares the driver turning them into Python values."""
 
-PATHS: LiteralString = cast(LiteralString, "UNWIND $ids AS sid\nMATCH (s:Seller {seller_id: sid})"
-                            + _PATHS_BODY + "RETURN " + _PATH_ROW + " AS row")
-"""Every path to a site from the sellers in $ids, one `row` each."""
+PATHS: LiteralString = cast(LiteralString, "UNWIND $ids AS sid\nMATCH (s:Seller {seller_id: sid})\n"
+                            "WITH s, sid, $seed AS seed" + _PATHS_BODY + "RETURN " + _PATH_ROW
+                            + " AS row")
+"""Every path to a site from the sellers in $ids, one `row` each ($seed: the start's
+seller, $prefix: the hops from the start to it, $max_path: maxHops, $hub)."""
 
 
 @lru_cache(maxsize=64)
@@ -121,7 +145,8 @@ def trace_query(levels: int, strength: network.Strength) -> LiteralString:
     found, in one query."""
     return cast(LiteralString, START + network.levels_part(
         levels, strength, carry="start, ", seeds="[x IN [seller] WHERE x IS NOT NULL]")
-        + "CALL (seen) { UNWIND seen AS s WITH s, s.seller_id AS sid" + _PATHS_BODY
+        + "CALL (seen, start) { UNWIND seen AS s WITH s, s.seller_id AS sid, "
+          "start.seller_id AS seed" + _PATHS_BODY
         + "RETURN collect(" + _PATH_ROW + ") AS paths } "
         + network.WALK_RETURN + ", start, paths")
 
@@ -256,9 +281,11 @@ def trace_walk(*, listing_id: str | None = None, shop_id: str | None = None,
     network.check_positive("maxHops", max_hops, 12)
     network.check_positive("first", first, 100)
     network.check_positive("hub threshold", hub_threshold)
-    depth = max((max_hops - 2) // 2, 0)
+    prefix = 2 if listing_id is not None else (1 if shop_id is not None else 0)
+    depth = max((max_hops - prefix - 2) // 2, 0)  # each link is two hops, a path at least two
+    bounds = {"max_path": max_hops, "prefix": prefix, "hub": hub_threshold}
     params = {"listing_id": listing_id, "shop_id": shop_id, "seller_id": seller_id,
-              "max_path": max_hops, **network.walk_params(strength, hub_threshold)}
+              **bounds, **network.walk_params(strength, hub_threshold)}
     found = (yield trace_query(network.first_levels(depth), strength), params)[0]
     start = found["start"]
     if start["seller_id"] is None:
@@ -271,8 +298,8 @@ def trace_walk(*, listing_id: str | None = None, shop_id: str | None = None,
     if set(reach.sellers) <= set(found["seen_ids"]):
         rows = [row for row in found["paths"] if row["sid"] in reach.sellers]
     else:
-        rows = [r["row"] for r in (yield PATHS, {"ids": sorted(reach.sellers), "hub": hub_threshold,
-                                                  "max_path": max_hops})]
+        rows = [r["row"] for r in (yield PATHS, {"ids": sorted(reach.sellers),
+                                                  "seed": start["seller_id"], **bounds})]
     return rank(rows, reach, _prefix(start), max_hops=max_hops, first=first)
 
 
@@ -289,31 +316,82 @@ def _prefix(start: dict[str, Any]) -> list[Hop]:
     return []
 
 
+def _id(ref: NodeRef) -> tuple[str, str]:
+    return ref.label, ref.key
+
+
+def without_loops(prefix: list[Hop], chain: list[Hop], own: list[Hop]) -> list[Hop] | None:
+    """prefix + chain + own as a simple path: where it comes back to a node it passed, the
+    hops in between are cut out. None when such a loop holds a link between two sellers:
+    the path is then a nearer seller's own path (found on its own, with a higher weight)
+    seen again through a linked seller."""
+    hops = prefix + chain + own
+    links = range(len(prefix), len(prefix) + len(chain))
+    kept: list[int] = []
+    reached = {_id(hops[0].from_): 0}  # node -> how many kept hops lead to it
+    for i, hop in enumerate(hops):
+        node = _id(hop.to)
+        back = reached.get(node)
+        if back is None:
+            kept.append(i)
+            reached[node] = len(kept)
+            continue
+        loop = [*kept[back:], i]
+        if any(j in links for j in loop):
+            return None
+        for j in kept[back:]:
+            del reached[_id(hops[j].to)]
+        del kept[back:]
+        reached[node] = back
+    return [hops[i] for i in kept]
+
+
+def signature(hops: list[Hop]) -> tuple[tuple[str, str, str, str, str, bool], ...]:
+    """What a path is as evidence: its nodes and relationships, in order."""
+    return tuple((h.from_.label, h.from_.key, h.type, h.to.label, h.to.key, h.reversed)
+                 for h in hops)
+
+
+def _path(row: dict[str, Any], reach: network.Reach, prefix: list[Hop],
+          captions: dict[str, str]) -> TracePath | None:
+    """One row as a path from the start, or None (see `without_loops`)."""
+    chain, link_weights = _link_chain(reach, row["sid"], captions)
+    own = _hops(row["ns"], row["rs"])
+    hops = without_loops(prefix, chain, own)
+    if hops is None:
+        return None
+    types = [r["type"] for r in row["rs"]]
+    verdict = next((n["props"].get("verdict") for n in row["ns"]
+                    if "TestPurchase" in n["labels"]), None)
+    kind = path_kind(types)
+    weight, factors = path_weight(
+        kind, site_status=row["site_status"], raided=row["raided"], verdict=verdict,
+        transfers=types.count("TRANSFERRED_TO"), link_weights=link_weights,
+        hops=len(chain) + len(own))
+    return TracePath(kind, weight, hops, factors)
+
+
 def rank(rows: list[dict[str, Any]], reach: network.Reach, prefix: list[Hop], *,
          max_hops: int, first: int) -> list[SourceTrace]:
-    sites: dict[str, SourceTrace] = {}
-    seen: set[tuple[str, ...]] = set()
+    """Sites by score, each with its paths (simple, at most `max_hops` hops, each once)."""
+    best: dict[tuple[str, Any], tuple[dict[str, Any], TracePath]] = {}
+    captions = {row["sid"]: node_ref(row["ns"][0]["labels"], row["ns"][0]["props"]).caption
+                for row in rows}
+    if prefix:
+        captions[prefix[-1].to.key] = prefix[-1].to.caption
     for row in rows:
-        chain, link_weights = _link_chain(reach, row["sid"], {})
-        own = _hops(row["ns"], row["rs"])
-        hops = chain + own
-        if len(hops) > max_hops:
+        path = _path(row, reach, prefix, captions)
+        if path is None or len(path.hops) > max_hops:
             continue
-        signature = tuple(f"{h.from_.key}-{h.type}-{h.to.key}" for h in hops)
-        if signature in seen:
-            continue
-        seen.add(signature)
-        types = [r["type"] for r in row["rs"]]
-        verdict = next((n["props"].get("verdict") for n in row["ns"]
-                        if "TestPurchase" in n["labels"]), None)
-        kind = path_kind(types)
-        weight, factors = path_weight(
-            kind, site_status=row["site_status"], raided=row["raided"], verdict=verdict,
-            transfers=types.count("TRANSFERRED_TO"), link_weights=link_weights, hops=len(hops))
+        key = (row["site_id"], signature(path.hops))
+        if key not in best or path.weight > best[key][1].weight:
+            best[key] = (row, path)
+    sites: dict[str, SourceTrace] = {}
+    for row, path in best.values():
         trace = sites.setdefault(row["site_id"], SourceTrace(
             Site(row["site_id"], row["site_kind"], row["site_status"], row["site_label"],
                  row["raided"]), 0.0, []))
-        trace.paths.append(TracePath(kind, weight, prefix + hops, factors))
+        trace.paths.append(path)
     for trace in sites.values():
         trace.score = noisy_or([p.weight for p in trace.paths])
         trace.paths.sort(key=lambda p: (-p.weight, len(p.hops)))
