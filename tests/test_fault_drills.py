@@ -68,8 +68,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def empty(driver: Driver) -> None:
-    driver.execute_query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-                         database_="neo4j")
+    world.empty(driver, "neo4j")
 
 
 @pytest.fixture(scope="module")

@@ -101,10 +101,15 @@ def plant(bundle: Path) -> None:
                  f"{name[:-1]}_id")
 
 
+def empty(driver: Driver, database: str) -> None:
+    """Delete every node, in transactions of 10,000 (an implicit transaction)."""
+    with driver.session(database=database) as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
 def load(driver: Driver, database: str, folder: Path, scale: int, seed: int = 11) -> dict[str, Any]:
     """Empty the database, write and load the bundles, store the networks; the truth."""
-    driver.execute_query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-                         database_=database)
+    empty(driver, database)
     bundle = folder / "bundle"
     if bundle.exists():
         shutil.rmtree(bundle)
