@@ -5,6 +5,9 @@
 round trip each for most networks and traces);
 `networks` reads the `Network` nodes `alliance analyze networks` stored. The formulas
 (link weights, path weights, noisy-or, risk factors) are documented in those modules.
+A trace's paths are read from the start (listing -> shop -> seller, the links to other
+sellers, then to the site), pass no node twice and are listed once per site; `maxHops`
+bounds each path as it is shown, the listing and shop hops included.
 For now only investigators and admins may use them; other roles get FORBIDDEN.
 """
 

@@ -14,7 +14,8 @@ sellers are sampled from the graph by their id prefix ("honest_sellers": {"id_pr
 Neo4j: `--uri` (auth from NEO4J_USER / NEO4J_PASSWORD), else a throwaway local server.
 
 Prints: pairwise precision / recall of stored STRONG networks against the planted rings;
-hit@1 / hit@3 of the planted sites when tracing ring listings; the share of honest
+hit@1 / hit@3 of the planted sites when tracing ring listings, with how many of their
+paths pass a node twice or are listed twice for a site (both should be 0); the share of honest
 listings that trace to any den or factory (false alarms); `alliance analyze networks`
 wall time; p50 / p95 warm latency of traceToSource and sellerNetwork, each beside the
 plain Cypher peer run through the same driver in the same run, with the ratio (the
@@ -243,6 +244,12 @@ def listing_of(driver: Driver, database: str, sellers: list[str]) -> dict[str, s
     return {r["sid"]: r["l"] for r in rows}
 
 
+def simple(hops: list[trace.Hop]) -> bool:
+    """Whether a path passes no node twice."""
+    seen = [(h.to.label, h.to.key) for h in hops] + [(hops[0].from_.label, hops[0].from_.key)]
+    return len(set(seen)) == len(seen)
+
+
 def timed(fn: Callable[[], Any]) -> float:
     began = time.perf_counter()
     fn()
@@ -315,6 +322,7 @@ def report(driver: Driver, database: str, truth: dict[str, Any], plain: bool = F
     ring_listings = listing_of(driver, database, [r["sellers"][0] for r in rings])
     hit1 = hit3 = asked = 0
     ours_trace: list[float] = []
+    paths: list[tuple[str, list[trace.Hop]]] = []
     for ring in rings:
         listing = ring_listings.get(ring["sellers"][0])
         if listing is None:
@@ -324,10 +332,13 @@ def report(driver: Driver, database: str, truth: dict[str, Any], plain: bool = F
         traces = trace.trace_to_source(driver, database, listing_id=listing)
         ours_trace.append((time.perf_counter() - started) * 1000)
         top = [t.site.site_id for t in traces]
+        paths += [(t.site.site_id, p.hops) for t in traces for p in t.paths]
         hit1 += bool(set(top[:1]) & set(ring["sites"]))
         hit3 += bool(set(top[:3]) & set(ring["sites"]))
     print(f"trace: hit@1 {hit1 / max(asked, 1):.4f}, hit@3 {hit3 / max(asked, 1):.4f} "
-          f"(target >= 0.95) over {asked} ring listings")
+          f"(target >= 0.95) over {asked} ring listings; {len(paths)} paths, "
+          f"{sum(not simple(hops) for _, hops in paths)} with a node twice, "
+          f"{len(paths) - len({(s, trace.signature(h)) for s, h in paths})} listed twice")
 
     honest = rnd.sample(truth["honest_sellers"], min(SAMPLES, len(truth["honest_sellers"])))
     honest_listings = listing_of(driver, database, honest)

@@ -27,7 +27,9 @@ Score of a site: noisy-or of the weights of its paths, 1 - prod(1 - weight), so 
 bounded by 1 and every extra independent path raises it less.
 
 `hops` is counted from the start's seller (through the links to the seller the path
-starts at), so a listing, its shop and its seller rank the sites the same way.
+starts at), so a path weighs the same whether the trace starts at the listing, its shop
+or its seller (from the listing it may be shown shorter, see below, or be left out sooner
+by `max_hops`).
 
 Hubs never lead anywhere: an Address used (ship-from, return or shipment origin) by more
 sellers than the hub threshold is a fulfilment warehouse or a depot; paths through it are
