@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +37,30 @@ def figures(output: str) -> dict[str, int]:
     return counts
 
 
+def run(command: list[str], env: dict[str, str], budget: float) -> tuple[str, int, bool]:
+    """pytest's output and exit code, and whether the budget stopped it. At the budget
+    pytest gets SIGINT, so it stops its Neo4j and prints its summary."""
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=_interruptible)
+    try:
+        out, _ = proc.communicate(timeout=budget)
+        return out, proc.returncode, False
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            out, _ = proc.communicate()
+        return out, 1, True
+
+
+def _interruptible() -> None:
+    """SIGINT as usual in pytest, even when this runs in the background (where it is
+    ignored and the child would inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=300, help="examples per property test")
@@ -48,13 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                "--hypothesis-show-statistics", *rest]
     print("running:", " ".join(command[2:]), f"(examples {args.examples}, scale {args.scale})", flush=True)
     started = time.monotonic()
-    try:
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=args.budget, check=False)
-        output, code, stopped = done.stdout + done.stderr, done.returncode, False
-    except subprocess.TimeoutExpired as exc:
-        output = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        code, stopped = 1, True
+    output, code, stopped = run(command, env, args.budget)
     took = time.monotonic() - started
     failed = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
     print("\n".join(failed))
