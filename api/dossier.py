@@ -9,8 +9,17 @@ on the same sellers, networks or sites. A manifest lists every item with the SHA
 its canonical JSON, and the SHA-256 of the manifest itself, so a printed or filed copy
 can be checked item by item.
 
-Analysts read aggregates only and get no dossier. Brand members see identifiers in
-trace paths masked. Every dossier read is audited (`dossier.read`).
+What a dossier shows is what its reader may see: every node it would show (subjects,
+evidence, shipments, networks, addresses, cases, events, conflicts, each node of a
+trace path) is checked with the reader's own rule of `api.scope`, in Cypher, by one
+small query per label (`visible_keys_query`), and only what passes is shown; so
+attaching a subject to a lead never widens what anyone sees. A brand member's dossier
+shows its own evidence and the shops it targets, not the sellers, persons, sites,
+addresses or shipments behind them; a liaison's shows the subjects and evidence of its
+leads. On trace paths, each node the
+reader may not see (identifiers for every role but investigators and admins) is shown
+as `masked`, and sites the reader may not see are left out. Analysts read aggregates
+only and get no dossier. Every dossier read is audited (`dossier.read`).
 """
 
 from __future__ import annotations
@@ -21,7 +30,8 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, LiteralString
+from functools import lru_cache
+from typing import Any, LiteralString, cast
 
 import strawberry
 
@@ -182,6 +192,9 @@ class Dossier:
 
 # --- Cypher ---------------------------------------------------------------------------
 
+SUBJECT_LABELS = ("Seller", "Shop", "Site", "Person")
+"""What a lead concerns."""
+
 _LEAD: LiteralString = """
 MATCH (l:Lead {lead_id: $lead_id}) WHERE %(visible)s
 RETURN l {.*} AS lead,
@@ -193,8 +206,8 @@ RETURN l {.*} AS lead,
   [(l)-[:HAS_EVENT]->(e:StatusEvent) | e {.*}] AS events,
   [(l)-[:CONCERNS]->(s) | {label: labels(s)[0], props: properties(s),
      network: [(s)-[:IN_NETWORK]->(n:Network) | n {.network_id, .size, .risk_score}][0],
-     address: [(s)-[:LOCATED_AT]->(ad:Address) | coalesce(ad.normalized, ad.raw)][0],
-     adcode: [(s)-[:LOCATED_AT]->(:Address)-[:IN_DIVISION]->(d:Division) | d.adcode][0]}]
+     address: [(s)-[:LOCATED_AT]->(ad:Address) | ad {.address_key, text: coalesce(ad.normalized, ad.raw),
+               adcode: [(ad)-[:IN_DIVISION]->(d:Division) | d.adcode][0]}][0]}]
     AS subjects,
   [(l)-[:EVIDENCED_BY]->(tp:TestPurchase) | tp {.*,
      listing_id: [(tp)-[:BOUGHT]->(x:Listing) | x.listing_id][0],
@@ -202,24 +215,24 @@ RETURN l {.*} AS lead,
      shipment_id: [(tp)-[:DELIVERED_BY]->(sh:Shipment) | sh.shipment_id][0]}] AS purchases,
   [(l)-[:EVIDENCED_BY]->(c:Complaint) | c {.*,
      brand_id: [(b:Brand)-[:FILED]->(c) | b.brand_id][0],
-     target: [(c)-[:AGAINST]->(t) | labels(t)[0] + ':' + coalesce(t.listing_id, t.shop_id)][0]}]
+     target: [(c)-[:AGAINST]->(t) | {label: labels(t)[0], key: coalesce(t.listing_id, t.shop_id)}][0]}]
     AS complaints,
-  [(l)-[:EVIDENCED_BY]->(:TestPurchase)-[:DELIVERED_BY]->(sh:Shipment) | sh] +
-  [(l)-[:CONCERNS]->(:Shop)<-[:SENT_BY]-(sh:Shipment) | sh] AS shipment_nodes
+  [(l)-[:EVIDENCED_BY]->(:TestPurchase)-[:DELIVERED_BY]->(sh:Shipment) | sh.shipment_id] +
+  [(l)-[:CONCERNS]->(:Shop)<-[:SENT_BY]-(sh:Shipment) | sh.shipment_id] AS shipment_ids
 """
 
 SHIPMENTS_QUERY: LiteralString = """
 UNWIND $ids AS id
 MATCH (sh:Shipment {shipment_id: id})
 RETURN sh {.shipment_id, .carrier, .waybill_no, .shipped_on,
-  origin: [(sh)-[:ORIGINATES_AT]->(ad:Address) | coalesce(ad.normalized, ad.raw)][0],
-  origin_adcode: [(sh)-[:ORIGINATES_AT]->(:Address)-[:IN_DIVISION]->(d:Division) | d.adcode][0],
+  origin: [(sh)-[:ORIGINATES_AT]->(ad:Address) | ad {.address_key, text: coalesce(ad.normalized, ad.raw),
+           adcode: [(ad)-[:IN_DIVISION]->(d:Division) | d.adcode][0]}][0],
   shop_id: [(sh)-[:SENT_BY]->(s:Shop) | s.shop_id][0]} AS shipment
 ORDER BY shipment.shipment_id
 """
 
 _CONFLICTS: LiteralString = """
-MATCH (l:Lead {lead_id: $lead_id})
+MATCH (l:Lead {lead_id: $lead_id}) WHERE %(visible)s
 CALL (l) {
   MATCH (l)-[:CONCERNS]->(s:Seller) RETURN s
   UNION
@@ -229,45 +242,112 @@ WITH l, collect(s) AS sellers
 CALL (l, sellers) {
   UNWIND sellers AS s
   MATCH (s)<-[:CONCERNS]-(o:Lead) WHERE o <> l
-  RETURN o, 'seller:' + s.seller_id AS via
+  RETURN o, {label: 'Seller', key: s.seller_id, text: 'seller:' + s.seller_id} AS via
   UNION
   UNWIND sellers AS s
   MATCH (s)-[:OPERATES]->(:Shop)<-[:CONCERNS]-(o:Lead) WHERE o <> l
-  RETURN o, 'seller:' + s.seller_id AS via
+  RETURN o, {label: 'Seller', key: s.seller_id, text: 'seller:' + s.seller_id} AS via
+  UNION
+  MATCH (l)-[:CONCERNS]->(x:Shop)<-[:CONCERNS]-(o:Lead) WHERE o <> l
+  RETURN o, {label: 'Shop', key: x.shop_id, text: 'shop:' + x.shop_id} AS via
   UNION
   UNWIND sellers AS s
   MATCH (s)-[:IN_NETWORK]->(n:Network)<-[:IN_NETWORK]-(t:Seller)<-[:CONCERNS]-(o:Lead)
   WHERE o <> l AND t <> s
-  RETURN o, 'network:' + n.network_id AS via
+  RETURN o, {label: 'Network', key: n.network_id, text: 'network:' + n.network_id} AS via
   UNION
   MATCH (l)-[:CONCERNS]->(x:Site)<-[:CONCERNS]-(o:Lead) WHERE o <> l
-  RETURN o, 'site:' + x.site_id AS via
+  RETURN o, {label: 'Site', key: x.site_id, text: 'site:' + x.site_id} AS via
 }
 WITH l, o, collect(DISTINCT via) AS vias
-WHERE o IS NOT NULL AND o.status IN $open_leads AND %(visible_lead)s
-RETURN 'lead' AS kind, o.lead_id AS id, o.status AS status, vias,
+WHERE o IS NOT NULL AND o.status IN $open_leads
+RETURN 'lead' AS kind, 'Lead' AS label, o.lead_id AS id, o.status AS status, vias,
   [(o)-[:ON_BEHALF_OF]->(b:Brand) | b.brand_id] AS brands,
   [(o)-[:PUSHED_TO]->(a:Agency) | a.agency_id][0] AS agency_id
 UNION
-MATCH (l:Lead {lead_id: $lead_id})
+MATCH (l:Lead {lead_id: $lead_id}) WHERE %(visible)s
 CALL (l) {
-  MATCH (l)-[:CONCERNS]->(x:Site)<-[:RAIDED]-(c:Case) RETURN c, 'site:' + x.site_id AS via
+  MATCH (l)-[:CONCERNS]->(x:Site)<-[:RAIDED]-(c:Case)
+  RETURN c, {label: 'Site', key: x.site_id, text: 'site:' + x.site_id} AS via
   UNION
-  MATCH (l)-[:CONCERNS]->(p:Person)<-[:NAMES_SUSPECT]-(c:Case) RETURN c, 'person:' + p.person_id AS via
+  MATCH (l)-[:CONCERNS]->(p:Person)<-[:NAMES_SUSPECT]-(c:Case)
+  RETURN c, {label: 'Person', key: p.person_id, text: 'person:' + p.person_id} AS via
   UNION
   MATCH (l)-[:CONCERNS]->(x)<-[:CONCERNS]-(o:Lead)-[:BECAME]->(c:Case) WHERE o <> l
-  RETURN c, labels(x)[0] + ':' + coalesce(x.seller_id, x.shop_id, x.site_id, x.person_id) AS via
+  WITH c, labels(x)[0] AS label, coalesce(x.seller_id, x.shop_id, x.site_id, x.person_id) AS key
+  RETURN c, {label: label, key: key, text: label + ':' + key} AS via
 }
 WITH l, c, collect(DISTINCT via) AS vias
-WHERE c.status IN $open_cases AND NOT (l)-[:BECAME]->(c) AND %(visible_case)s
-RETURN 'case' AS kind, c.case_id AS id, c.status AS status, vias,
+WHERE c.status IN $open_cases AND NOT (l)-[:BECAME]->(c)
+RETURN 'case' AS kind, 'Case' AS label, c.case_id AS id, c.status AS status, vias,
   [(c)-[:CONCERNS_BRAND]->(b:Brand) | b.brand_id] AS brands,
   [(c)-[:HANDLED_BY]->(a:Agency) | a.agency_id][0] AS agency_id
 """
 
 LEAD_QUERY: LiteralString = _LEAD % {"visible": scope.visible("Lead", "l")}
-CONFLICTS_QUERY: LiteralString = _CONFLICTS % {
-    "visible_lead": scope.visible("Lead", "o"), "visible_case": scope.visible("Case", "c")}
+CONFLICTS_QUERY: LiteralString = _CONFLICTS % {"visible": scope.visible("Lead", "l")}
+"""These read the lead's neighbourhood as it is; what of it the reader may see is decided
+by `visible_keys_query`, with the reader's own rules, before anything is shown."""
+
+
+@lru_cache(maxsize=8)
+def lead_query(who: scope.Kind) -> LiteralString:
+    """`LEAD_QUERY` with only the rule of one kind of caller (faster to plan)."""
+    return cast(LiteralString, _LEAD % {"visible": scope.visible_as(who, "Lead", "l")})
+
+
+@lru_cache(maxsize=8)
+def conflicts_query(who: scope.Kind) -> LiteralString:
+    return cast(LiteralString, _CONFLICTS % {"visible": scope.visible_as(who, "Lead", "l")})
+
+DOSSIER_LABELS = frozenset({"Brand", "Agency", "Lead", "Case", "StatusEvent", "Seller", "Shop", "Site",
+                            "Person", "Network", "Address", "TestPurchase", "Complaint", "Listing",
+                            "Shipment", *scope.SENSITIVE_LABELS})
+"""The labels a dossier shows nodes of; a node of another label is never shown (masked
+on a trace path)."""
+
+
+@lru_cache(maxsize=128)
+def visible_keys_query(who: scope.Kind, label: str) -> LiteralString:
+    """Which nodes of `label` the reader may see (`api.scope`): one small query per label
+    and kind of caller, each planned once (the same checks written into every part of the
+    dossier's queries took over a minute to plan for a liaison)."""
+    return cast(LiteralString, scope.visible_keys(who, label))
+
+
+class Seen:
+    """The nodes of a dossier the reader may see, from one `visible_refs_query`."""
+
+    def __init__(self, refs: set[tuple[str, str]]) -> None:
+        self.refs = refs
+
+    def __call__(self, label: str, key: Any) -> bool:
+        return key is not None and (label, str(key)) in self.refs
+
+
+class Refs:
+    """The nodes a dossier would show, by label, to ask which the reader may see."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, set[str]] = {}
+
+    def add(self, label: str, key: Any) -> None:
+        if key is not None and label in DOSSIER_LABELS:
+            self.keys.setdefault(label, set()).add(str(key))
+
+    async def seen(self, ctx: Context) -> Seen:
+        who = scope.kind(ctx.caller)
+
+        async def one(label: str, keys: set[str]) -> set[tuple[str, str]]:
+            if scope.visible_as(who, label, "n") == "false":
+                return set()  # the rule passes no node of this label: nothing to ask
+            records = await db.read(ctx.driver, ctx.database, visible_keys_query(who, label),
+                                    {"keys": sorted(keys), **ctx.scope},
+                                    timeout=ctx.timeout, name="lead:dossier-scope")
+            return {(label, r["key"]) for r in records}
+
+        found = await asyncio.gather(*(one(label, keys) for label, keys in self.keys.items()))
+        return Seen(set().union(*found))
 
 
 # --- building -------------------------------------------------------------------------
@@ -282,35 +362,47 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _subject(row: dict[str, Any]) -> DossierSubject:
-    props, net = row["props"], row["network"] or {}
-    key = next((str(props[k]) for k in ("seller_id", "shop_id", "site_id", "person_id") if k in props), "")
+def subject_key(row: dict[str, Any]) -> str:
+    props = row["props"]
+    return next((str(props[k]) for k in ("seller_id", "shop_id", "site_id", "person_id") if k in props), "")
+
+
+def _subject(row: dict[str, Any], seen: Seen) -> DossierSubject:
+    props = row["props"]
+    net = row["network"] if row["network"] and seen("Network", row["network"]["network_id"]) else {}
+    ad = row["address"] if row["address"] and seen("Address", row["address"]["address_key"]) else {}
     caption = props.get("nickname") or props.get("name") or props.get("label") or props.get("legal_name")
     return DossierSubject(
-        label=row["label"], key=key, caption=_text(caption), status=_text(props.get("status")),
+        label=row["label"], key=subject_key(row), caption=_text(caption), status=_text(props.get("status")),
         network_id=net.get("network_id"), network_size=net.get("size"),
-        network_risk=_float(net.get("risk_score")), address=row["address"], adcode=row["adcode"])
+        network_risk=_float(net.get("risk_score")), address=ad.get("text"), adcode=ad.get("adcode"))
 
 
-def _purchase(p: dict[str, Any]) -> DossierPurchase:
+def _purchase(p: dict[str, Any], seen: Seen) -> DossierPurchase:
     return DossierPurchase(
-        purchase_id=strawberry.ID(p["purchase_id"]), listing_id=p["listing_id"], brand_id=p["brand_id"],
+        purchase_id=strawberry.ID(p["purchase_id"]),
+        listing_id=p["listing_id"] if seen("Listing", p["listing_id"]) else None,
+        brand_id=p["brand_id"] if seen("Brand", p["brand_id"]) else None,
         ordered_on=_text(p.get("ordered_on")), verdict=p.get("verdict"),
-        verdict_on=_text(p.get("verdict_on")), report_no=p.get("report_no"), shipment_id=p["shipment_id"])
+        verdict_on=_text(p.get("verdict_on")), report_no=p.get("report_no"),
+        shipment_id=p["shipment_id"] if seen("Shipment", p["shipment_id"]) else None)
 
 
-def _complaint(c: dict[str, Any]) -> DossierComplaint:
+def _complaint(c: dict[str, Any], seen: Seen) -> DossierComplaint:
+    t = c["target"]
+    target = f"{t['label']}:{t['key']}" if t and seen(t["label"], t["key"]) else None
     return DossierComplaint(
-        complaint_id=strawberry.ID(c["complaint_id"]), brand_id=c["brand_id"], kind=c.get("kind"),
-        outcome=c.get("outcome"), filed_on=_text(c.get("filed_on")),
-        resolved_on=_text(c.get("resolved_on")), target=c["target"])
+        complaint_id=strawberry.ID(c["complaint_id"]), brand_id=c["brand_id"] if seen("Brand", c["brand_id"])
+        else None, kind=c.get("kind"), outcome=c.get("outcome"), filed_on=_text(c.get("filed_on")),
+        resolved_on=_text(c.get("resolved_on")), target=target)
 
 
-def _shipment(s: dict[str, Any]) -> DossierShipment:
+def _shipment(s: dict[str, Any], seen: Seen) -> DossierShipment:
+    origin = s["origin"] if s["origin"] and seen("Address", s["origin"]["address_key"]) else {}
     return DossierShipment(
         shipment_id=strawberry.ID(s["shipment_id"]), carrier=s.get("carrier"),
-        waybill_no=s.get("waybill_no"), shipped_on=_text(s.get("shipped_on")), origin=s["origin"],
-        origin_adcode=s["origin_adcode"], shop_id=s["shop_id"])
+        waybill_no=s.get("waybill_no"), shipped_on=_text(s.get("shipped_on")), origin=origin.get("text"),
+        origin_adcode=origin.get("adcode"), shop_id=s["shop_id"] if seen("Shop", s["shop_id"]) else None)
 
 
 def _event(e: dict[str, Any]) -> TimelineEvent:
@@ -325,14 +417,22 @@ def _agency(a: dict[str, Any]) -> DossierAgency:
                          adcode=a.get("adcode"), pushed_on=_text(a.get("pushed_on")))
 
 
-def _case(c: dict[str, Any]) -> DossierCase:
+def _case(c: dict[str, Any], seen: Seen) -> DossierCase:
+    agency = c.get("agency_id")
     return DossierCase(case_id=strawberry.ID(c["case_id"]), status=c.get("status"), title=c.get("title"),
-                       opened_on=_text(c.get("opened_on")), agency_id=c.get("agency_id"))
+                       opened_on=_text(c.get("opened_on")),
+                       agency_id=agency if seen("Agency", agency) else None)
 
 
-def conflict(r: Any) -> Conflict:
+def conflict(r: Any, seen: Seen) -> Conflict | None:
+    """The conflict as far as the reader may see it: None when it may not see the other
+    lead or case, or none of what is shared."""
+    vias = sorted(v["text"] for v in r["vias"] if seen(v["label"], v["key"]))
+    if not vias or not seen(r["label"], r["id"]):
+        return None
     return Conflict(kind=r["kind"], id=strawberry.ID(r["id"]), status=r["status"],
-                    brand_ids=sorted(r["brands"]), agency_id=r["agency_id"], via=sorted(r["vias"]))
+                    brand_ids=sorted(b for b in r["brands"] if seen("Brand", b)),
+                    agency_id=r["agency_id"] if seen("Agency", r["agency_id"]) else None, via=vias)
 
 
 def thresholds() -> Thresholds:
@@ -349,39 +449,71 @@ def value_assessment(estimated: float | None) -> ValueAssessment:
                            serious_threshold_cny=t.serious_cny, level=t.assess(estimated))
 
 
+async def conflict_rows(ctx: Context, lead_id: str) -> list[Any]:
+    """The other open leads and cases on the lead's subjects, before the reader's rules."""
+    return list(await db.read(ctx.driver, ctx.database, conflicts_query(scope.kind(ctx.caller)),
+                              {"lead_id": lead_id, "open_leads": list(OPEN_LEAD_STATUSES),
+                               "open_cases": list(OPEN_CASE_STATUSES), **ctx.scope},
+                              timeout=ctx.timeout, name="lead:conflicts"))
+
+
+def add_conflict_refs(refs: Refs, records: list[Any]) -> None:
+    for r in records:
+        refs.add(r["label"], r["id"])
+        refs.add("Agency", r["agency_id"])
+        for b in r["brands"]:
+            refs.add("Brand", b)
+        for v in r["vias"]:
+            refs.add(v["label"], v["key"])
+
+
+def conflicts_seen(records: list[Any], seen: Seen) -> list[Conflict]:
+    found = [c for c in (conflict(r, seen) for r in records) if c is not None]
+    return sorted(found, key=lambda c: (c.kind, str(c.id)))
+
+
 async def fetch_conflicts(ctx: Context, lead_id: str) -> list[Conflict]:
-    records = await db.read(ctx.driver, ctx.database, CONFLICTS_QUERY,
-                            {"lead_id": lead_id, "open_leads": list(OPEN_LEAD_STATUSES),
-                             "open_cases": list(OPEN_CASE_STATUSES), **ctx.scope},
-                            timeout=ctx.timeout, name="lead:conflicts")
-    return sorted((conflict(r) for r in records), key=lambda c: (c.kind, str(c.id)))
+    records = await conflict_rows(ctx, lead_id)
+    refs = Refs()
+    add_conflict_refs(refs, records)
+    return conflicts_seen(records, await refs.seen(ctx))
 
 
-async def _traces(ctx: Context, subjects: list[DossierSubject]) -> list[DossierTrace]:
+Traced = list[tuple[DossierSubject, list[SourceTrace]]]
+
+
+async def _traces(ctx: Context, subjects: list[DossierSubject]) -> Traced:
     traced = [s for s in subjects if s.label in ("Seller", "Shop")][:TRACED_SUBJECTS]
 
-    async def one(s: DossierSubject) -> DossierTrace:
+    async def one(s: DossierSubject) -> list[SourceTrace]:
         option = {"seller_id": s.key} if s.label == "Seller" else {"shop_id": s.key}
         try:
             found = await trace.trace_to_source_async(ctx.driver, ctx.database,
                                                       first=TRACES_PER_SUBJECT, **option)
         except LookupError:
             found = []
-        sites = [_trace(t) for t in found]
-        if ctx.caller.role == "brand_member":
-            sites = [mask_trace(t) for t in sites]
-        return DossierTrace(subject=TraceNode(label=s.label, key=s.key, caption=s.caption or s.key),
-                            sites=sites)
+        return [_trace(t) for t in found]
 
-    return list(await asyncio.gather(*(one(s) for s in traced)))
+    return list(zip(traced, await asyncio.gather(*(one(s) for s in traced)), strict=True))
 
 
-def mask_trace(t: SourceTrace) -> SourceTrace:
-    """The trace with personal identifiers (phones, accounts, ...) replaced by `masked`."""
+def add_trace_refs(refs: Refs, traces: list[SourceTrace]) -> None:
+    for t in traces:
+        refs.add("Site", t.site.site_id)
+        for path in t.paths:
+            for hop in path.hops:
+                refs.add(hop.from_.label, hop.from_.key)
+                refs.add(hop.to.label, hop.to.key)
+
+
+def mask_trace(t: SourceTrace, seen: Seen) -> SourceTrace:
+    """The trace with every node the reader may not see (personal identifiers for all
+    but investigators and admins; other sellers, persons, addresses, ... as `api.scope`
+    says) shown as `masked`: the path's shape and weight stay, who or what it is does not."""
     def node(n: TraceNode) -> TraceNode:
-        if n.label in scope.SENSITIVE_LABELS:
-            return TraceNode(label=n.label, key=MASKED, caption=MASKED)
-        return n
+        if seen(n.label, n.key):
+            return n
+        return TraceNode(label=n.label, key=MASKED, caption=MASKED)
 
     for path in t.paths:
         for hop in path.hops:
@@ -394,40 +526,93 @@ async def build_dossier(ctx: Context, lead_id: str) -> Dossier:
     see the lead, Forbidden for analysts. Not audited here (see `read_dossier`)."""
     if ctx.caller.role == "analyst":
         raise Forbidden("analysts read aggregates only (leadCounts, saved queries), not dossiers")
-    records = await db.read(ctx.driver, ctx.database, LEAD_QUERY, {"lead_id": lead_id, **ctx.scope},
+    records = await db.read(ctx.driver, ctx.database, lead_query(scope.kind(ctx.caller)),
+                            {"lead_id": lead_id, **ctx.scope},
                             timeout=ctx.timeout, name="lead:dossier")
     if not records:
         raise NotFound(f"no lead {lead_id!r}")
     row = records[0]
-    subjects = sorted((_subject(s) for s in row["subjects"]), key=lambda s: (s.label, s.key))
-    shipment_ids = sorted({n["shipment_id"] for n in row["shipment_nodes"]})[:MAX_SHIPMENTS]
-    traces, conflicts, shipments = await asyncio.gather(
-        _traces(ctx, subjects), fetch_conflicts(ctx, lead_id), _fetch_shipments(ctx, shipment_ids))
-    return _assemble(ctx, row, subjects, traces, conflicts, shipments)
+    refs = lead_refs(row)
+    first = await refs.seen(ctx)
+    subjects = sorted((_subject(s, first) for s in row["subjects"] if first(s["label"], subject_key(s))),
+                      key=lambda s: (s.label, s.key))
+    shipment_ids = sorted({i for i in row["shipment_ids"] if first("Shipment", i)})[:MAX_SHIPMENTS]
+    traces, conflict_records, shipments = await asyncio.gather(
+        _traces(ctx, subjects), conflict_rows(ctx, lead_id), _fetch_shipments(ctx, shipment_ids))
+    more = Refs()
+    add_conflict_refs(more, conflict_records)
+    for _, found in traces:
+        add_trace_refs(more, found)
+    for s in shipments:
+        more.add("Address", s["origin"] and s["origin"]["address_key"])
+        more.add("Shop", s["shop_id"])
+    seen = Seen(first.refs | (await more.seen(ctx)).refs)
+    dossier_traces = [
+        DossierTrace(subject=TraceNode(label=s.label, key=s.key, caption=s.caption or s.key),
+                     sites=[mask_trace(t, seen) for t in found if seen("Site", t.site.site_id)])
+        for s, found in traces]
+    return _assemble(ctx, row, seen, subjects, dossier_traces, conflicts_seen(conflict_records, seen),
+                     [_shipment(s, seen) for s in shipments])
 
 
-async def _fetch_shipments(ctx: Context, ids: list[str]) -> list[DossierShipment]:
+def lead_refs(row: Any) -> Refs:
+    """Every node the lead's row would show."""
+    refs = Refs()
+    for b in row["brands"]:
+        refs.add("Brand", b)
+    for a in row["agencies"]:
+        refs.add("Agency", a["agency_id"])
+    for c in row["cases"]:
+        refs.add("Case", c["case_id"])
+        refs.add("Agency", c.get("agency_id"))
+    for e in row["events"]:
+        refs.add("StatusEvent", e.get("event_id"))
+    for s in row["subjects"]:
+        refs.add(s["label"], subject_key(s))
+        refs.add("Network", s["network"] and s["network"]["network_id"])
+        refs.add("Address", s["address"] and s["address"]["address_key"])
+    for p in row["purchases"]:
+        for label, key in (("TestPurchase", p["purchase_id"]), ("Listing", p["listing_id"]),
+                           ("Brand", p["brand_id"]), ("Shipment", p["shipment_id"])):
+            refs.add(label, key)
+    for c in row["complaints"]:
+        refs.add("Complaint", c["complaint_id"])
+        refs.add("Brand", c["brand_id"])
+        if c["target"]:
+            refs.add(c["target"]["label"], c["target"]["key"])
+    for i in row["shipment_ids"]:
+        refs.add("Shipment", i)
+    return refs
+
+
+async def _fetch_shipments(ctx: Context, ids: list[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
     records = await db.read(ctx.driver, ctx.database, SHIPMENTS_QUERY, {"ids": ids},
                             timeout=ctx.timeout, name="lead:shipments")
-    return [_shipment(r["shipment"]) for r in records]
+    return [r["shipment"] for r in records]
 
 
-def _assemble(ctx: Context, row: Any, subjects: list[DossierSubject], traces: list[DossierTrace],
-              conflicts: list[Conflict], shipments: list[DossierShipment]) -> Dossier:
+def _assemble(ctx: Context, row: Any, seen: Seen, subjects: list[DossierSubject],
+              traces: list[DossierTrace], conflicts: list[Conflict],
+              shipments: list[DossierShipment]) -> Dossier:
     lead = row["lead"]
+    purchases = [_purchase(p, seen) for p in row["purchases"] if seen("TestPurchase", p["purchase_id"])]
+    complaints = [_complaint(c, seen) for c in row["complaints"] if seen("Complaint", c["complaint_id"])]
     dossier = Dossier(
         lead_id=strawberry.ID(lead["lead_id"]), title=lead.get("title"), status=lead.get("status"),
         created_on=_text(lead.get("created_on")), pushed_on=_text(lead.get("pushed_on")),
-        note=lead.get("note"), brand_ids=sorted(row["brands"]),
-        agencies=sorted((_agency(a) for a in row["agencies"]), key=lambda a: str(a.agency_id)),
-        cases=sorted((_case(c) for c in row["cases"]), key=lambda c: str(c.case_id)),
+        note=lead.get("note"), brand_ids=sorted(b for b in row["brands"] if seen("Brand", b)),
+        agencies=sorted((_agency(a) for a in row["agencies"] if seen("Agency", a["agency_id"])),
+                        key=lambda a: str(a.agency_id)),
+        cases=sorted((_case(c, seen) for c in row["cases"] if seen("Case", c["case_id"])),
+                     key=lambda c: str(c.case_id)),
         subjects=subjects, traces=traces,
-        test_purchases=sorted((_purchase(p) for p in row["purchases"]), key=lambda p: str(p.purchase_id)),
-        complaints=sorted((_complaint(c) for c in row["complaints"]), key=lambda c: str(c.complaint_id)),
+        test_purchases=sorted(purchases, key=lambda p: str(p.purchase_id)),
+        complaints=sorted(complaints, key=lambda c: str(c.complaint_id)),
         shipments=shipments,
-        timeline=sorted((_event(e) for e in row["events"]), key=lambda e: e.at),
+        timeline=sorted((_event(e) for e in row["events"] if seen("StatusEvent", e.get("event_id"))),
+                        key=lambda e: e.at),
         value=value_assessment(_float(lead.get("estimated_value_cny"))),
         conflicts=conflicts,
         manifest=Manifest(algorithm="SHA-256", items=[], sha256=""),

@@ -5,6 +5,12 @@ and counts only count what the caller may see). Every mutation checks the lifecy
 `graph.leads`, writes the change and its `StatusEvent` in one transaction (guarded on
 the status it was read in) and appends an audit event. Cases follow raids and status
 changes; a case's lead follows its case.
+
+A lead attaches only what its creator may see (`api.scope`); an id it may not see gets
+the same answer as an unknown one, and a leadId in use gets one answer whoever's lead it
+is. A raid is recorded only on a site inside the jurisdiction of the agency handling the
+case (`OUT_OF_JURISDICTION` otherwise); the raid, and any case status change, rewrite
+the stored risk score of the networks they move in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, LiteralString, Optional
+from typing import Any, LiteralString, Optional, cast
 
 import strawberry
 
@@ -34,7 +40,7 @@ from api.types import (
     row_projection,
 )
 from api.writes import Statement, write
-from graph import audit
+from graph import audit, risk
 from graph import leads as life
 from graph.caller import Caller
 
@@ -47,6 +53,12 @@ MAX_REFS = 200
 
 class IllegalTransition(UserError):
     code = "ILLEGAL_TRANSITION"
+
+
+class OutOfJurisdiction(UserError):
+    """A raid on a site outside the jurisdiction of the agency handling the case."""
+
+    code = "OUT_OF_JURISDICTION"
 
 
 # --- reads ----------------------------------------------------------------------------
@@ -276,16 +288,19 @@ _REFS: tuple[tuple[str, str, str, str, str], ...] = (
     ("purchase_ids", "TestPurchase", "purchase_id", "EVIDENCED_BY", "test purchases"),
     ("complaint_ids", "Complaint", "complaint_id", "EVIDENCED_BY", "complaints"),
 )
-_EVIDENCE = ("TestPurchase", "Complaint")
+UNKNOWN_REFS = "unknown ids (or ids you may not use)"
 
 
-def _missing_query() -> LiteralString:
-    """Ids of each kind that do not exist (evidence: or that the caller may not see)."""
+@lru_cache(maxsize=8)
+def missing_query(who: scope.Kind) -> LiteralString:
+    """Ids of each kind that do not exist or that the caller may not see (one answer for
+    both: a lead never attaches what its creator may not see, and the answer does not
+    tell which ids exist)."""
     parts = []
     for fld, label, key, _, _ in _REFS:
-        check = f" WHERE {scope.visible(label, 'x')}" if label in _EVIDENCE else ""
-        parts.append(f"[id IN ${fld} WHERE NOT EXISTS {{ MATCH (x:{label} {{{key}: id}}){check} }}] AS {fld}")
-    return "RETURN " + ", ".join(parts)
+        seen = f"EXISTS {{ MATCH (x:{label} {{{key}: id}}) WHERE {scope.visible_as(who, label, 'x')} }}"
+        parts.append(f"[id IN ${fld} WHERE NOT {seen}] AS {fld}")
+    return cast(LiteralString, "RETURN " + ", ".join(parts))
 
 
 def _create_query() -> LiteralString:
@@ -298,7 +313,6 @@ def _create_query() -> LiteralString:
     return "\n".join(lines)
 
 
-MISSING_QUERY = _missing_query()
 CREATE_QUERY = _create_query()
 
 MOVE_LEAD: LiteralString = """
@@ -338,9 +352,17 @@ CREATE (l)-[:HAS_EVENT]->(le:StatusEvent) SET le = $lead_event
 CREATE (c)-[:HAS_EVENT]->(ce:StatusEvent) SET ce = $case_event
 RETURN c.case_id AS id
 """
-RECORD_RAID: LiteralString = """
+RAID_SITE: LiteralString = cast(LiteralString, f"""
+MATCH (c:Case {{case_id: $case_id}})
+MATCH (s:Site {{site_id: $site_id}}) WHERE {scope.visible("Site", "s")}
+RETURN {scope.site_in_case_jurisdiction("s", "c")} AS inside,
+  [(s)-[:LOCATED_AT]->(:Address)-[:IN_DIVISION]->(d:Division) | d.adcode] AS site_adcodes,
+  [(c)-[:HANDLED_BY]->(a:Agency) | a {{.agency_id, .adcode}}] AS agencies
+""")
+"""Whether the site (as far as the caller may see it) lies in the case's jurisdiction."""
+RECORD_RAID: LiteralString = cast(LiteralString, """
 MATCH (c:Case {case_id: $case_id}) WHERE c.status = $from
-MATCH (s:Site {site_id: $site_id})
+MATCH (s:Site {site_id: $site_id}) WHERE """ + scope.site_in_case_jurisdiction("s", "c") + """
 MERGE (c)-[r:RAIDED]->(s)
 WITH c, s, r, coalesce(r.arrests, 0) AS old_arrests, coalesce(r.dens_destroyed, 0) AS old_dens,
      coalesce(r.seized_value_cny, 0.0) AS old_seized
@@ -352,7 +374,7 @@ SET r += $prov, r.first_seen_at = coalesce(r.first_seen_at, datetime()), r.last_
     c.seized_value_cny = coalesce(c.seized_value_cny, 0.0) - old_seized + $seized,
     s.status = 'raided', s.last_seen_at = datetime()
 RETURN c.case_id AS id
-"""
+""")
 AGENCY_ADCODE: LiteralString = "MATCH (a:Agency {agency_id: $id}) RETURN a.adcode AS adcode"
 
 
@@ -446,12 +468,13 @@ def lead_refs(ctx: Context, data: CreateLeadInput) -> dict[str, list[str]]:
 
 
 async def check_refs(ctx: Context, refs: dict[str, list[str]]) -> None:
-    records = await db.read(ctx.driver, ctx.database, MISSING_QUERY, {**refs, **ctx.scope},
+    records = await db.read(ctx.driver, ctx.database, missing_query(scope.kind(ctx.caller)),
+                            {**refs, **ctx.scope},
                             timeout=ctx.timeout, name="lead:refs")
     missing = [f"{what}: {', '.join(records[0][fld])}" for fld, _, _, _, what in _REFS
                if records[0][fld]]
     if missing:
-        raise UserError("unknown ids (or evidence you may not use) - " + "; ".join(missing))
+        raise UserError(f"{UNKNOWN_REFS} - " + "; ".join(missing))
 
 
 def _lead_props(data: CreateLeadInput, ctx: Context) -> dict[str, Any]:
@@ -462,6 +485,22 @@ def _lead_props(data: CreateLeadInput, ctx: Context) -> dict[str, Any]:
     return {k: v for k, v in props.items() if v is not None}
 
 
+LEAD_TAKEN: LiteralString = "MATCH (l:Lead {lead_id: $lead_id}) RETURN count(l) > 0 AS taken"
+
+
+def lead_id_taken(lead_id: str) -> UserError:
+    """The one answer for a leadId in use, whoever's lead it is (no more is said)."""
+    return UserError(f"leadId {lead_id!r} cannot be used; give another or leave leadId out "
+                     "for a new one")
+
+
+async def _check_lead_id(ctx: Context, lead_id: str) -> None:
+    records = await db.read(ctx.driver, ctx.database, LEAD_TAKEN, {"lead_id": lead_id},
+                            timeout=ctx.timeout, name="lead:id")
+    if records and records[0]["taken"]:
+        raise lead_id_taken(lead_id)
+
+
 async def create_lead(ctx: Context, data: CreateLeadInput) -> Any:
     if ctx.caller.role not in life.LEAD_CREATORS:
         raise Forbidden(f"role {ctx.caller.role!r} may not create leads; "
@@ -469,9 +508,17 @@ async def create_lead(ctx: Context, data: CreateLeadInput) -> Any:
     refs = lead_refs(ctx, data)
     await check_refs(ctx, refs)
     lead_id = str(data.lead_id) if data.lead_id else new_lead_id()
+    await _check_lead_id(ctx, lead_id)
     params = {"lead_id": lead_id, "props": _lead_props(data, ctx), "prov": provenance(ctx),
               "event": status_event(ctx, None, "draft", data.note), **refs}
-    await write(ctx.driver, ctx.database, [Statement(CREATE_QUERY, params)], name="lead:create")
+    try:
+        await write(ctx.driver, ctx.database, [Statement(CREATE_QUERY, params)], name="lead:create")
+    except UserError as exc:
+        # Created meanwhile by someone else: the constraint's own message names the
+        # other node by its internal id, which is not for the caller.
+        if type(exc) is UserError and str(exc).startswith("already exists"):
+            raise lead_id_taken(lead_id) from None
+        raise
     await _audited(ctx, "lead.create", [lead_id], {"refs": refs})
     return await fetch_node(ctx, "Lead", lead_id)
 
@@ -554,8 +601,8 @@ def case_moves(ctx: Context, case_id: str, old: str, new: str, leads: list[dict[
 async def move_case(ctx: Context, case_id: str, target: str, note: str | None) -> Any:
     status, leads = await case_state(ctx, case_id)
     _check(life.check_case_move, status, target, ctx.caller)
-    await write(ctx.driver, ctx.database, case_moves(ctx, case_id, status, target, leads, note),
-                name="case:status")
+    moves = case_moves(ctx, case_id, status, target, leads, note)
+    await write(ctx.driver, ctx.database, [*moves, refresh_risk(case_id, None)], name="case:status")
     await _audited(ctx, "case.status", [case_id], {"from": status, "to": target, "note": note})
     return await fetch_node(ctx, "Case", case_id)
 
@@ -568,6 +615,31 @@ class RaidInput:
     seized_value_cny: float = 0.0
     arrests: int = 0
     dens_destroyed: int = 0
+
+
+def refresh_risk(case_id: str, site_id: str | None) -> Statement:
+    """The stored risk of the networks a raid or a case's status moves, rewritten in the
+    same transaction, so `networks(orderBy: RISK)` follows at once."""
+    return Statement(risk.REFRESH_STORED, risk.refresh_params(case_id=case_id, site_id=site_id))
+
+
+async def check_raid_site(ctx: Context, case_id: str, site_id: str) -> None:
+    """NotFound for a site the caller may not see (as for an unknown one); OutOfJurisdiction
+    for a site outside the jurisdiction of the agency handling the case."""
+    records = await db.read(ctx.driver, ctx.database, RAID_SITE,
+                            {"case_id": case_id, "site_id": site_id, **ctx.scope},
+                            timeout=ctx.timeout, name="case:raid-site")
+    if not records:
+        raise NotFound(f"no site {site_id!r}")
+    r = records[0]
+    if r["inside"]:
+        return
+    handled = ", ".join(f"{a['agency_id']} (division {a['adcode']} and below)" for a in r["agencies"])
+    where = (f"lies in division {', '.join(sorted(r['site_adcodes']))}" if r["site_adcodes"]
+             else "has no address in a known division")
+    raise OutOfJurisdiction(
+        f"a raid on site {site_id!r} cannot be recorded on case {case_id!r}: the site {where}, "
+        f"outside the jurisdiction of the agency handling the case: {handled or 'none'}")
 
 
 def _check_raid(data: RaidInput) -> None:
@@ -588,12 +660,14 @@ async def record_raid(ctx: Context, data: RaidInput) -> Any:
         _check(life.check_case_move, status, target, ctx.caller)
     elif ctx.caller.role not in life.CASE_MOVERS:
         raise Forbidden(f"role {ctx.caller.role!r} may not record raids")
+    await check_raid_site(ctx, case_id, str(data.site_id))
     raid = Statement(RECORD_RAID, {
         "case_id": case_id, "from": status, "site_id": str(data.site_id), "raided_on": data.raided_on,
         "arrests": data.arrests, "dens": data.dens_destroyed, "seized": data.seized_value_cny,
         "prov": provenance(ctx)}, must_match=True, what=f"case {case_id!r} or site {data.site_id!r}")
     moves = case_moves(ctx, case_id, status, target, leads, f"raid on {data.site_id}")
-    await write(ctx.driver, ctx.database, [raid, *moves], name="case:raid")
+    await write(ctx.driver, ctx.database, [raid, *moves, refresh_risk(case_id, str(data.site_id))],
+                name="case:raid")
     await _audited(ctx, "case.raid", [case_id, str(data.site_id)],
                    {"raided_on": data.raided_on.isoformat(), "arrests": data.arrests,
                     "dens_destroyed": data.dens_destroyed, "seized_value_cny": data.seized_value_cny})

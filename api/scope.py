@@ -13,18 +13,24 @@ its own check and no result is filtered in Python.
   inside its jurisdiction (`$adcodes`: its agency's division and every division below)
   or concerning a site inside it; the cases handled by an agency inside it; and the
   subjects and evidence of those leads and cases (sellers, shops, sites, persons, test
-  purchases, complaints), plus the sites located inside its jurisdiction;
-- identities, phones, emails, payment accounts and devices are seen by investigators
-  and admins only;
+  purchases, complaints), plus the sites located inside its jurisdiction; and, of those
+  leads, the listings their evidence targets, the shipments of their test purchases and
+  shop subjects, the addresses of their site subjects and of those shipments' origins,
+  and the stored networks of their seller subjects;
+- identities, phones, emails, payment accounts and devices (`SENSITIVE_LABELS`) are seen
+  by investigators and admins only: every other role sees them nowhere, and where a
+  dossier shows a path through a node the reader may not see (`visible_keys`), the node
+  is masked;
 - analysts see no single node through these queries: they read aggregates
   (`leadCounts`, saved queries).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from graph.caller import Caller
+from graph.model import node
 
 SENSITIVE_LABELS = ("Identity", "Phone", "Email", "PaymentAccount", "Device")
 """Labels whose keys are personal identifiers: visible to investigators and admins only."""
@@ -94,6 +100,32 @@ def _site_inside(var: str) -> str:
             f"WHERE dv_{var}.adcode IN $adcodes }}")
 
 
+def _shipment_of_lead(var: str) -> str:
+    return (f"(EXISTS {{ MATCH (lp_{var}:Lead)-[:EVIDENCED_BY]->(:TestPurchase)-[:DELIVERED_BY]->({var}) "
+            f"WHERE {lead_in_jurisdiction(f'lp_{var}')} }} OR "
+            f"EXISTS {{ MATCH (ls_{var}:Lead)-[:CONCERNS]->(:Shop)<-[:SENT_BY]-({var}) "
+            f"WHERE {lead_in_jurisdiction(f'ls_{var}')} }})")
+
+
+def _listing_of_lead(var: str) -> str:
+    return (f"(EXISTS {{ MATCH (lp_{var}:Lead)-[:EVIDENCED_BY]->(:TestPurchase)-[:BOUGHT]->({var}) "
+            f"WHERE {lead_in_jurisdiction(f'lp_{var}')} }} OR "
+            f"EXISTS {{ MATCH (lc_{var}:Lead)-[:EVIDENCED_BY]->(:Complaint)-[:AGAINST]->({var}) "
+            f"WHERE {lead_in_jurisdiction(f'lc_{var}')} }})")
+
+
+def _address_of_lead(var: str) -> str:
+    return (f"(EXISTS {{ MATCH (lx_{var}:Lead)-[:CONCERNS]->(:Site)-[:LOCATED_AT]->({var}) "
+            f"WHERE {lead_in_jurisdiction(f'lx_{var}')} }} OR "
+            f"EXISTS {{ MATCH ({var})<-[:ORIGINATES_AT]-(sp_{var}:Shipment) "
+            f"WHERE {_shipment_of_lead(f'sp_{var}')} }})")
+
+
+def _network_of_lead(var: str) -> str:
+    return (f"EXISTS {{ MATCH (lx_{var}:Lead)-[:CONCERNS]->(:Seller)-[:IN_NETWORK]->({var}) "
+            f"WHERE {lead_in_jurisdiction(f'lx_{var}')} }}")
+
+
 def _liaison_rule(label: str, var: str) -> str | None:
     """The police liaison's predicate for `label`, or None when it sees none."""
     rules = {
@@ -110,29 +142,58 @@ def _liaison_rule(label: str, var: str) -> str | None:
                          f"{_case_rel('RAIDED', var)})"),
         "TestPurchase": lambda: _lead_rel("EVIDENCED_BY", var),
         "Complaint": lambda: _lead_rel("EVIDENCED_BY", var),
+        "Listing": lambda: _listing_of_lead(var),
+        "Shipment": lambda: _shipment_of_lead(var),
+        "Address": lambda: _address_of_lead(var),
+        "Network": lambda: _network_of_lead(var),
     }
     make = rules.get(label)
     return None if make is None else make()
 
 
 _ADMIN_ONLY = ("AuditEvent",)
-_RULED_LABELS = tuple(dict.fromkeys([*_BRAND_RULES, "Seller", "Person", "Site"]))
+_RULED_LABELS = tuple(dict.fromkeys([*_BRAND_RULES, "Seller", "Person", "Site", "Shipment",
+                                     "Address", "Network"]))
 
 if set(SENSITIVE_LABELS) & set(_RULED_LABELS):
     raise RuntimeError("a label with personal identifiers must not get a rule for other roles")
+
+
+Kind = Literal["all", "liaison", "brand", "none"]
+"""The kinds of caller with one rule each: those who see everything, police liaisons,
+brand members, and those who see no single node (analysts)."""
+
+
+def kind(caller: Caller) -> Kind:
+    if caller.sees_everything:
+        return "all"
+    if caller.role == "police_liaison":
+        return "liaison"
+    return "brand" if caller.role == "brand_member" else "none"
+
+
+def visible_as(who: Kind, label: str, var: str) -> str:
+    """The rule of one kind of caller for node `var` of `label`: for queries built per
+    kind of caller (a large query is planned much faster without the other kinds' rules)."""
+    if who == "all":
+        return "$is_admin" if label in _ADMIN_ONLY else "true"
+    if who == "none" or label in _ADMIN_ONLY:
+        return "false"
+    if who == "liaison":
+        return _liaison_rule(label, var) or "false"
+    brand = _BRAND_RULES.get(label)
+    return brand.replace("%s", var) if brand else "false"
 
 
 def visible(label: str, var: str) -> str:
     """Cypher that is true when the caller may see node `var` of `label`."""
     if label in _ADMIN_ONLY:
         return "$is_admin"
-    brand = _BRAND_RULES.get(label)
-    liaison = _liaison_rule(label, var)
-    if brand is None and liaison is None:
+    if label not in _BRAND_RULES and _liaison_rule(label, var) is None:
         return "$sees_all"
     # One branch per kind of caller, so a caller never pays for another role's checks.
-    return (f"(CASE WHEN $sees_all THEN true WHEN $is_liaison THEN {liaison or 'false'} "
-            f"ELSE {brand.replace('%s', var) if brand else 'false'} END)")
+    return (f"(CASE WHEN $sees_all THEN true WHEN $is_liaison THEN {visible_as('liaison', label, var)} "
+            f"ELSE {visible_as('brand', label, var)} END)")
 
 
 def visible_any(var: str) -> str:
@@ -143,6 +204,23 @@ def visible_any(var: str) -> str:
     admin = " OR ".join(f"{var}:{label}" for label in _ADMIN_ONLY)
     return (f"(CASE WHEN $sees_all THEN (NOT ({admin}) OR $is_admin) ELSE "
             f"(({admin}) AND $is_admin) OR {' OR '.join(parts)} END)")
+
+
+def visible_keys(who: Kind, label: str) -> str:
+    """A query taking `$keys` (keys of nodes of `label`) that returns, as `key`, those of
+    the nodes the caller may see (absent nodes are left out)."""
+    n = node(label)
+    return (f"UNWIND $keys AS k MATCH (n:{n.label} {{{n.key}: k}}) "
+            f"WHERE {visible_as(who, n.label, 'n')} RETURN DISTINCT k AS key")
+
+
+def site_in_case_jurisdiction(site: str, case: str) -> str:
+    """True when site `site` lies in the jurisdiction of the agency handling case `case`:
+    that agency's division or any division below it (the rule of `api.deps.jurisdiction`)."""
+    return (f"EXISTS {{ MATCH ({case})-[:HANDLED_BY]->(ja_{case}:Agency) "
+            f"MATCH ({site})-[:LOCATED_AT]->(:Address)-[:IN_DIVISION]->(:Division)"
+            f"-[:PART_OF*0..]->(jd_{case}:Division) "
+            f"WHERE jd_{case}.adcode = ja_{case}.adcode OR (ja_{case})-[:IN_DIVISION]->(jd_{case}) }}")
 
 
 def params(caller: Caller) -> dict[str, Any]:

@@ -19,6 +19,10 @@ instead of growing without bound, and independent kinds of evidence add up. Fact
   controls it runs the site, or a non-hub ship-from / return address is the site's).
 - enforcement (w 0.8, s 1): cases from leads about it with status raided, prosecuted
   or judged.
+
+Stored networks keep their score in `Network.risk_score` (`alliance analyze networks`);
+a raid or a case status change rewrites it for the networks it moves at once
+(`REFRESH_STORED`, the same formula in Cypher, `risk_cypher`).
 """
 
 from __future__ import annotations
@@ -153,3 +157,53 @@ def risk_from_stats(stats: dict[str, Any], network_size: int) -> Risk:
         "site_proximity": stats["strong_sites"],
         "enforcement": stats["enforced"],
     })
+
+
+_COUNTS: dict[str, str] = {
+    "upheld_complaints": "{s}.upheld",
+    "counterfeit_verdicts": "{s}.verdicts",
+    "blocked_listings": "{s}.blocked",
+    "network_size": "({n} - 1)",
+    "site_proximity": "{s}.strong_sites",
+    "enforcement": "{s}.enforced",
+}
+if set(_COUNTS) != set(FACTORS):
+    raise RuntimeError("every risk factor needs its count in Cypher")
+
+
+def risk_cypher(stats: str, size: str) -> str:
+    """Cypher for `risk_from_stats(stats, size).score`: the same formula, for stats map
+    `stats` (as `stats_map` makes it) and a network of `size` sellers."""
+    parts = []
+    for name, (weight, scale) in FACTORS.items():
+        x = _COUNTS[name].format(s=stats, n=size)
+        parts.append(f"{weight!r} * (1.0 - exp(-toFloat(CASE WHEN {x} > 0 THEN {x} ELSE 0 END) / {scale!r}))")
+    return f"(1.0 - reduce(rest = 1.0, c IN [{', '.join(parts)}] | rest * (1.0 - c)))"
+
+
+REFRESH_STORED: LiteralString = cast(LiteralString, """
+CALL () {
+  MATCH (:Site {site_id: $site_id})<-[:RUNS]-(:Person)-[:CONTROLS]->(s:Seller) RETURN s
+  UNION
+  MATCH (:Site {site_id: $site_id})-[:LOCATED_AT]->(:Address)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop)
+        <-[:OPERATES]-(s:Seller) RETURN s
+  UNION
+  MATCH (:Case {case_id: $case_id})<-[:BECAME]-(:Lead)-[:CONCERNS]->(s:Seller) RETURN s
+  UNION
+  MATCH (:Case {case_id: $case_id})<-[:BECAME]-(:Lead)-[:CONCERNS]->(:Shop)<-[:OPERATES]-(s:Seller)
+  RETURN s
+}
+MATCH (s)-[:IN_NETWORK]->(n:Network)
+WITH DISTINCT n
+CALL (n) { """ + stats_map("MATCH (s:Seller)-[:IN_NETWORK]->(n)") + """ }
+SET n.risk_score = """ + risk_cypher("stats", "n.size") + """
+RETURN count(n) AS networks
+""")
+"""Recompute the stored risk score of every stored network a raid on site $site_id or a
+status change of case $case_id can move (site_proximity, enforcement): the networks of
+the sellers next to the site and of the sellers the case's leads concern (directly or
+through their shops). Either parameter may be null."""
+
+
+def refresh_params(*, case_id: str | None, site_id: str | None) -> dict[str, Any]:
+    return {**stats_params([]), "case_id": case_id, "site_id": site_id}

@@ -228,7 +228,8 @@ LEAD = """query($id: ID!) { lead(leadId: $id) { leadId status hasEvent(first: 50
 
 
 def test_a_lead_goes_from_a_brand_to_a_raid_and_a_judgement(client: TestClient) -> None:
-    new = {"leadId": "LD-NEW", "sellerIds": ["S1"], "siteIds": ["X-GZ"], "purchaseIds": ["TP1"],
+    # A brand member files on what its own evidence reaches: the shop its test purchase targets.
+    new = {"leadId": "LD-NEW", "shopIds": ["SH1"], "purchaseIds": ["TP1"],
            "estimatedValueCny": 90000, "title": "白云 鞋厂"}
     created = data(client, "brand:B1", CREATE, input=new)["createLead"]
     assert created["status"] == "draft" and created["brand"]["nodes"] == [{"brandId": "B1"}]
@@ -294,8 +295,10 @@ def test_create_lead_names_unknown_ids_and_keeps_brands_to_their_own(client: Tes
     other_brand = error(client, "brand:B1", CREATE, input={"brandIds": ["B2"], "sellerIds": ["S1"]})
     assert other_brand["extensions"]["code"] == "FORBIDDEN"
     foreign_evidence = error(client, "brand:B1", CREATE,
-                             input={"sellerIds": ["S3"], "complaintIds": ["C2"]})
+                             input={"shopIds": ["SH1"], "complaintIds": ["C2"]})
     assert "complaints: C2" in foreign_evidence["message"]
+    unseen_seller = error(client, "brand:B1", CREATE, input={"sellerIds": ["S3"]})
+    assert "sellers: S3" in unseen_seller["message"]
     no_subject = error(client, "investigator", CREATE, input={"brandIds": ["B1"]})
     assert "at least one seller" in no_subject["message"]
 
@@ -363,16 +366,15 @@ def test_dossier_gathers_the_evidence_and_conflicts(client: TestClient) -> None:
     assert network_conflict[0].startswith("network:")
 
 
-def test_brand_members_see_identifiers_in_traces_masked(client: TestClient) -> None:
-    # LD-DRAFT concerns S2, whose way to the factory goes through the phone it shares with S1.
+def test_brand_members_see_no_trace_of_a_subject_they_may_not_see(client: TestClient) -> None:
+    # LD-DRAFT concerns S2, whose way to the factory goes through the phone it shares with S1:
+    # brand B1 may not see S2, so its dossier shows no subject and no trace.
     d = data(client, "brand:B1", DOSSIER, id="LD-DRAFT")["lead"]["dossier"]
-    hops = [h for t in d["traces"] for s in t["sites"] for p in s["paths"] for h in p["hops"]]
-    sensitive = [n for h in hops for n in (h["from"], h["to"]) if n["label"] in ("Phone", "PaymentAccount")]
+    assert d["subjects"] == [] and d["traces"] == []
     inv = data(client, "investigator", DOSSIER, id="LD-DRAFT")["lead"]["dossier"]
     inv_hops = [h for t in inv["traces"] for s in t["sites"] for p in s["paths"] for h in p["hops"]]
     assert any(n["label"] in ("Phone", "PaymentAccount") and n["key"] != "masked"
                for h in inv_hops for n in (h["from"], h["to"]))
-    assert sensitive and all(n["key"] == "masked" for n in sensitive)
 
 
 def test_dossier_files_carry_a_manifest_that_checks(client: TestClient) -> None:
