@@ -40,7 +40,7 @@ app.add_typer(audit_app, name="audit")
 app.command("generate")(generate)
 app.command("load")(load)
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:
