@@ -1,4 +1,4 @@
-"""The GraphQL context: one per request, built by `api.deps.get_context`.
+"""The GraphQL context: one per request, built by `api.main.get_context`.
 
 It carries the process's driver, the database name, the verified caller and the
 request id, plus the request's DataLoaders (created here, so they never outlive it).
@@ -25,6 +25,7 @@ class Context(BaseContext):
         caller: Caller,
         request_id: str,
         timeout: float = DEFAULT_TIMEOUT,
+        max_cost: int | None = None,
     ) -> None:
         super().__init__()
         self.driver = driver
@@ -33,6 +34,8 @@ class Context(BaseContext):
         self.request_id = request_id
         self.timeout = timeout
         """Seconds each transaction of this request may run."""
+        self.max_cost = max_cost
+        """The most a GraphQL operation of this request may cost (`api.cost`); None: no cap."""
         self._loaders: dict[Any, Any] = {}
 
     @property

@@ -20,7 +20,7 @@ from neo4j.exceptions import (
 )
 
 from api import metrics
-from api.errors import DatabaseUnavailable, QueryTooSlow, SchemaMissing
+from api.errors import DatabaseUnavailable, QueryTooSlow, SchemaMissing, UserError
 
 DEFAULT_TIMEOUT = 15.0
 """Seconds a GraphQL request's transaction may run (the app can set another)."""
@@ -57,6 +57,11 @@ async def read(
                 "the database lacks the full-text indexes search needs; run `alliance schema apply`."
             ) from None
         raise
+    except UnicodeEncodeError as exc:
+        raise UserError(
+            f"a text value holds {exc.object[exc.start:exc.end]!r}, which is not valid Unicode "
+            "(a lone surrogate); send text as UTF-8"
+        ) from None
     except (ServiceUnavailable, SessionExpired, Neo4jDatabaseUnavailable, OSError):
         metrics.DB_ERRORS.labels(kind="unavailable").inc()
         raise DatabaseUnavailable(

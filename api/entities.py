@@ -7,6 +7,7 @@ from typing import Any, Optional
 import strawberry
 
 from api.context import Context
+from api.pacing import pace
 from api.types import NODE_CLASSES, node_loader
 
 
@@ -16,7 +17,9 @@ def _optional(label: str) -> Any:
 
 async def _lookup(info: strawberry.Info, label: str, key: str) -> Any:
     ctx: Context = info.context
-    return await node_loader(ctx, label, info.selected_fields[0].selections).load(key)
+    found = await node_loader(ctx, label, info.selected_fields[0].selections).load(key)
+    await pace()
+    return found
 
 
 @strawberry.type

@@ -1,9 +1,10 @@
 """Errors the API reports as they are, and how the rest is masked.
 
 `UserError` (bad arguments, limits) and `DatabaseUnavailable` / `QueryTooSlow` carry a
-message meant for the caller. Anything else is logged with the request id and reaches
-the client as "internal error, request id ...". Every error gets the request id in its
-`extensions`.
+message meant for the caller, and so do graphql-core's own errors about the request
+(syntax, validation, variables of the wrong type). Anything else is logged with the
+request id and reaches the client as "internal error, request id ...". Every error gets
+the request id and a code in its `extensions`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ log = logging.getLogger("api.errors")
 
 
 class UserError(Exception):
-    """The caller asked for something wrong; the message says what and where."""
+    """The caller asked for something wrong; the message says what and where. An
+    `extensions` dict set on one is added to the GraphQL error's extensions."""
 
     code = "BAD_REQUEST"
 
@@ -43,6 +45,8 @@ def error_code(error: GraphQLError) -> str | None:
         return "GRAPHQL_VALIDATION"  # parse/validation errors (depth, tokens, aliases, types)
     if isinstance(original, UserError):
         return original.code
+    if isinstance(original, GraphQLError) and not error.path:
+        return "BAD_REQUEST"  # a variable's value does not fit its type (before execution)
     return None
 
 
@@ -67,7 +71,9 @@ def shape(error: GraphQLError, request_id: str) -> GraphQLError:
                   extra={"request_id": request_id, "path": error.path})
         code, message = "INTERNAL", f"internal error, request id {request_id}"
     metrics.GRAPHQL_ERRORS.labels(code=code).inc()
-    extensions = {**(error.extensions or {}), "code": code, "requestId": request_id}
+    own = error.original_error if isinstance(error.original_error, UserError) else None
+    extensions = {**(error.extensions or {}), **(getattr(own, "extensions", None) or {}),
+                  "code": code, "requestId": request_id}
     return GraphQLError(message, nodes=error.nodes, source=error.source,
                         positions=error.positions, path=error.path,
                         original_error=None, extensions=extensions)

@@ -2,26 +2,32 @@
 
 One async Neo4j driver per process, opened in the lifespan and handed to every request
 through the GraphQL context. Every response carries `X-Request-ID`; the same id is in
-the access log line and in GraphQL errors.
+the access log line, in GraphQL errors and in the JSON of every HTTP error
+(`{"detail": ..., "requestId": ...}`). A request body over `max_body` bytes is refused
+with 413 before it is read.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import db, dossier_http, metrics, saved_queries
+from api import cost, db, dossier_http, metrics, saved_queries
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
 from api.errors import DatabaseUnavailable, QueryTooSlow
@@ -34,6 +40,8 @@ from graph.db import Connection
 log = logging.getLogger("api.access")
 
 READY_TIMEOUT = 3.0
+MAX_BODY = 1_000_000
+"""Bytes a request body may have (a GraphQL query is a few KB; its variables little more)."""
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 IDE_VIEWER = Caller(sub="graphiql-page", role="analyst")
 """Stands for the browser fetching the GraphiQL page, which reads no data."""
@@ -53,7 +61,8 @@ async def get_context(request: Request, driver: DriverDep, database: DatabaseDep
     else:
         caller = await caller_from_token(bearer_token(request), driver, database)
     return Context(driver=driver, database=database, caller=caller, request_id=request_id,
-                   timeout=request.app.state.query_timeout)
+                   timeout=request.app.state.query_timeout,
+                   max_cost=request.app.state.cost_caps[caller.role])
 
 
 def lifespan_for(
@@ -65,6 +74,8 @@ def lifespan_for(
         app.state.driver = graph_db.open_async_driver(connection)
         app.state.database = connection.database
         await check_saved_queries(app.state.driver, app.state.database)
+        gc.collect()
+        gc.freeze()  # what start-up made lives as long as the process: collections skip it
         try:
             yield
         finally:
@@ -93,36 +104,100 @@ def route_path(path: str) -> str:
     return first if first in KNOWN_PREFIXES else "other"
 
 
-class RequestContext:
-    """Request id, access log line and metrics for every HTTP request (plain ASGI, so a
-    request costs no extra task or stream). The id is a sane incoming `X-Request-ID` or
-    a new one; it goes to `request.state.request_id` and back in the response header."""
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {limit} bytes; "
+                              "send a shorter query (variables for long values)")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestContext:
+    """Request id, access log line, metrics and the body limit for every HTTP request
+    (plain ASGI, so a request costs no extra task or stream). The id is a sane incoming
+    `X-Request-ID` or a new one; it goes to `request.state.request_id` and back in the
+    response header. A body announced (Content-Length) or found larger than `max_body`
+    bytes gets 413."""
+
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
         self.app = app
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        started_response = False
+        received = 0
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 message["headers"] = [*message.get("headers", []),
                                       (b"x-request-id", request_id.encode())]
             await send(message)
 
+        async def receive_limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body:
+                raise BodyTooLarge(self.max_body)
+            return message
+
         try:
-            await self.app(scope, receive, send_with_id)
+            if _announced(headers) > self.max_body:
+                await error_response(BodyTooLarge(self.max_body), request_id)(
+                    scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive_limited, send_with_id)
+        except BodyTooLarge as exc:  # raised outside the app's own error handling
+            if started_response:
+                raise
+            await error_response(exc, request_id)(scope, receive, send_with_id)
         finally:
             record(scope["method"], scope["path"], status, time.perf_counter() - started, request_id)
+
+
+def _announced(headers: dict[bytes, bytes]) -> int:
+    """The Content-Length a request announces (0 when none or not a number)."""
+    value = headers.get(b"content-length", b"")
+    return int(value) if value.isdigit() else 0
+
+
+def error_response(exc: HTTPException, request_id: str) -> JSONResponse:
+    """An HTTP error as JSON: `detail` says what, `requestId` finds it in the log."""
+    return JSONResponse({"detail": exc.detail, "requestId": request_id},
+                        status_code=exc.status_code, headers=exc.headers)
+
+
+def request_id_of(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "unknown"))
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return error_response(exc, request_id_of(request))
+
+
+async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": jsonable_encoder(exc.errors()),
+                         "requestId": request_id_of(request)}, status_code=422)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Anything not handled: logged with its traceback, answered without it."""
+    request_id = request_id_of(request)
+    log.error("unexpected error: %s", exc, exc_info=exc, extra={"request_id": request_id})
+    return JSONResponse({"detail": f"internal error, request id {request_id}",
+                         "requestId": request_id}, status_code=500,
+                        headers={"X-Request-ID": request_id})
 
 
 def record(method: str, path: str, status: int, elapsed: float, request_id: str) -> None:
@@ -136,13 +211,20 @@ def record(method: str, path: str, status: int, elapsed: float, request_id: str)
 
 
 def create_app(*, connection: Connection | None = None,
-               query_timeout: float = db.DEFAULT_TIMEOUT) -> FastAPI:
+               query_timeout: float = db.DEFAULT_TIMEOUT, max_body: int = MAX_BODY,
+               cost_caps: Mapping[str, int] | None = None) -> FastAPI:
     """The API. `connection` defaults to `graph.db.connection()` (NEO4J_URI or the local
-    server); `query_timeout` is the transaction timeout of every query, in seconds."""
+    server); `query_timeout` is the transaction timeout of every query, in seconds;
+    `max_body` the bytes a request body may have; `cost_caps` overrides the most a GraphQL
+    operation may cost, by role (`api.cost.DEFAULT_CAPS`)."""
     app = FastAPI(title="Alliance Graph API", lifespan=lifespan_for(connection),
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.query_timeout = query_timeout
-    app.add_middleware(RequestContext)
+    app.state.cost_caps = cost.caps(cost_caps)
+    app.add_middleware(RequestContext, max_body=max_body)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, unexpected_error)
     app.include_router(GraphQLApp(schema, context_getter=get_context), prefix="/graphql")
     app.include_router(saved_queries.router)
     app.include_router(dossier_http.router)

@@ -15,12 +15,12 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.tools import merge_types
 
+from api.cost import CostLimit
+from api.documents import CachedDocuments
 from api.entities import EntitiesQuery
 from api.errors import ErrorShaping
 from api.investigation import InvestigationQuery
@@ -32,13 +32,11 @@ from api.search import SearchQuery
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
-CACHED_DOCUMENTS = 512
-"""Parsed and validated query documents kept per process (clients repeat their queries)."""
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 LIMIT_RULES = [*QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules]
-"""The depth and alias rules, made once: the validation cache is keyed by the rules, so
-rules made anew for each request would never find a cached validation."""
+"""The depth and alias rules, made once: the document cache (`api.documents`) keeps
+validation results by rules, so rules made anew for each request would never hit."""
 
 DOMAIN_QUERIES: list[type] = [
     EntitiesQuery, SearchQuery, NetworkQuery, SavedQueriesQuery, InvestigationQuery, LeadsQuery,
@@ -56,8 +54,8 @@ def build_schema() -> strawberry.Schema:
             lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             ErrorShaping,
-            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
-            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+            CachedDocuments,
+            CostLimit,
         ],
     )
 

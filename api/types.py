@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, LiteralString, Optional, cast
@@ -25,6 +26,7 @@ from api import cypher, db
 from api.context import Context
 from api.errors import UserError
 from api.extra_fields import extra_fields
+from api.pacing import pace
 from api.scope import visible
 from graph.model import NODES, PROVENANCE, RELATIONSHIPS, NodeType, PropType, check_rel_type
 
@@ -118,17 +120,22 @@ def cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
 
 
+MAX_OFFSET = 999_999_999
+"""The largest offset a cursor may hold (nine digits)."""
+_OFFSET = re.compile(r"o:([0-9]{1,9})")
+
+
 def offset_after(after: str | None) -> int:
     """The offset just after a cursor; UserError when the cursor is not one of ours."""
     if after is None:
         return 0
     try:
-        kind, _, number = base64.urlsafe_b64decode(after.encode()).decode().partition(":")
-        if kind != "o" or not number.isdigit():
-            raise ValueError
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise UserError(f"after: {after!r} is not a cursor returned by this API") from None
-    return int(number) + 1
+        found = _OFFSET.fullmatch(base64.urlsafe_b64decode(after.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeError):
+        found = None
+    if found is None:
+        raise UserError(f"after: {after[:40]!r} is not a cursor returned by this API")
+    return int(found.group(1)) + 1
 
 
 def check_first(first: int, *, name: str = "first", cap: int = MAX_FIRST) -> int:
@@ -398,6 +405,7 @@ def _connection_resolver(spec: RelField) -> Any:
         skip = offset_after(after)
         plan = plan_for(spec, skip, check_first(first), info.selected_fields[0].selections)
         page = await page_loader(ctx, plan).load(getattr(root, key_name))
+        await pace()
         return make_connection(spec, page, skip, first)
 
     resolve.__annotations__["return"] = f"{spec.other}Connection"
