@@ -342,7 +342,7 @@ SEEN = {"email": "shared@example.cn", "seller_id": "S3", "platform": "pinduoduo"
     (Caller(sub="p", role="police_liaison", agency_id="AG1"), {"seller_id", "platform", "n"}),
     (Caller(sub="b", role="brand_member", brand_id="B1"), {"platform", "n"}),
     (Caller(sub="y", role="analyst"), {"platform", "n"}),
-], ids=lambda v: v.role if isinstance(v, Caller) else "")
+], ids=["investigator", "admin", "police_liaison", "brand_member", "analyst"])
 def test_each_role_sees_only_its_columns_the_rest_hidden(
     graph: Driver, database: str, caller: Caller, shown: set[str],
 ) -> None:
