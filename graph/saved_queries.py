@@ -484,17 +484,17 @@ _UNAVAILABLE = (ServiceUnavailable, SessionExpired, Neo4jDatabaseUnavailable, OS
 
 
 def _retrying(attempt: Callable[[], T]) -> T:
-    """`attempt()`, tried again on a transient failure for up to RETRY_SECONDS; then
-    a database that does not answer is `DatabaseUnavailable`. The driver's own retries
-    (30 s, then the audit write's 30 s more) are not used: a caller should learn fast."""
+    """`attempt()`, tried again on a transient failure for up to RETRY_SECONDS. The
+    driver's own retries (30 s, then 30 s more for the audit write) are not used: a
+    caller should learn fast that the database is away."""
     deadline = time.monotonic() + RETRY_SECONDS
     delay = 0.05
     while True:
         try:
             return attempt()
-        except _RETRIED as exc:
+        except _RETRIED:
             if time.monotonic() + delay > deadline:
-                raise _unavailable(exc) from exc
+                raise
         time.sleep(delay)
         delay *= 2
 
@@ -505,28 +505,19 @@ async def _retrying_async(attempt: Callable[[], Awaitable[T]]) -> T:
     while True:
         try:
             return await attempt()
-        except _RETRIED as exc:
+        except _RETRIED:
             if time.monotonic() + delay > deadline:
-                raise _unavailable(exc) from exc
+                raise
         await asyncio.sleep(delay)
         delay *= 2
 
 
-def _unavailable(exc: Exception) -> Exception:
-    """The error to raise for a failure that outlasted the retries."""
-    if isinstance(exc, DatabaseUnavailable) or not isinstance(exc, _UNAVAILABLE):
-        return exc
-    return DatabaseUnavailable(UNAVAILABLE)
-
-
 @contextmanager
 def _answering() -> Iterator[None]:
-    """A connection failure outside the retried call (opening a session) is
-    `DatabaseUnavailable` too."""
+    """A database that still does not answer after the retries (or a socket error) is
+    `DatabaseUnavailable`; other errors pass as they are."""
     try:
         yield
-    except DatabaseUnavailable:
-        raise
     except _UNAVAILABLE as exc:
         raise DatabaseUnavailable(UNAVAILABLE) from exc
 
