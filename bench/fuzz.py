@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=400, help="scale of the hostile matrix's bundle")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds before the run is stopped")
     args, rest = parser.parse_known_args(argv)
-    env = {**os.environ, "ALLIANCE_HYPOTHESIS_PROFILE": "long",
+    log = ROOT / "bench" / "out" / "fuzz-examples.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    env = {**os.environ, "ALLIANCE_HYPOTHESIS_PROFILE": "long", "ALLIANCE_FUZZ_LOG": str(log),
+           "PYTHONUNBUFFERED": "1",
            "ALLIANCE_FUZZ_EXAMPLES": str(args.examples), "ALLIANCE_HOSTILE_SCALE": str(args.scale)}
     command = [sys.executable, "-m", "pytest", *TESTS, "-q", "-p", "no:cacheprovider",
                "--hypothesis-show-statistics", *rest]
@@ -78,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
     print("\n".join(failed))
     counts = figures(output)
+    for name, number in sorted(Counter(log.read_text().splitlines()).items()):
+        counts[f"examples run: {name}"] = number
     print(f"\nhostile run: {took:.0f} s{' (stopped at the budget)' if stopped else ''}")
     for name, value in counts.items():
         print(f"  {name}: {value}")

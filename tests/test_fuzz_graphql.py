@@ -28,7 +28,7 @@ from graph.caller import ROLES
 from graph.db import Connection
 from graph.network import analyze_networks
 from loaders import load_paths
-from tests.hostile import checks, world
+from tests.hostile import checks, count_example, world
 from tests.hostile.checks import Answer
 
 pytestmark = pytest.mark.neo4j
@@ -76,6 +76,7 @@ def ask(client: TestClient, role: str, body: dict[str, Any]) -> tuple[Answer, st
 
 
 def check(answer: Answer, request_id: str, role: str, identifiers: set[str]) -> None:
+    count_example("graphql")
     assert checks.server_error(answer) is None, answer.text[:500]
     assert checks.traceback_text(answer) is None, answer.text[:500]
     assert checks.uncoded_errors(answer) == [], (answer.what, answer.text[:500])

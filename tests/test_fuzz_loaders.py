@@ -28,6 +28,7 @@ from loaders.pipeline import FileReport, file_batches, map_batch
 from loaders.read import UnusableInput
 from loaders.validate import FILES, REASON_CODES
 from loaders.write import pack
+from tests.hostile import count_example
 
 KEY = b"fuzz-pii-key"
 
@@ -106,6 +107,7 @@ def expected_rows(kind: str, rows: list[dict[str, str]]) -> int | None:
 def test_every_generated_row_is_loaded_or_rejected_with_a_reason(
         tmp_path: Path, case: tuple[str, str, list[dict[str, str]]]) -> None:
     name, kind, rows = case
+    count_example("loader rows")
     path = write_file(tmp_path, name, kind, rows)
     try:
         report, rejects = run_pipeline(path)
@@ -123,6 +125,7 @@ def test_every_generated_row_is_loaded_or_rejected_with_a_reason(
        header_ok=st.booleans())
 def test_bytes_in_any_encoding_are_read_or_refused_in_one_sentence(tmp_path: Path, name: str, junk: bytes,
                                                                    header_ok: bool) -> None:
+    count_example("loader bytes")
     header = ",".join(FILES[name]).encode() + b"\n" if header_ok else b""
     path = tmp_path / f"{name}.csv"
     path.write_bytes(header + junk)
@@ -147,6 +150,7 @@ SELLER_ID = st.text(alphabet=string.ascii_letters + string.digits + "-_:./'\" ",
 def test_a_real_load_of_hostile_sellers_keeps_every_row_or_its_reason_and_twice_changes_nothing(
         clean_db: Driver, database: str, tmp_path_factory: pytest.TempPathFactory,
         rows: list[dict[str, str]]) -> None:
+    count_example("real load")
     folder = tmp_path_factory.mktemp("fuzz-load")
     path = write_file(folder, "sellers", "csv", rows)
     clean_db.execute_query("MATCH (n) DETACH DELETE n", database_=database)

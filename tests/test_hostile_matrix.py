@@ -29,7 +29,7 @@ from api import saved_queries as api_sq
 from api.main import create_app
 from graph.caller import ROLES
 from graph.db import Connection
-from tests.hostile import checks, selection, world
+from tests.hostile import checks, count_example, selection, world
 from tests.hostile.checks import Answer
 
 pytestmark = pytest.mark.neo4j
@@ -65,6 +65,7 @@ class Asker:
                         response.headers.get("content-type", ""),
                         time.perf_counter() - self.started)
         self.answers.append(answer)
+        count_example("matrix request")
         return answer
 
     def gql(self, entry: str, what: str, query: str, **variables: Any) -> Answer:
@@ -101,7 +102,7 @@ def ask_about_objects(ask: Asker, w: world.World) -> None:
                 ask.gql("lookup", f"{label}:{key}", selection.lookup_query(label), key=key)
             ask.gql("search", key, SEARCH, t=key)
             ask.gql("network", f"{label}:{key}",
-                    f"query($ids: [ID!]!) {{ network(seedIds: $ids, hops: 2, limit: 300) {{ {graph} }} }}",
+                    f"query($ids: [ID!]!) {{ network(seedIds: $ids, hops: 1, limit: 100) {{ {graph} }} }}",
                     ids=[f"{label}:{key}"])
             for entry, query in investigation_queries(label):
                 ask.gql(entry, f"{label}:{key}", query, key=key)
