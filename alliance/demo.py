@@ -3,30 +3,37 @@
 Starts the local Neo4j (unless `NEO4J_URI` names another server), applies the schema,
 generates the demo bundle (fixed scale and seed) unless it is there, loads it unless a
 previous run loaded the same bundle, computes the seller networks, then serves the API
-and prints where to open it, an investigator token and three queries to paste, and a
-police liaison's token with the address of a lead dossier to file.
-Running it again reuses all of that and is ready in seconds.
+and prints where to open it, the GraphiQL header with an investigator token, three
+queries and a curl line, and a police liaison's token with a lead dossier to fetch.
+Everything meant to be pasted is printed on a line of its own, as it is: no borders, no
+wrapping. Running it again reuses all of that; while the local Neo4j runs, it is ready
+in seconds. When the demo ends, it says that Neo4j keeps running and how to stop it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import shlex
+import socket
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from neo4j import Driver, RoutingControl
 from rich.console import Console
-from rich.panel import Panel
 from rich.progress import Progress
 
 from alliance.settings import get_settings
-from graph.db import connection, open_driver
+from graph import server
+from graph.caller import Caller
+from graph.db import connection, local_home, open_driver
 
 DEMO_SCALE = 2000
 DEMO_SEED = 20181
 DEMO_SOURCE = "demo"
-out = Console()
+out = Console(soft_wrap=True)
 
 EXAMPLES = (
     ("Search names, titles and addresses (Chinese or Latin)",
@@ -38,6 +45,8 @@ EXAMPLES = (
      '{ sellerNetwork(sellerId: "SELLER_ID") { riskScore stats { sellers shops sites } '
      "links { a b via { kind value } } } }"),
 )
+
+LIAISON_QUERY = "{ leads(first: 10) { totalCount nodes { leadId status estimatedValueCny } } }"
 
 
 def bundle_digest(bundle: Path) -> str:
@@ -121,53 +130,209 @@ def busiest_agency(driver: Driver, database: str) -> tuple[str, str] | None:
     return (records[0]["agency"], records[0]["lead"]) if records else None
 
 
-def print_liaison(host: str, port: int, agency: str, lead: str) -> None:
-    """A police liaison's token and where its leads and one dossier are."""
-    from api.auth import issue_token
-    from graph.caller import Caller
+def liaison_caller(agency: str) -> Caller:
+    return Caller(sub="demo-liaison", role="police_liaison", agency_id=agency)
 
-    token = issue_token(Caller(sub="demo-liaison", role="police_liaison", agency_id=agency),
-                        ttl_seconds=8 * 3600)
-    out.print(f"\n[bold]Police liaison of {agency}[/bold]: "
-              "{ leads(first: 10) { totalCount nodes { leadId status estimatedValueCny } } }")
-    out.print(f"Dossier to file: http://{host}:{port}/leads/{lead}/dossier.html", soft_wrap=True)
-    print(f"Liaison token (8 h):\nBearer {token}")
+
+def header_line(token: str) -> str:
+    """The JSON GraphiQL's headers pane takes, with the token."""
+    return json.dumps({"Authorization": f"Bearer {token}"})
+
+
+def curl_line(url: str, token: str, *, query: str | None = None,
+              save_as: str | None = None) -> str:
+    """A curl command line, quoted for a POSIX shell: a GraphQL POST of `query`, or a GET
+    saved to the file `save_as`."""
+    parts = ["curl", "-sS", "-H", f"Authorization: Bearer {token}"]
+    if save_as is not None:
+        parts += ["-o", save_as]
+    if query is not None:
+        parts += ["-H", "Content-Type: application/json",
+                  "--data", json.dumps({"query": query}, ensure_ascii=False)]
+    return " ".join(shlex.quote(part) for part in [*parts, url])
+
+
+def paste(line: str) -> None:
+    """A line meant to be copied: printed as it is, never wrapped or styled."""
+    print(line, flush=True)
+
+
+def say(text: str) -> None:
+    out.print(text, soft_wrap=True, highlight=False)
+
+
+def print_liaison(host: str, port: int, agency: str, lead: str) -> None:
+    """A police liaison's token, a query for its leads and a dossier to fetch."""
+    from api.auth import issue_token
+
+    token = issue_token(liaison_caller(agency), ttl_seconds=8 * 3600)
+    dossier = f"http://{host}:{port}/leads/{lead}/dossier.html"
+    say(f"\n[bold]Police liaison of {agency}[/bold]\n")
+    say("Its headers pane (8 h), then its leads:")
+    paste(header_line(token))
+    paste(LIAISON_QUERY)
+    say(f"\nA lead dossier to file, saved as {lead}-dossier.html:")
+    paste(curl_line(dossier, token, save_as=f"{lead}-dossier.html"))
+    say('\nThe token alone, for tools that add "Bearer " themselves:')
+    paste(token)
+
+
+def example_queries(seller: str, listing: str) -> list[tuple[str, str]]:
+    return [(title, query.replace("SELLER_ID", seller).replace("LISTING_ID", listing))
+            for title, query in EXAMPLES]
 
 
 def print_welcome(host: str, port: int, token: str, seller: str, listing: str) -> None:
-    lines = [f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]",
-             "Header:   Authorization: Bearer <the token printed below this box>", ""]
-    for title, query in EXAMPLES:
-        lines += [f"[bold]{title}[/bold]",
-                  query.replace("SELLER_ID", seller).replace("LISTING_ID", listing), ""]
-    out.print(Panel("\n".join(lines), title="Alliance Graph demo", expand=False))
-    print(f"Investigator token (8 h):\nBearer {token}")
+    """Where GraphiQL is, its headers pane, three queries and a curl line, each pasteable."""
+    graphql = f"http://{host}:{port}/graphql"
+    queries = example_queries(seller, listing)
+    say("\n[bold]Alliance Graph demo[/bold]\n")
+    say("GraphiQL, to open in a browser:")
+    paste(graphql)
+    say("Its headers pane (an investigator's token, 8 h):")
+    paste(header_line(token))
+    for title, query in queries:
+        say(f"\n{title}:")
+        paste(query)
+    say("\nThe first query with curl:")
+    paste(curl_line(graphql, token, query=queries[0][1]))
+    say('\nThe token alone, for tools that add "Bearer " themselves:')
+    paste(token)
+
+
+WARM_UP_TIMEOUT = 300.0
+"""Seconds each printed query may take when the demo runs it before printing it."""
+
+
+async def _run_queries(queries: list[tuple[Caller, str]]) -> list[str]:
+    from api.context import Context
+    from api.schema import schema
+    from graph.db import open_async_driver
+
+    conn = connection()
+    problems = []
+    async with open_async_driver(conn) as driver:
+        for caller, query in queries:
+            context = Context(driver=driver, database=conn.database, caller=caller,
+                              request_id="demo-warm-up", timeout=WARM_UP_TIMEOUT)
+            result = await schema.execute(query, context_value=context)
+            problems += [str(error.message) for error in result.errors or []]
+    return problems
+
+
+def warm_up(queries: list[tuple[Caller, str]]) -> None:
+    """Run the investigator's example queries once: the server plans them now (planning
+    one can take longer than the API's query timeout on a busy machine, and a plan is
+    kept), so that pasted, they answer at once."""
+    import asyncio
+
+    with out.status("Preparing the example queries..."):
+        problems = asyncio.run(_run_queries(queries))
+    for problem in problems:
+        say(f"[yellow]note:[/yellow] an example query failed: {problem}")
+
+
+def _gib(size: str) -> float:
+    """A Neo4j memory setting such as `512m` or `2g`, in GiB."""
+    number, unit = float(size[:-1]), size[-1].lower()
+    return number / 1024 if unit == "m" else number
+
+
+def stop_command() -> str:
+    """How to run `alliance db stop` from anywhere: the command next to this Python."""
+    beside = Path(sys.executable).parent / "alliance"
+    return f"{beside if beside.exists() else 'alliance'} db stop"
+
+
+def still_running_note(status: server.Status) -> str | None:
+    """What the demo leaves behind: the local Neo4j, how much memory it may take, and the
+    command that stops it; None when it does not run."""
+    if status.state != "running":
+        return None
+    memory = server.Memory()
+    most = _gib(memory.heap_max) + _gib(memory.pagecache)
+    return (f"Neo4j keeps running at {status.uri} (pid {status.pid}, up to {most:g} GiB of "
+            f"memory) for the next demo. Stop it with:\n{stop_command()}")
+
+
+def print_still_running() -> None:
+    if not get_settings().uses_local_server:
+        return
+    note = still_running_note(server.status(local_home(get_settings())))
+    if note:
+        say(f"\n{note}")
+
+
+def port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def check_ports(host: str, port: int, db_port: int, serve: bool) -> None:
+    """Refuse now, naming the demo's option, when a port it needs is taken."""
+    settings = get_settings()
+    local_stopped = settings.uses_local_server and \
+        server.status(local_home(settings)).state != "running"
+    if local_stopped and not server.port_is_free(db_port):
+        raise server.ServerError(
+            f"port {db_port} on 127.0.0.1 (for Neo4j) is taken by another program; stop it "
+            "or give Neo4j another port with --db-port.")
+    if serve and port_taken(host, port):
+        raise server.ServerError(
+            f"port {port} on {host} (for the API) is taken by another program; stop it or "
+            "serve the API on another port with --port.")
+
+
+def prepare_data(home: Path) -> tuple[str, str, tuple[str, str] | None]:
+    """Generate and load the demo bundle unless done; the example seller, listing and
+    (agency, lead) of a police liaison."""
+    bundle = demo_bundle(home)
+    conn = connection()
+    with open_driver(conn) as driver:
+        if load_demo(driver, conn.database, bundle, home):
+            compute_networks(driver, conn.database)
+        seller, listing = example_ids(driver, conn.database)
+        return seller, listing, busiest_agency(driver, conn.database)
+
+
+def serve_api(host: str, port: int) -> None:
+    import uvicorn
+
+    from api.logs import LOG_CONFIG
+
+    say("\nServing the API; Ctrl-C stops it.")
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=LOG_CONFIG)
 
 
 def demo(
     host: Annotated[str, typer.Option(help="Interface for the API.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for the API.")] = 8000,
-    serve: Annotated[bool, typer.Option(help="Serve the API at the end.")] = True,
+    db_port: Annotated[int, typer.Option(
+        help="Bolt port of the local Neo4j, when the demo starts it.")] = 7687,
+    serve: Annotated[bool, typer.Option(
+        help="Serve the API at the end (--no-serve: set up, print and stop).")] = True,
 ) -> None:
-    """Set everything up on the local Neo4j, load the demo data and serve the API."""
+    """Set everything up on the local Neo4j, load the demo data and serve the API.
+    Ctrl-C stops the API; Neo4j keeps running until `alliance db stop`."""
     from alliance.db_cli import ensure_database
     from api.auth import issue_token
-    from graph.caller import Caller
 
-    settings = get_settings()
-    ensure_database()
-    bundle = demo_bundle(settings.alliance_home)
-    conn = connection()
-    with open_driver(conn) as driver:
-        if load_demo(driver, conn.database, bundle, settings.alliance_home):
-            compute_networks(driver, conn.database)
-        seller, listing = example_ids(driver, conn.database)
-        liaison = busiest_agency(driver, conn.database)
-    token = issue_token(Caller(sub="demo-investigator", role="investigator"), ttl_seconds=8 * 3600)
-    print_welcome(host, port, token, seller, listing)
-    if liaison is not None:
-        print_liaison(host, port, *liaison)
-    if serve:
-        import uvicorn
-
-        uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
+    check_ports(host, port, db_port, serve)
+    try:
+        ensure_database(db_port)
+        seller, listing, liaison = prepare_data(get_settings().alliance_home)
+        investigator = Caller(sub="demo-investigator", role="investigator")
+        warm_up([(investigator, query) for _, query in example_queries(seller, listing)])
+        print_welcome(host, port, issue_token(investigator, ttl_seconds=8 * 3600), seller,
+                      listing)
+        if liaison is not None:
+            print_liaison(host, port, *liaison)
+        if serve:
+            serve_api(host, port)
+    finally:
+        print_still_running()
