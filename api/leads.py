@@ -9,18 +9,20 @@ changes; a case's lead follows its case.
 A lead attaches only what its creator may see (`api.scope`); an id it may not see gets
 the same answer as an unknown one, and a leadId in use gets one answer whoever's lead it
 is. A raid is recorded only on a site inside the jurisdiction of the agency handling the
-case (`OUT_OF_JURISDICTION` otherwise); the raid, and any case status change, rewrite
-the stored risk score of the networks they move in the same transaction.
+case (`OUT_OF_JURISDICTION` otherwise); right after a raid or any case status change,
+the stored risk score of the networks it moves is rewritten.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, LiteralString, Optional, cast
 
+import neo4j
 import strawberry
 
 from api import db, scope
@@ -44,6 +46,7 @@ from graph import audit, risk
 from graph import leads as life
 from graph.caller import Caller
 
+log = logging.getLogger("api.leads")
 LeadType = NODE_CLASSES["Lead"]
 CaseType = NODE_CLASSES["Case"]
 AuditEventType = NODE_CLASSES["AuditEvent"]
@@ -601,8 +604,9 @@ def case_moves(ctx: Context, case_id: str, old: str, new: str, leads: list[dict[
 async def move_case(ctx: Context, case_id: str, target: str, note: str | None) -> Any:
     status, leads = await case_state(ctx, case_id)
     _check(life.check_case_move, status, target, ctx.caller)
-    moves = case_moves(ctx, case_id, status, target, leads, note)
-    await write(ctx.driver, ctx.database, [*moves, refresh_risk(case_id, None)], name="case:status")
+    await write(ctx.driver, ctx.database, case_moves(ctx, case_id, status, target, leads, note),
+                name="case:status")
+    await refresh_risk(ctx, case_id, None)
     await _audited(ctx, "case.status", [case_id], {"from": status, "to": target, "note": note})
     return await fetch_node(ctx, "Case", case_id)
 
@@ -617,10 +621,18 @@ class RaidInput:
     dens_destroyed: int = 0
 
 
-def refresh_risk(case_id: str, site_id: str | None) -> Statement:
-    """The stored risk of the networks a raid or a case's status moves, rewritten in the
-    same transaction, so `networks(orderBy: RISK)` follows at once."""
-    return Statement(risk.REFRESH_STORED, risk.refresh_params(case_id=case_id, site_id=site_id))
+async def refresh_risk(ctx: Context, case_id: str, site_id: str | None) -> None:
+    """Rewrite the stored risk of the networks a raid or a case's status moves, right
+    after it, so `networks(orderBy: RISK)` follows at once. The change itself is already
+    written: when this fails, it is logged and the score waits for the next
+    `alliance analyze networks`."""
+    try:
+        await write(ctx.driver, ctx.database, [Statement(
+            risk.REFRESH_STORED, risk.refresh_params(case_id=case_id, site_id=site_id))],
+            name="risk:refresh")
+    except (UserError, neo4j.exceptions.Neo4jError) as exc:
+        log.warning("stored network risk not refreshed after case %s: %s", case_id, exc,
+                    extra={"request_id": ctx.request_id})
 
 
 async def check_raid_site(ctx: Context, case_id: str, site_id: str) -> None:
@@ -666,8 +678,8 @@ async def record_raid(ctx: Context, data: RaidInput) -> Any:
         "arrests": data.arrests, "dens": data.dens_destroyed, "seized": data.seized_value_cny,
         "prov": provenance(ctx)}, must_match=True, what=f"case {case_id!r} or site {data.site_id!r}")
     moves = case_moves(ctx, case_id, status, target, leads, f"raid on {data.site_id}")
-    await write(ctx.driver, ctx.database, [raid, *moves, refresh_risk(case_id, str(data.site_id))],
-                name="case:raid")
+    await write(ctx.driver, ctx.database, [raid, *moves], name="case:raid")
+    await refresh_risk(ctx, case_id, str(data.site_id))
     await _audited(ctx, "case.raid", [case_id, str(data.site_id)],
                    {"raided_on": data.raided_on.isoformat(), "arrests": data.arrests,
                     "dens_destroyed": data.dens_destroyed, "seized_value_cny": data.seized_value_cny})

@@ -152,8 +152,11 @@ def _liaison_rule(label: str, var: str) -> str | None:
 
 
 _ADMIN_ONLY = ("AuditEvent",)
-_RULED_LABELS = tuple(dict.fromkeys([*_BRAND_RULES, "Seller", "Person", "Site", "Shipment",
-                                     "Address", "Network"]))
+_RULED_LABELS = tuple(dict.fromkeys([*_BRAND_RULES, "Seller", "Person", "Site"]))
+"""Labels `visible_any` (search, network) lets a caller other than an investigator or an
+admin see. Shipments, addresses and networks stay out of it: a liaison sees those of its
+leads in their dossiers (`visible`), and checking them on every node a search or a
+network walk finds would make those queries much slower to plan."""
 
 if set(SENSITIVE_LABELS) & set(_RULED_LABELS):
     raise RuntimeError("a label with personal identifiers must not get a rule for other roles")
