@@ -71,7 +71,7 @@ def load(
         raise typer.Exit(EXIT_UNUSABLE) from error
     except DATABASE_GONE as error:
         console.print(f"[red]Database unavailable:[/red] Neo4j at {escape(conn.describe())} "
-                      f"stopped answering ({escape(_first_line(error))}); the run is not "
+                      f"is not answering ({escape(_first_line(error))}); the run is not "
                       "recorded. Start it and run the same load again: that writes the rest "
                       "and changes nothing else.", soft_wrap=True, highlight=False)
         raise typer.Exit(EXIT_DATABASE_UNAVAILABLE) from error
@@ -110,4 +110,5 @@ def _summary(result: RunReport) -> None:
                       ", ".join(f.ignored_columns))
     console.print(table)
     if result.rejected and result.rejects_path:
-        console.print(f"rejected rows: {result.rejects_path}")
+        console.print(f"rejected rows: {escape(result.rejects_path)}", soft_wrap=True,
+                      highlight=False)
