@@ -59,7 +59,9 @@ def test_start_status_stop_and_data_survives_a_restart(home: Path) -> None:
         assert status["uri"] == f"bolt://127.0.0.1:{port}"
         assert status["version"] == server.NEO4J_VERSION
         assert status["data_dir"] == str((home / "neo4j" / "data").resolve())
-        assert isinstance(status["pid"], int)
+        assert isinstance(status["pid"], int) and status["port"] == port
+        shown = alliance("db", "status", env=env)
+        assert shown.returncode == 0 and f"uri:  bolt://127.0.0.1:{port}" in shown.stdout
 
         password_file = home / "neo4j" / "neo4j-password"
         assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
@@ -76,6 +78,8 @@ def test_start_status_stop_and_data_survives_a_restart(home: Path) -> None:
         assert stopped.returncode == 0 and "stopped" in stopped.stdout
         after = alliance("db", "status", "--json", env=env)
         assert after.returncode == 1 and json.loads(after.stdout)["state"] == "stopped"
+        assert json.loads(after.stdout)["data_dir"] == status["data_dir"]
+        assert "None" not in alliance("db", "status", env=env).stdout
 
         assert alliance("db", "start", "--port", str(port), env=env).returncode == 0
         with GraphDatabase.driver(status["uri"], auth=("neo4j", password)) as driver:
