@@ -1,6 +1,6 @@
 """The graph model: one declarative description of labels, keys and relationship types.
 
-This is the data contract's section 2 (`shared/data-contract.md`) as data. The
+This is the data contract's section 2 (`docs/data-contract.md`) as data. The
 constraints and indexes (`graph.schema`), the loaders' writers and the API's object
 types are all derived from it, so a label, key or relationship type is spelled here
 and nowhere else. Labels and types that reach Cypher must come from this module.
