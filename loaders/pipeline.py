@@ -197,13 +197,17 @@ def _reject(rejects: Sink | None, path: Path, record: Record,
             reasons: list[dict[str, str]]) -> None:
     if rejects is not None:
         rejects.write(json.dumps({"file": path.name, "line": record.line,
-                                  "row": masked(record.row), "reasons": reasons},
+                                  "row": masked(record.row, anywhere=bool(record.columns)),
+                                  "reasons": reasons},
                                  ensure_ascii=False, default=str) + "\n")
 
 
 def check_record(name: str, record: Record) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """`validate` for one record, with a reason for each field longer than FIELD_LIMIT
-    (the other fields are checked as usual)."""
+    (the other fields are checked as usual). A CSV row whose cells do not match the
+    header gets that one reason: its values may be under the wrong names."""
+    if record.columns:
+        return {}, [{"field": "_row", "code": "columns", "message": record.columns}]
     if not record.too_long:
         return validate(name, record.row)
     long = set(record.too_long)

@@ -2,7 +2,8 @@
 
 Each record comes with the 1-based physical line where it starts (CSV header is
 line 1, so the first data row is line 2; the first JSONL record is line 1), and the
-names of its fields longer than FIELD_LIMIT (the row is rejected, the file goes on).
+names of its fields longer than FIELD_LIMIT (the row is rejected, the file goes on). A
+CSV row whose cells do not match the header one for one is rejected too, with the counts.
 `check_file` reads a whole file once before anything is written and chooses its
 encoding: a file that cannot be decoded (at any line), mixes encodings or has no header
 is unusable, and nothing of the run is loaded.
@@ -46,6 +47,8 @@ class Record:
     row: dict[str, Any]
     too_long: tuple[str, ...] = ()
     """The fields longer than FIELD_LIMIT."""
+    columns: str = ""
+    """Why a CSV row's cells do not match the header (more or fewer of them), or ''."""
 
 
 def file_kind(path: Path) -> tuple[str, str]:
@@ -178,18 +181,27 @@ def _read_csv(path: Path, encoding: str) -> Iterator[Record]:
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle)
         names = _header(path, reader)
-        width = len(names)
         start = reader.line_num + 1
         for cells in reader:
             if "".join(cells).strip():
-                if len(cells) < width:
-                    cells += [""] * (width - len(cells))
-                row = dict(zip(names, cells, strict=False))
-                if max(map(len, cells)) > FIELD_LIMIT:
-                    yield Record(start, row, _too_long(row))
-                else:
-                    yield Record(start, row)
+                yield _csv_record(start, names, cells)
             start = reader.line_num + 1
+
+
+def _csv_record(line: int, names: list[str], cells: list[str]) -> Record:
+    """One CSV row as a record. A row with more or fewer cells than the header (an
+    unquoted comma, a lost one) would load values under the wrong names: it is rejected,
+    its cells kept in the reject (the ones past the header under `_extra`)."""
+    row: dict[str, Any] = dict(zip(names, cells, strict=False))
+    if len(cells) != len(names):
+        if len(cells) > len(names):
+            row["_extra"] = cells[len(names):]
+        plural = "" if len(cells) == 1 else "s"
+        return Record(line, row, columns=f"row has {len(cells)} cell{plural}, "
+                                          f"the header has {len(names)}")
+    if max(map(len, cells)) > FIELD_LIMIT:
+        return Record(line, row, _too_long(row))
+    return Record(line, row)
 
 
 def field_size(value: Any) -> int:

@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 from loaders import normalise
 
 REASON_CODES = ("missing", "date", "enum", "bool", "number", "phone", "email", "format",
-                "reference", "id_number")
+                "reference", "id_number", "too_long", "columns")
 
 ENUMS: dict[str, tuple[str, ...]] = {
     "agency_level": ("ministry", "province", "city", "county"),
@@ -332,9 +332,18 @@ def validate(file: str, row: dict[str, Any]) -> tuple[dict[str, Any], list[dict[
     return (clean if not reasons else {}), reasons
 
 
-def masked(row: dict[str, Any]) -> dict[str, Any]:
-    """The original row with every *_number value masked."""
-    return {k: ("***" if k.endswith("_number") and not is_empty(v) else v) for k, v in row.items()}
+def masked(row: dict[str, Any], anywhere: bool = False) -> dict[str, Any]:
+    """The original row with every *_number value masked; with `anywhere` (a row whose
+    values may sit under the wrong names), every value shaped like an identity number too."""
+    def hidden(key: str, value: Any) -> Any:
+        if key.endswith("_number") and not is_empty(value):
+            return "***"
+        if anywhere and isinstance(value, list):
+            return [hidden("", item) for item in value]
+        if anywhere and isinstance(value, str) and _ID_NUMBER.match(normalise.text(value).upper()):
+            return "***"
+        return value
+    return {k: hidden(k, v) for k, v in row.items()}
 
 
 def ignored_columns(file: str, columns: Iterable[str]) -> list[str]:

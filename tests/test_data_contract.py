@@ -22,8 +22,8 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "data-contract.md"
 DOC_FORMAT = {"str": "text", "bool": "boolean", "float": "number", "int": "integer"}
 """The name of a field type of loaders/validate.py in the document (others: the same)."""
 
-OTHER_CODES = {"too_long"} if '"too_long"' in inspect.getsource(pipeline) else set()
-"""Reason codes the pipeline gives besides the field checks' (a field over the limit)."""
+PIPELINE_CODES = set(re.findall(r'"code": "(\w+)"', inspect.getsource(pipeline)))
+"""Reason codes the pipeline gives besides the field checks' (too_long, columns)."""
 
 MAIN_OF_FILE = {**MAIN, "transfers": "TRANSFERRED_TO"}
 
@@ -206,7 +206,7 @@ def format_problems(text: str) -> list[str]:
 def reason_problems(text: str) -> list[str]:
     rows = table_with(section(text, "What happens to a bad row").lines, "code")
     documented = {plain(row["code"]) for row in rows}
-    known = set(REASON_CODES) | OTHER_CODES
+    known = set(REASON_CODES)
     return ([f"reason code {c!r} is documented but never given" for c in sorted(documented - known)]
             + [f"reason code {c!r} is not documented" for c in sorted(known - documented)])
 
@@ -294,6 +294,10 @@ def test_every_file_field_label_and_type_is_checked(doc: str) -> None:
         sum(1 for r in RELATIONSHIPS if r.contract)
 
 
+def test_every_code_the_pipeline_gives_is_a_listed_reason_code() -> None:
+    assert {"too_long", "columns"} <= PIPELINE_CODES <= set(REASON_CODES)
+
+
 @pytest.mark.parametrize(("before", "after", "expected"), [
     ("| agency_id | yes | text | key |\n| name | yes | text | |\n",
      "| agency_id | yes | text | key |\n", "agencies.name: not documented"),
@@ -310,6 +314,7 @@ def test_every_file_field_label_and_type_is_checked(doc: str) -> None:
      "relationship RUNS is not documented"),
     ("| BECAME |", "| TURNED_INTO |", "relationship TURNED_INTO is documented but not"),
     ("| reference | a complaint", "| dangling | a complaint", "reason code 'dangling'"),
+    ("| columns | the CSV row", "| cells | the CSV row", "reason code 'columns' is not"),
     ("#### transfers", "#### transfer", "transfer: documented, but not a bundle file"),
     ("P000002,李某,", "P000002,李某,12345", "persons example: id_number"),
 ])
