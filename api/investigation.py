@@ -13,6 +13,7 @@ For now only investigators and admins may use them; other roles get FORBIDDEN.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
 from enum import Enum
 from typing import Any, LiteralString
@@ -276,11 +277,18 @@ def _ranked(n: dict[str, Any]) -> RankedNetwork:
         computed_at=None if computed is None else str(computed))
 
 
+_CURSOR = re.compile(r"[0-9]{1,9}")
+"""A networks endCursor: the offset of the next page, in ASCII digits."""
+
+
 def _offset(after: str | None) -> int:
+    """The offset an `after` cursor stands for; a UserError for any other text."""
     if after is None:
         return 0
-    if not after.isdigit():
-        raise UserError(f"networks(after:) takes the endCursor of a previous page, not {after!r}")
+    if not _CURSOR.fullmatch(after):
+        shown = after if len(after) <= 40 else after[:40] + "..."
+        raise UserError(f"networks(after:) {shown!r} is not a cursor returned by networks; "
+                        "pass the endCursor of a previous page")
     return int(after)
 
 

@@ -243,6 +243,19 @@ def test_a_cursor_out_of_range_is_a_bad_request(client: TestClient) -> None:
         assert err["path"] == ["seller", "operates"]
 
 
+def test_a_networks_cursor_not_returned_by_networks_is_a_bad_request(client: TestClient) -> None:
+    query = "query($a: String) { networks(first: 2, after: $a) { endCursor hasNextPage } }"
+    for cursor in ("9" * 30, "1234567890", "\u00b2", "\u0663", "-1", " 1", "1\n", "", "x" * 500):
+        err = first_error(client, query, a=cursor)
+        assert err["extensions"]["code"] == "BAD_REQUEST", (cursor, err)
+        assert "is not a cursor returned by networks" in err["message"]
+        assert len(err["message"]) < 200 and err["path"] == ["networks"]
+    for cursor in ("0", "999999999"):
+        body = post(client, {"query": query, "variables": {"a": cursor}}).json()
+        assert "errors" not in body, body
+        assert body["data"]["networks"]["hasNextPage"] is False
+
+
 RAID = """mutation($case: ID!, $site: ID!, $on: Date!, $arrests: Int!) {
   recordRaid(caseId: $case, siteId: $site, raidedOn: $on, arrests: $arrests) { caseId } }"""
 
