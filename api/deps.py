@@ -71,7 +71,11 @@ def bearer_token(request: Request) -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("the Authorization header must be `Bearer <token>`.")
-    return token.strip()
+    token = token.strip()
+    if token.split()[0].lower() == "bearer":
+        raise unauthorized("the token starts with `Bearer` again: send `Bearer <token>` once "
+                           "(a tool that adds `Bearer ` itself wants the token alone).")
+    return token
 
 
 JURISDICTION_TTL = 60.0

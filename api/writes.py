@@ -7,6 +7,7 @@ are retried by the driver; a constraint violation becomes a `UserError` naming i
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
@@ -52,7 +53,7 @@ async def write(driver: neo4j.AsyncDriver, database: str, statements: list[State
         async with driver.session(database=database) as session:
             return await session.execute_write(work)
     except ConstraintError as exc:
-        raise UserError(f"already exists: {exc.message}") from None
+        raise UserError("already exists: " + re.sub(r"Node\(\d+\)", "a node", exc.message or "")) from None
     except (ServiceUnavailable, SessionExpired, OSError):
         raise DatabaseUnavailable(
             "the graph database does not answer right now; try again in a moment."

@@ -210,12 +210,20 @@ def raw_calls(driver: neo4j.AsyncDriver, caller: Caller, ids: list[str]) -> dict
     async def list_leads(i: int) -> None:
         await read(LIST_RAW, {"status": None, "brand": None, "skip": 0, "first": 50, **rights})
 
+    who = scope.kind(caller)
+
+    async def visible(refs: dossier.Refs) -> None:
+        await asyncio.gather(*(read(dossier.visible_keys_query(who, label), {"keys": sorted(keys), **rights})
+                               for label, keys in refs.keys.items()
+                               if scope.visible_as(who, label, "n") != "false"))
+
     async def one_dossier(i: int) -> None:
         lead_id = ids[i % len(ids)]
-        rows = await read(dossier.LEAD_QUERY, {"lead_id": lead_id, **rights})
+        rows = await read(dossier.lead_query(who), {"lead_id": lead_id, **rights})
+        await visible(dossier.lead_refs(rows[0]))
         subjects = [s for s in rows[0]["subjects"] if s["label"] in ("Seller", "Shop")]
-        ships = sorted({n["shipment_id"] for n in rows[0]["shipment_nodes"]})
-        conflicts = read(dossier.CONFLICTS_QUERY, {
+        ships = sorted(set(rows[0]["shipment_ids"]))[:dossier.MAX_SHIPMENTS]
+        conflicts = read(dossier.conflicts_query(who), {
             "lead_id": lead_id, "open_leads": list(OPEN_LEAD_STATUSES),
             "open_cases": list(OPEN_CASE_STATUSES), **rights})
         traces = [trace.trace_to_source_async(

@@ -188,6 +188,7 @@ def _forged(claims: dict[str, Any], secret: str | None = None) -> str:
         ({}, "no bearer token"),
         ({"Authorization": "Basic abc"}, "must be `Bearer <token>`"),
         ({"Authorization": "Bearer not-a-jwt"}, "not a valid JWT"),
+        ({"Authorization": "Bearer Bearer not-a-jwt"}, "starts with `Bearer` again"),
         ({"Authorization": "Bearer " + _forged(
             {"sub": "x", "role": "admin", "exp": int(time.time()) + 60}, "another-secret-" * 3)},
          "signature does not match"),
