@@ -39,7 +39,7 @@ from api import db, scope
 from api.context import Context
 from api.errors import Forbidden, NotFound
 from api.investigation import SourceTrace, TraceNode, _trace
-from api.types import plain
+from api.values import plain
 from graph import audit, trace
 from graph.leads import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES, Thresholds
 

@@ -22,7 +22,8 @@ from api import db
 from api.context import Context
 from api.errors import UserError
 from api.scope import visible_any
-from api.types import NODES_BY_LABEL, caption, node_fields, plain
+from api.types import NODES_BY_LABEL, caption, node_fields
+from api.values import plain
 from graph.model import NODES, REL_BY_TYPE, check_label, check_rel_type, node
 
 MAX_HOPS = 4

@@ -14,7 +14,6 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any, LiteralString, Optional, cast
 
 import strawberry
@@ -28,6 +27,7 @@ from api.errors import UserError
 from api.extra_fields import extra_fields
 from api.pacing import pace
 from api.scope import visible
+from api.values import plain
 from graph.model import NODES, PROVENANCE, RELATIONSHIPS, NodeType, PropType, check_rel_type
 
 MAX_FIRST = 500
@@ -68,17 +68,6 @@ a dict names the field per source label when a type has several."""
 def camel(name: str) -> str:
     head, *rest = name.lower().split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def plain(value: Any) -> Any:
-    """A Neo4j value as JSON-friendly Python: temporals as ISO 8601 text."""
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if hasattr(value, "iso_format"):
-        return value.iso_format()
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
 
 
 def field_value(value: Any, prop_type: PropType) -> Any:

@@ -8,13 +8,10 @@ get and pass it down with the database name; nothing else builds one.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
-from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from alliance.settings import Settings, get_settings
 from graph.server import ServerError, ServerState, local_password
@@ -61,26 +58,3 @@ def open_async_driver(conn: Connection | None = None) -> AsyncDriver:
     conn = conn or connection()
     return AsyncGraphDatabase.driver(conn.uri, auth=conn.auth, user_agent="alliance-graph",
                                      notifications_min_severity="OFF")
-
-
-def wait_for_bolt(
-    uri: str,
-    *,
-    auth: tuple[str, str] | None = None,
-    alive: Callable[[], bool] = lambda: True,
-    timeout: float = 180.0,
-) -> None:
-    """Poll until the server answers on Bolt; an auth refusal also means it is up."""
-    deadline = time.monotonic() + timeout
-    with GraphDatabase.driver(uri, auth=auth, connection_timeout=2.0) as driver:
-        while time.monotonic() < deadline:
-            if not alive():
-                raise ServerError("the Neo4j process exited during start-up")
-            try:
-                driver.verify_connectivity()
-                return
-            except AuthError:
-                return
-            except (ServiceUnavailable, OSError):
-                time.sleep(0.5)
-    raise ServerError(f"Neo4j did not answer on {uri} within {timeout:.0f} s")

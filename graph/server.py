@@ -19,10 +19,13 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psutil
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from alliance.settings import write_private
 
@@ -373,8 +376,6 @@ def _spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_until_ready(proc: subprocess.Popen[bytes], config: ServerConfig, timeout: float) -> None:
-    from graph.db import wait_for_bolt
-
     def alive() -> bool:
         return proc.poll() is None
 
@@ -390,11 +391,31 @@ def _wait_until_ready(proc: subprocess.Popen[bytes], config: ServerConfig, timeo
         _set_password(config)
 
 
+def wait_for_bolt(
+    uri: str,
+    *,
+    auth: tuple[str, str] | None = None,
+    alive: Callable[[], bool] = lambda: True,
+    timeout: float = 180.0,
+) -> None:
+    """Poll until the server answers on Bolt; an auth refusal also means it is up."""
+    deadline = time.monotonic() + timeout
+    with GraphDatabase.driver(uri, auth=auth, connection_timeout=2.0) as driver:
+        while time.monotonic() < deadline:
+            if not alive():
+                raise ServerError("the Neo4j process exited during start-up")
+            try:
+                driver.verify_connectivity()
+                return
+            except AuthError:
+                return
+            except (ServiceUnavailable, OSError):
+                time.sleep(0.5)
+    raise ServerError(f"Neo4j did not answer on {uri} within {timeout:.0f} s")
+
+
 def _set_password(config: ServerConfig) -> None:
     """On a new store, replace the initial `neo4j` password with the generated one."""
-    from neo4j import GraphDatabase
-    from neo4j.exceptions import AuthError
-
     password = local_password(config.home)
     with GraphDatabase.driver(config.uri, auth=("neo4j", password)) as driver:
         if driver.verify_authentication():
