@@ -2,7 +2,8 @@
 
 In development, missing secrets are generated once and kept under `ALLIANCE_HOME`
 (mode 0600); in production a missing or placeholder secret stops the service with a
-message naming the variable.
+message naming the variable. An unusable API limit (ALLIANCE_QUERY_COST_CAPS,
+ALLIANCE_MAX_BODY_BYTES) stops it too, naming the variable.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changethis", "change-me", "changeme", "secret", "password", "neo4j", "test"}
 MIN_SECRET_LENGTH = 32
+DEFAULT_MAX_BODY_BYTES = 1_000_000
+"""Bytes an API request body may have (a GraphQL query is a few KB; its variables little more)."""
 
 
 class SettingsError(RuntimeError):
@@ -44,6 +47,21 @@ class Settings(BaseSettings):
     """Estimated value at which a counterfeit-goods lead meets the criminal filing threshold."""
     alliance_threshold_serious_cny: float = 250_000.0
     """Estimated value at which a lead counts as especially serious."""
+    alliance_query_cost_caps: Annotated[dict[str, int], NoDecode] = {}
+    """The most a GraphQL operation may cost, per role, over the defaults of api/cost.py:
+    JSON text such as `{"investigator": 80000}`."""
+    alliance_max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    """Bytes an API request body may have; a larger one is refused with 413."""
+
+    @field_validator("alliance_query_cost_caps", mode="before")
+    @classmethod
+    def _cost_caps(cls, value: Any) -> dict[str, int]:
+        return cost_caps_from(value)
+
+    @field_validator("alliance_max_body_bytes", mode="before")
+    @classmethod
+    def _max_body(cls, value: Any) -> int:
+        return max_body_from(value)
 
     @field_validator("alliance_home")
     @classmethod
@@ -58,6 +76,17 @@ class Settings(BaseSettings):
     def uses_local_server(self) -> bool:
         """True when no NEO4J_URI is set: the server `alliance db start` runs is used."""
         return not self.neo4j_uri
+
+    def query_cost_caps(self, defaults: Mapping[str, int]) -> dict[str, int]:
+        """The cost caps per role: `defaults` (api/cost.py's) with ALLIANCE_QUERY_COST_CAPS
+        over them; a role not among the defaults is an error."""
+        unknown = sorted(set(self.alliance_query_cost_caps) - set(defaults))
+        if unknown:
+            raise SettingsError(
+                f"ALLIANCE_QUERY_COST_CAPS: unknown role {', '.join(map(repr, unknown))}; "
+                f"the roles are {', '.join(defaults)}."
+            )
+        return {**defaults, **self.alliance_query_cost_caps}
 
     def pii_key(self) -> bytes:
         return self._secret("alliance_pii_key", "ALLIANCE_PII_KEY").encode()
@@ -80,6 +109,41 @@ class Settings(BaseSettings):
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
         return generated_secret(self.alliance_home, env_name)
+
+
+def cost_caps_from(value: Any) -> dict[str, int]:
+    """ALLIANCE_QUERY_COST_CAPS as a dict: JSON text (or a dict) of role -> a whole number
+    of 1 or more; empty text is no caps of its own."""
+    example = 'for example {"investigator": 80000}'
+    if isinstance(value, str):
+        if not value.strip():
+            return {}
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"ALLIANCE_QUERY_COST_CAPS is not valid JSON ({error}); "
+                                f"give a JSON object of role to cap, {example}.") from None
+    if not isinstance(value, dict):
+        raise SettingsError(f"ALLIANCE_QUERY_COST_CAPS must be a JSON object of role to cap, "
+                            f"{example}.")
+    for role, cap in value.items():
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+            raise SettingsError(f"ALLIANCE_QUERY_COST_CAPS: the cap of {role!r} must be a "
+                                f"whole number of 1 or more, not {cap!r}.")
+    return dict(value)
+
+
+def max_body_from(value: Any) -> int:
+    """ALLIANCE_MAX_BODY_BYTES as a whole number of 1 or more."""
+    try:
+        number = value if isinstance(value, int) and not isinstance(value, bool) \
+            else int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise SettingsError(f"ALLIANCE_MAX_BODY_BYTES must be a whole number of bytes, 1 or "
+                            f"more (default {DEFAULT_MAX_BODY_BYTES}), not {value!r}.")
+    return number
 
 
 def write_private(path: Path, text: str) -> None:

@@ -17,13 +17,20 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (each holds one driver).")] = 1,
 ) -> None:
-    """Run the GraphQL API (GraphiQL at /graphql in a browser)."""
+    """Run the GraphQL API (GraphiQL at /graphql in a browser). Query cost caps and the
+    largest request body come from ALLIANCE_QUERY_COST_CAPS and ALLIANCE_MAX_BODY_BYTES."""
     import uvicorn
 
+    from alliance.settings import get_settings
+    from api.cost import DEFAULT_CAPS
     from api.logs import LOG_CONFIG
     from graph.db import connection
 
-    connection()  # a clear error now, rather than in every worker, when there is no Neo4j
+    # a clear error now, rather than in every worker, for a bad setting or no Neo4j
+    caps = get_settings().query_cost_caps(DEFAULT_CAPS)
+    connection()
+    typer.echo("query cost caps: " + ", ".join(f"{role} {cap}" for role, cap in caps.items())
+               + f"; request bodies up to {get_settings().alliance_max_body_bytes} bytes", err=True)
     typer.echo(f"serving on http://{host}:{port}/graphql", err=True)
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
                 log_config=LOG_CONFIG)

@@ -27,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from alliance.settings import DEFAULT_MAX_BODY_BYTES, Settings, get_settings
 from api import cost, db, dossier_http, metrics, saved_queries
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
@@ -40,8 +41,8 @@ from graph.db import Connection
 log = logging.getLogger("api.access")
 
 READY_TIMEOUT = 3.0
-MAX_BODY = 1_000_000
-"""Bytes a request body may have (a GraphQL query is a few KB; its variables little more)."""
+MAX_BODY = DEFAULT_MAX_BODY_BYTES
+"""Bytes a request body may have by default (ALLIANCE_MAX_BODY_BYTES)."""
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 IDE_VIEWER = Caller(sub="graphiql-page", role="analyst")
 """Stands for the browser fetching the GraphiQL page, which reads no data."""
@@ -211,17 +212,22 @@ def record(method: str, path: str, status: int, elapsed: float, request_id: str)
 
 
 def create_app(*, connection: Connection | None = None,
-               query_timeout: float = db.DEFAULT_TIMEOUT, max_body: int = MAX_BODY,
-               cost_caps: Mapping[str, int] | None = None) -> FastAPI:
+               query_timeout: float = db.DEFAULT_TIMEOUT, max_body: int | None = None,
+               cost_caps: Mapping[str, int] | None = None,
+               settings: Settings | None = None) -> FastAPI:
     """The API. `connection` defaults to `graph.db.connection()` (NEO4J_URI or the local
     server); `query_timeout` is the transaction timeout of every query, in seconds;
-    `max_body` the bytes a request body may have; `cost_caps` overrides the most a GraphQL
-    operation may cost, by role (`api.cost.DEFAULT_CAPS`)."""
+    `max_body` the bytes a request body may have (default ALLIANCE_MAX_BODY_BYTES);
+    `cost_caps` overrides the most a GraphQL operation may cost, by role, over
+    ALLIANCE_QUERY_COST_CAPS over `api.cost.DEFAULT_CAPS`. `settings` defaults to the
+    environment's."""
+    settings = settings or get_settings()
     app = FastAPI(title="Alliance Graph API", lifespan=lifespan_for(connection),
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.query_timeout = query_timeout
-    app.state.cost_caps = cost.caps(cost_caps)
-    app.add_middleware(RequestContext, max_body=max_body)
+    app.state.cost_caps = cost.caps({**settings.query_cost_caps(cost.DEFAULT_CAPS),
+                                     **(cost_caps or {})})
+    app.add_middleware(RequestContext, max_body=max_body or settings.alliance_max_body_bytes)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, unexpected_error)

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from graphql import parse
 from neo4j import Driver
 
+from alliance.settings import Settings
 from api import cost, documents, types
 from api.main import MAX_BODY, create_app
 from api.schema import schema
@@ -120,6 +121,30 @@ def test_caps_are_per_role_and_can_be_set(client: TestClient, neo4j_connection: 
         assert refused["extensions"]["maxCost"] == 100
     with pytest.raises(ValueError, match="unknown role 'boss'"):
         cost.caps({"boss": 5})
+
+
+def test_an_app_takes_its_limits_from_the_settings(client: TestClient,
+                                                   neo4j_connection: Connection) -> None:
+    query = aliased(1, "claimedBy(first: 50) { nodes { listingId } }")
+    assert "errors" not in post(client, {"query": query}).json()
+    settings = Settings(alliance_query_cost_caps={"investigator": 40},
+                        alliance_max_body_bytes=300)
+    with TestClient(create_app(connection=neo4j_connection, settings=settings)) as tight:
+        body = post(tight, {"query": query}).json()
+        assert body["data"] is None
+        err = body["errors"][0]
+        assert err["extensions"]["code"] == "QUERY_TOO_COSTLY"
+        assert (err["extensions"]["cost"], err["extensions"]["maxCost"]) == (cost_of(query), 40)
+        member = post(tight, {"query": query}, token("brand_member", brand_id="BH")).json()
+        assert "errors" not in member, member  # the other roles keep their default caps
+        small = post(tight, {"query": '{ brand(brandId: "BH") { name } }'})
+        assert small.json() == {"data": {"brand": {"name": "Heavy"}}}
+        large = post(tight, {"query": '{ brand(brandId: "BH") { name } }' + " " * 300})
+        assert large.status_code == 413
+        assert "larger than the limit of 300 bytes" in large.json()["detail"]
+    with TestClient(create_app(connection=neo4j_connection, settings=settings,
+                               cost_caps={"investigator": 1000}, max_body=5000)) as explicit:
+        assert "errors" not in post(explicit, {"query": query + " " * 1000}).json()
 
 
 def test_healthz_answers_while_a_maximal_query_runs(client: TestClient,

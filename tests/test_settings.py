@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +107,64 @@ def test_an_unreadable_secrets_file_is_refused_not_replaced(tmp_path: Path) -> N
     with pytest.raises(SettingsError, match="secrets.json"):
         Settings(alliance_home=tmp_path, alliance_pii_key=None).pii_key()
     assert (tmp_path / "secrets.json").read_text(encoding="utf-8") == '{"ALLIANCE_PII_KEY": "abc'
+
+
+# --- API limits ----------------------------------------------------------------------------
+
+DEFAULTS = {"investigator": 50_000, "analyst": 5_000}
+
+
+def test_query_cost_caps_are_json_merged_over_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().query_cost_caps(DEFAULTS) == DEFAULTS
+    monkeypatch.setenv("ALLIANCE_QUERY_COST_CAPS", '{"investigator": 80000}')
+    assert Settings().query_cost_caps(DEFAULTS) == {"investigator": 80_000, "analyst": 5_000}
+    monkeypatch.setenv("ALLIANCE_QUERY_COST_CAPS", " ")
+    assert Settings().query_cost_caps(DEFAULTS) == DEFAULTS
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{investigator: 80000}", "is not valid JSON"),
+    ("[80000]", "must be a JSON object"),
+    ('{"investigator": "80000"}', "must be a whole number of 1 or more, not '80000'"),
+    ('{"investigator": 0}', "must be a whole number of 1 or more, not 0"),
+    ('{"investigator": 1.5}', "not 1.5"),
+    ('{"investigator": true}', "not True"),
+])
+def test_unusable_cost_caps_name_the_variable(monkeypatch: pytest.MonkeyPatch, text: str,
+                                              expected: str) -> None:
+    monkeypatch.setenv("ALLIANCE_QUERY_COST_CAPS", text)
+    with pytest.raises(SettingsError, match="ALLIANCE_QUERY_COST_CAPS") as caught:
+        Settings()
+    assert expected in str(caught.value)
+
+
+def test_a_cost_cap_for_an_unknown_role_names_the_variable_and_the_roles() -> None:
+    settings = Settings(alliance_query_cost_caps={"boss": 5, "analyst": 9})
+    with pytest.raises(SettingsError, match=r"ALLIANCE_QUERY_COST_CAPS: unknown role 'boss'; "
+                                            r"the roles are investigator, analyst"):
+        settings.query_cost_caps(DEFAULTS)
+
+
+def test_max_body_bytes_default_and_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().alliance_max_body_bytes == 1_000_000
+    monkeypatch.setenv("ALLIANCE_MAX_BODY_BYTES", "2048")
+    assert Settings().alliance_max_body_bytes == 2048
+    for bad in ("lots", "0", "-5", "1.5", ""):
+        monkeypatch.setenv("ALLIANCE_MAX_BODY_BYTES", bad)
+        with pytest.raises(SettingsError, match="ALLIANCE_MAX_BODY_BYTES must be a whole number"):
+            Settings()
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("ALLIANCE_QUERY_COST_CAPS", '{"boss": 5}', "unknown role 'boss'"),
+    ("ALLIANCE_QUERY_COST_CAPS", "{", "is not valid JSON"),
+    ("ALLIANCE_MAX_BODY_BYTES", "big", "ALLIANCE_MAX_BODY_BYTES must be"),
+])
+def test_serve_refuses_an_unusable_limit_before_it_starts(tmp_path: Path, name: str, value: str,
+                                                          expected: str) -> None:
+    env = {**os.environ, "ALLIANCE_HOME": str(tmp_path), name: value}
+    result = subprocess.run([str(Path(sys.executable).parent / "alliance"), "serve"], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2, result.stderr
+    assert name in result.stderr and expected in result.stderr
+    assert "Traceback" not in result.stderr and "serving on" not in result.stderr
