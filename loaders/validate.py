@@ -335,15 +335,17 @@ def validate(file: str, row: dict[str, Any]) -> tuple[dict[str, Any], list[dict[
 def masked(row: dict[str, Any], anywhere: bool = False) -> dict[str, Any]:
     """The original row with every *_number value masked; with `anywhere` (a row whose
     values may sit under the wrong names), every value shaped like an identity number too."""
-    def hidden(key: str, value: Any) -> Any:
-        if key.endswith("_number") and not is_empty(value):
-            return "***"
-        if anywhere and isinstance(value, list):
-            return [hidden("", item) for item in value]
-        if anywhere and isinstance(value, str) and _ID_NUMBER.match(normalise.text(value).upper()):
-            return "***"
-        return value
-    return {k: hidden(k, v) for k, v in row.items()}
+    return {k: _hidden(k, v, anywhere) for k, v in row.items()}
+
+
+def _hidden(key: str, value: Any, anywhere: bool) -> Any:
+    if key.endswith("_number") and not is_empty(value):
+        return "***"
+    if anywhere and isinstance(value, list):
+        return [_hidden("", item, anywhere) for item in value]
+    if anywhere and isinstance(value, str) and _ID_NUMBER.match(normalise.text(value).upper()):
+        return "***"
+    return value
 
 
 def ignored_columns(file: str, columns: Iterable[str]) -> list[str]:
