@@ -39,24 +39,16 @@ settings.load_profile(os.environ.get("ALLIANCE_HYPOTHESIS_PROFILE", "ci"))
 """Property-based tests run `ci` (few examples) unless ALLIANCE_HYPOTHESIS_PROFILE says
 `long` (./dev fuzz)."""
 
-DATABASE_FIXTURES = frozenset({"neo4j_connection", "driver", "database", "clean_db"})
-"""A test that uses any of these (or a fixture that does) needs a real Neo4j."""
-
-
-STARTS_ITS_OWN_SERVER = frozenset({
-    "test_server.py::test_start_status_stop_and_data_survives_a_restart",
-    "test_server.py::test_password_from_environment_is_used_on_first_start",
-    "test_server.py::test_failed_download_is_one_clear_sentence",
-})
-"""Tests that run Java themselves, through `alliance db start`, with no fixture to tell."""
+DATABASE_FIXTURES = frozenset({"neo4j_connection", "driver", "database", "clean_db", "own_server"})
+"""A test that uses any of these (or a fixture that does) needs a real Neo4j; `own_server`
+is the name of every fixture that starts a server of its own."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `neo4j` every test whose fixture closure reaches a database fixture, and the
-    few that start a server by themselves."""
+    """Mark `neo4j` every test whose fixture closure reaches a database fixture (a test
+    that starts a server by itself carries the mark in its own file)."""
     for item in items:
-        own = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
-        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())) or own in STARTS_ITS_OWN_SERVER:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.neo4j)
 
 

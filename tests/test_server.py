@@ -44,6 +44,7 @@ def _fake_bin(tmp_path: Path, **scripts: str) -> Path:
     return folder
 
 
+@pytest.mark.neo4j
 def test_start_status_stop_and_data_survives_a_restart(home: Path) -> None:
     port = server.free_port()
     env = _env(home)
@@ -91,6 +92,7 @@ def test_start_status_stop_and_data_survives_a_restart(home: Path) -> None:
         alliance("db", "stop", env=env)
 
 
+@pytest.mark.neo4j
 def test_password_from_environment_is_used_on_first_start(home: Path) -> None:
     env = _env(home, NEO4J_PASSWORD="chosen-by-the-team-42")
     port = server.free_port()
@@ -135,6 +137,7 @@ def test_old_java_is_refused_with_what_to_do(home: Path, tmp_path: Path) -> None
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.neo4j
 def test_failed_download_is_one_clear_sentence(home: Path, tmp_path: Path) -> None:
     java = shutil.which("java")
     assert java, "these tests need Java"
