@@ -13,6 +13,7 @@ from strawberry.fastapi import BaseContext
 
 from api import scope
 from api.db import DEFAULT_TIMEOUT
+from api.scope import Kind
 from graph.caller import Caller
 
 
@@ -42,6 +43,11 @@ class Context(BaseContext):
     def scope(self) -> dict[str, Any]:
         """The caller's rights as Cypher parameters (see `api.scope`)."""
         return scope.params(self.caller)
+
+    @property
+    def kind(self) -> Kind:
+        """The kind of caller, whose rule alone goes into query text (`api.scope.visible_as`)."""
+        return scope.kind(self.caller)
 
     def loader(self, key: Any, factory: Any) -> Any:
         """The request's DataLoader for `key`, made by `factory()` on first use."""

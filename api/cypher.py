@@ -7,9 +7,10 @@ pages of the generated types are built next to their DataLoaders, in `api.types`
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import LiteralString, cast
 
-from api.scope import visible, visible_any
+from api.scope import Kind, visible_any_as, visible_as
 from graph.model import NODES, check_label, node
 
 
@@ -18,11 +19,13 @@ def _cypher(text: str) -> LiteralString:
     return cast(LiteralString, text)
 
 
-def nodes_by_key(label: str) -> LiteralString:
-    """For each key in $keys that names a node of `label` the caller may see: its properties."""
+@lru_cache(maxsize=256)
+def nodes_by_key(label: str, who: Kind) -> LiteralString:
+    """For each key in $keys that names a node of `label` a caller of kind `who` may see:
+    its properties."""
     n = node(check_label(label))
     return _cypher(
-        f"UNWIND $keys AS k MATCH (n:{n.label} {{{n.key}: k}}) WHERE {visible(n.label, 'n')} "
+        f"UNWIND $keys AS k MATCH (n:{n.label} {{{n.key}: k}}) WHERE {visible_as(who, n.label, 'n')} "
         "RETURN k AS key, properties(n) AS props"
     )
 
@@ -34,8 +37,10 @@ _NO_TEMPORALS = ", ".join(sorted({f"{p}: null" for n in NODES for p, t in n.prop
 only), which the driver is slow to turn into Python values."""
 
 
-def search(indexes: tuple[str, ...]) -> LiteralString:
-    """Full-text hits over the given indexes, filtered by label and visibility."""
+@lru_cache(maxsize=256)
+def search(indexes: tuple[str, ...], who: Kind) -> LiteralString:
+    """Full-text hits over the given indexes, filtered by label and by what a caller of
+    kind `who` may see."""
     branches = " UNION ALL ".join(
         f"CALL db.index.fulltext.queryNodes('{name}', $text) YIELD node, score RETURN node, score"
         for name in indexes
@@ -43,7 +48,7 @@ def search(indexes: tuple[str, ...]) -> LiteralString:
     return _cypher(
         f"CALL () {{ {branches} }} "
         "WITH node, score WHERE (size($labels) = 0 OR any(l IN labels(node) WHERE l IN $labels)) "
-        f"AND {visible_any('node')} "
+        f"AND {visible_any_as(who, 'node')} "
         "WITH node, score ORDER BY score DESC LIMIT $first "
         f"RETURN labels(node) AS labels, node {{.*, {_NO_TEMPORALS}}} AS props, score"
     )

@@ -179,7 +179,7 @@ async def _page(ctx: Context, label: str, query: LiteralString, params: dict[str
 
 
 async def fetch_node(ctx: Context, label: str, key: str) -> Any:
-    records = await db.read(ctx.driver, ctx.database, nodes_by_key(label),
+    records = await db.read(ctx.driver, ctx.database, nodes_by_key(label, ctx.kind),
                             {"keys": [key], **ctx.scope}, timeout=ctx.timeout, name=f"node:{label}")
     return make_node(label, records[0]["props"]) if records else None
 

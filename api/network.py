@@ -21,7 +21,7 @@ from strawberry.types.nodes import SelectedField
 from api import db
 from api.context import Context
 from api.errors import UserError
-from api.scope import visible_any
+from api.scope import Kind, visible_any_as
 from api.types import NODES_BY_LABEL, caption, node_fields
 from api.values import plain
 from graph.model import NODES, REL_BY_TYPE, check_label, check_rel_type, node
@@ -180,18 +180,18 @@ _ROW = ("{src: elementId(n), rid: elementId(r), type: type(r), "
         f"props: {properties_of('m')}, degree: degree}}")
 
 
-def _seeds_part(labels: tuple[str, ...]) -> str:
+def _seeds_part(labels: tuple[str, ...], who: Kind) -> str:
     """Seed nodes from $keys, a map `label -> [key]` (one index seek per label)."""
     branches = []
     for label in labels:
         k = node(check_label(label)).key
         branches.append(
             f"UNWIND coalesce($keys['{label}'], []) AS k MATCH (n:{label} {{{k}: k}}) RETURN n")
-    return (f"CALL () {{ {' UNION '.join(branches)} }} WITH n WHERE {visible_any('n')} "
+    return (f"CALL () {{ {' UNION '.join(branches)} }} WITH n WHERE {visible_any_as(who, 'n')} "
             "WITH collect(n) AS seeds ")
 
 
-def _hop_part(i: int, rel_types: tuple[str, ...]) -> str:
+def _hop_part(i: int, rel_types: tuple[str, ...], who: Kind) -> str:
     """Hop `i`: the neighbours of `frontier` (rows, whether there were more, and the
     non-hub nodes not seen yet, which make the next frontier)."""
     types = "|".join(check_rel_type(t) for t in rel_types)
@@ -199,7 +199,7 @@ def _hop_part(i: int, rel_types: tuple[str, ...]) -> str:
     return (
         "CALL (frontier, seen) { "
         "UNWIND frontier AS n WITH DISTINCT n "
-        f"MATCH (n)-{rel}-(m) WHERE {visible_any('m')} "
+        f"MATCH (n)-{rel}-(m) WHERE {visible_any_as(who, 'm')} "
         "WITH n, r, m LIMIT $rows "
         "WITH n, r, m, COUNT { (m)--() } AS degree "
         f"WITH collect({{row: {_ROW}, m: m, degree: degree}}) AS found "
@@ -211,11 +211,11 @@ def _hop_part(i: int, rel_types: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=256)
-def network_query(labels: tuple[str, ...], hops: int, rel_types: tuple[str, ...]) -> LiteralString:
-    """The whole walk: seeds, then `hops` hops, as one read."""
-    text = _seeds_part(labels) + "WITH seeds, seeds AS frontier, seeds AS seen, [] AS hops "
+def network_query(labels: tuple[str, ...], hops: int, rel_types: tuple[str, ...], who: Kind) -> LiteralString:
+    """The whole walk: seeds, then `hops` hops, as one read, for a caller of kind `who`."""
+    text = _seeds_part(labels, who) + "WITH seeds, seeds AS frontier, seeds AS seen, [] AS hops "
     for i in range(hops):
-        text += _hop_part(i, rel_types)
+        text += _hop_part(i, rel_types, who)
     text += ("RETURN [n IN seeds | {eid: elementId(n), labels: labels(n), "
              f"props: {properties_of('n')}, degree: COUNT {{ (n)--() }}}}] AS seeds, hops")
     return cast(LiteralString, text)
@@ -226,7 +226,7 @@ async def walk(ctx: Context, seed_ids: list[str], hops: int, rel_types: list[str
     """The graph around the seeds; `full=False` leaves out temporal properties."""
     keys = seed_keys(seed_ids)
     cap = limit * EDGES_PER_NODE
-    query = network_query(tuple(sorted(keys)), hops, tuple(rel_types))
+    query = network_query(tuple(sorted(keys)), hops, tuple(rel_types), ctx.kind)
     records = await db.read(ctx.driver, ctx.database, query,
                             {"keys": keys, "rows": cap + 1, "cap": cap, "hub": hub_degree,
                              "skip": [] if full else TEMPORAL_NAMES, **ctx.scope},

@@ -209,6 +209,17 @@ def visible_any(var: str) -> str:
             f"(({admin}) AND $is_admin) OR {' OR '.join(parts)} END)")
 
 
+def visible_any_as(who: Kind, var: str) -> str:
+    """`visible_any` with only the rule of one kind of caller: no CASE over the other
+    kinds, so a query built with it is planned much faster."""
+    admin = " OR ".join(f"{var}:{label}" for label in _ADMIN_ONLY)
+    if who == "all":
+        return f"(NOT ({admin}) OR $is_admin)"
+    parts = [f"({var}:{label} AND {rule})" for label in _RULED_LABELS
+             if (rule := visible_as(who, label, var)) != "false"]
+    return f"({' OR '.join(parts)})" if parts else "false"
+
+
 def visible_keys(who: Kind, label: str) -> str:
     """A query taking `$keys` (keys of nodes of `label`) that returns, as `key`, those of
     the nodes the caller may see (absent nodes are left out)."""

@@ -71,7 +71,7 @@ class SearchQuery:
             raise UserError("text: give at least one word to search for")
         chosen = check_labels(labels)
         records = await db.read(
-            ctx.driver, ctx.database, cypher.search(indexes_for(chosen)),
+            ctx.driver, ctx.database, cypher.search(indexes_for(chosen), ctx.kind),
             {"text": query, "labels": chosen, "first": check_first(first), **ctx.scope},
             timeout=ctx.timeout, name="search",
         )

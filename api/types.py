@@ -26,7 +26,7 @@ from api.context import Context
 from api.errors import UserError
 from api.extra_fields import extra_fields
 from api.pacing import pace
-from api.scope import visible
+from api.scope import Kind, visible_as
 from api.values import plain
 from graph.model import NODES, PROVENANCE, RELATIONSHIPS, NodeType, PropType, check_rel_type
 
@@ -186,7 +186,8 @@ def node_loader(ctx: Context, label: str, selections: list[Any] | None = None
     children = child_plans(label, flatten(selections or []))
 
     async def load(keys: list[str]) -> list[Any]:
-        query = node_query(label, children) if children else cypher.nodes_by_key(label)
+        query = (node_query(label, children, ctx.kind) if children
+                 else cypher.nodes_by_key(label, ctx.kind))
         records = await db.read(ctx.driver, ctx.database, query,
                                 {"keys": list(keys), **_children_params(children), **ctx.scope},
                                 timeout=ctx.timeout, name=f"node:{label}")
@@ -198,12 +199,12 @@ def node_loader(ctx: Context, label: str, selections: list[Any] | None = None
     return ctx.loader(("node", label, children), lambda: DataLoader(load_fn=load))
 
 
-def node_query(label: str, children: tuple[Plan, ...]) -> LiteralString:
+def node_query(label: str, children: tuple[Plan, ...], who: Kind) -> LiteralString:
     n = NODES_BY_LABEL[label]
-    blocks = "".join(_page_block(c, "n", f"_{i}") for i, c in enumerate(children))
+    blocks = "".join(_page_block(c, "n", f"_{i}", who) for i, c in enumerate(children))
     below = ", ".join(f"{{total: total_{i}, page: page_{i}}} AS c{i}" for i in range(len(children)))
     return cast(LiteralString, f"UNWIND $keys AS k MATCH (n:{n.label} {{{n.key}: k}}) "
-                               f"WHERE {visible(n.label, 'n')} {blocks}"
+                               f"WHERE {visible_as(who, n.label, 'n')} {blocks}"
                                f"RETURN k AS key, properties(n) AS props, {below}")
 
 
@@ -299,21 +300,21 @@ def flatten(selections: list[Any]) -> list[SelectedField]:
     return out
 
 
-def page_query(plan: Plan) -> LiteralString:
+def page_query(plan: Plan, who: Kind) -> LiteralString:
     """For each key in $keys: the total and one page of neighbours, and below each
     neighbour the pages of the plan's children."""
     n = NODES_BY_LABEL[plan.spec.owner]
     return cast(LiteralString, f"UNWIND $keys AS k MATCH (n:{n.label} {{{n.key}: k}}) "
-                               f"{_page_block(plan, 'n', '')}RETURN k AS key, total, page")
+                               f"{_page_block(plan, 'n', '', who)}RETURN k AS key, total, page")
 
 
-def _page_block(plan: Plan, parent: str, tag: str) -> str:
+def _page_block(plan: Plan, parent: str, tag: str, who: Kind) -> str:
     spec, m, r = plan.spec, f"m{tag}", f"r{tag}"
     other = NODES_BY_LABEL[spec.other]
     arrow = (f"({parent})-[{r}:{check_rel_type(spec.rel_type)}]->({m}:{other.label})" if spec.outgoing
              else f"({parent})<-[{r}:{check_rel_type(spec.rel_type)}]-({m}:{other.label})")
-    match = f"MATCH {arrow} WHERE {visible(other.label, m)}"
-    inner = "".join(_page_block(c, m, f"{tag}_{i}") for i, c in enumerate(plan.children))
+    match = f"MATCH {arrow} WHERE {visible_as(who, other.label, m)}"
+    inner = "".join(_page_block(c, m, f"{tag}_{i}", who) for i, c in enumerate(plan.children))
     below = "".join(f", c{i}: {{total: total{tag}_{i}, page: page{tag}_{i}}}"
                     for i in range(len(plan.children)))
     props = f"properties({m})" if plan.temporal else f"{m} {{.*, {_NO_TEMPORALS}}}"
@@ -333,7 +334,7 @@ def page_params(plan: Plan, tag: str = "") -> dict[str, int]:
 
 def page_loader(ctx: Context, plan: Plan) -> DataLoader[str, Page]:
     async def load(keys: list[str]) -> list[Page]:
-        records = await db.read(ctx.driver, ctx.database, page_query(plan),
+        records = await db.read(ctx.driver, ctx.database, page_query(plan, ctx.kind),
                                 {"keys": list(keys), **page_params(plan), **ctx.scope},
                                 timeout=ctx.timeout, name=f"rel:{plan.spec.rel_type}")
         found = {r["key"]: Page(r["total"], r["page"]) for r in records}

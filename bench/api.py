@@ -205,9 +205,9 @@ SELLER_PLAN = types.Plan(types.REL_FIELDS["Seller"]["operates"], 0, 20, False, (
 
 def raw_calls(driver: neo4j.AsyncDriver, inputs: Inputs) -> dict[str, Call]:
     scope = scope_params(Caller(sub="bench", role="investigator"))
-    seller_q = cypher.nodes_by_key("Seller")
-    shops_q = types.page_query(SELLER_PLAN)
-    search_q = cypher.search(indexes_for([]))
+    seller_q = cypher.nodes_by_key("Seller", "all")
+    shops_q = types.page_query(SELLER_PLAN, "all")
+    search_q = cypher.search(indexes_for([]), "all")
     ctx = SimpleNamespace(driver=driver, database=DATABASE, scope=scope, timeout=30.0)
 
     async def read(query: Any, parameters: dict[str, Any]) -> list[neo4j.Record]:
