@@ -257,6 +257,7 @@ def sweep(driver: Driver, database: str, neo4j_connection: Connection,
     app = create_app(connection=neo4j_connection, query_timeout=10)
     with TestClient(app, raise_server_exceptions=False) as client:
         world.make_leads(client, w)
+        w.keys["StatusEvent"] = world.first_key(driver, database, "StatusEvent")  # made by the moves
         w.keys["Lead"] = list(dict.fromkeys([*w.keys["Lead"], *w.leads.values(), *FIXTURE_LEADS]))
         queries, values = library(client), param_values(driver, database, w)
         result = Sweep(world=w, before=world.digest(driver, database))

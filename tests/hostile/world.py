@@ -168,11 +168,7 @@ def make_leads(client: TestClient, world: World) -> None:
 def collect(driver: Driver, database: str, truth: dict[str, Any], world: World) -> None:
     """Keys of every label, every identifier, the rings and their sites."""
     for node_type in model.NODES:
-        records, _, _ = driver.execute_query(
-            f"MATCH (n:`{model.check_label(node_type.label)}`) WITH n[$key] AS k "
-            "WHERE k IS NOT NULL RETURN k ORDER BY k", key=node_type.key, database_=database)
-        keys = [str(r["k"]) for r in records]
-        world.keys[node_type.label] = keys[:1]
+        world.keys[node_type.label] = first_key(driver, database, node_type.label)
     collect_identifiers(driver, database, world)
     world.ring_sellers = [ring["sellers"] for ring in truth["rings"]]
     world.ring_sites = [ring["sites"] for ring in truth["rings"]]
@@ -180,6 +176,15 @@ def collect(driver: Driver, database: str, truth: dict[str, Any], world: World) 
     for ring in world.ring_sellers:
         world.keys["Seller"] = list(dict.fromkeys([*world.keys["Seller"], ring[0]]))
     world.keys["Site"] = list(dict.fromkeys([*world.keys["Site"], *world.ring_sites[-1]]))
+
+
+def first_key(driver: Driver, database: str, label: str) -> list[str]:
+    """The smallest key of `label` in the graph, as a list (empty when there is none)."""
+    node_type = model.node(label)
+    records, _, _ = driver.execute_query(
+        f"MATCH (n:`{model.check_label(node_type.label)}`) WITH n[$key] AS k "
+        "WHERE k IS NOT NULL RETURN k ORDER BY k LIMIT 1", key=node_type.key, database_=database)
+    return [str(r["k"]) for r in records]
 
 
 def collect_identifiers(driver: Driver, database: str, world: World) -> None:
