@@ -32,7 +32,7 @@ def figures(output: str) -> dict[str, int]:
         counts["passing examples"] += int(passing)
         counts["failing examples"] += int(failing)
         counts["invalid examples"] += int(invalid)
-    summary = [line for line in output.splitlines() if line.startswith("=") and " in " in line]
+    summary = [line for line in output.splitlines() if " in " in line and OUTCOME.search(line)]
     for number, outcome in OUTCOME.findall(summary[-1] if summary else ""):
         counts[f"tests {outcome.rstrip('s') if outcome == 'errors' else outcome}"] = int(number)
     return counts
@@ -80,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     output, code, stopped = run(command, env, args.budget)
     took = time.monotonic() - started
-    failed = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    lines = output.splitlines()
+    failed = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
     print("\n".join(failed))
+    closing = [line for line in lines if " in " in line and OUTCOME.search(line)]
+    print(closing[-1].strip("= ") if closing else "pytest printed no closing line")
     counts = figures(output)
     for name, number in sorted(Counter(log.read_text().splitlines()).items()):
         counts[f"examples run: {name}"] = number
