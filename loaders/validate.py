@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 from typing_extensions import TypedDict
 
+from graph.leads import CASE_STATUSES, LEAD_STATUSES
 from loaders import normalise
 
 REASON_CODES = ("missing", "date", "enum", "bool", "number", "phone", "email", "format",
@@ -32,11 +33,8 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "verdict": ("counterfeit", "genuine", "inconclusive"),
     "site_kind": ("factory", "warehouse", "den", "store", "packing"),
     "site_status": ("suspected", "confirmed", "raided"),
-    "lead_status": ("draft", "verified", "pushed", "registered", "filed", "declined",
-                    "transferred", "investigating", "raided", "prosecuted", "judged",
-                    "closed", "withdrawn"),
-    "case_status": ("open", "investigating", "raided", "prosecuted", "judged", "closed",
-                    "withdrawn"),
+    "lead_status": LEAD_STATUSES,
+    "case_status": CASE_STATUSES,
 }
 
 # file -> field -> (type, required). Types: str, date, bool, float, int, list, country,
