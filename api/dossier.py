@@ -284,15 +284,11 @@ RETURN 'case' AS kind, 'Case' AS label, c.case_id AS id, c.status AS status, via
   [(c)-[:HANDLED_BY]->(a:Agency) | a.agency_id][0] AS agency_id
 """
 
-LEAD_QUERY: LiteralString = _LEAD % {"visible": scope.visible("Lead", "l")}
-CONFLICTS_QUERY: LiteralString = _CONFLICTS % {"visible": scope.visible("Lead", "l")}
-"""These read the lead's neighbourhood as it is; what of it the reader may see is decided
-by `visible_keys_query`, with the reader's own rules, before anything is shown."""
-
-
 @lru_cache(maxsize=8)
 def lead_query(who: scope.Kind) -> LiteralString:
-    """`LEAD_QUERY` with only the rule of one kind of caller (faster to plan)."""
+    """The lead's neighbourhood as it is, for a lead a caller of kind `who` may see; what
+    of it the reader may see is decided by `visible_keys_query`, with the reader's own
+    rules, before anything is shown."""
     return cast(LiteralString, _LEAD % {"visible": scope.visible_as(who, "Lead", "l")})
 
 

@@ -153,7 +153,7 @@ def _liaison_rule(label: str, var: str) -> str | None:
 
 _ADMIN_ONLY = ("AuditEvent",)
 _RULED_LABELS = tuple(dict.fromkeys([*_BRAND_RULES, "Seller", "Person", "Site"]))
-"""Labels `visible_any` (search, network) lets a caller other than an investigator or an
+"""Labels `visible_any_as` (search, network) lets a caller other than an investigator or an
 admin see. Shipments, addresses and networks stay out of it: a liaison sees those of its
 leads in their dossiers (`visible`), and checking them on every node a search or a
 network walk finds would make those queries much slower to plan."""
@@ -199,19 +199,10 @@ def visible(label: str, var: str) -> str:
             f"ELSE {visible_as('brand', label, var)} END)")
 
 
-def visible_any(var: str) -> str:
-    """The same check for a node whose label is not known in advance. Inside CASE the
-    other roles' EXISTS checks stay lazy for callers who see everything (an OR of them
-    is planned as subqueries run for every row)."""
-    parts = [f"({var}:{label} AND {visible(label, var)})" for label in _RULED_LABELS]
-    admin = " OR ".join(f"{var}:{label}" for label in _ADMIN_ONLY)
-    return (f"(CASE WHEN $sees_all THEN (NOT ({admin}) OR $is_admin) ELSE "
-            f"(({admin}) AND $is_admin) OR {' OR '.join(parts)} END)")
-
-
 def visible_any_as(who: Kind, var: str) -> str:
-    """`visible_any` with only the rule of one kind of caller: no CASE over the other
-    kinds, so a query built with it is planned much faster."""
+    """Cypher that is true when a caller of kind `who` may see node `var`, whose label is
+    not known in advance (search, network): only that kind's rule, no CASE over the
+    others, so a query built with it is planned much faster."""
     admin = " OR ".join(f"{var}:{label}" for label in _ADMIN_ONLY)
     if who == "all":
         return f"(NOT ({admin}) OR $is_admin)"
