@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from graph import network
-from graph.db import connection, open_driver
+from graph import seller_networks
+from graph.drivers import connection, open_driver
 
 analyze_app = typer.Typer(help="Analyses over the whole graph (seller networks).",
                           no_args_is_help=True)
@@ -36,7 +36,7 @@ def networks(
     hub_threshold: Annotated[int, typer.Option(
         "--hub-threshold", min=1,
         help="An identifier shared by more sellers than this is a hub and links nobody.")
-    ] = network.HUB_THRESHOLD,
+    ] = seller_networks.HUB_THRESHOLD,
     incremental: Annotated[bool, typer.Option(
         "--incremental", help="Only the sellers one load touched (needs --run-id).")] = False,
     run_id: Annotated[str | None, typer.Option("--run-id", help="The IngestRun's run_id.")
@@ -51,7 +51,7 @@ def networks(
     with open_driver(conn) as driver:
         if run_id is not None:
             try:
-                touched, stored = network.analyze_incremental(
+                touched, stored = seller_networks.analyze_incremental(
                     driver, conn.database, run_id, strength=strength.value,
                     hub_threshold=hub_threshold)
             except LookupError as exc:
@@ -60,7 +60,7 @@ def networks(
             out.print(f"run {run_id}: {touched} sellers touched, {stored} networks rewritten "
                       f"({strength.value}) in {time.perf_counter() - started:.1f} s")
             return
-        components, stored = network.analyze_networks(
+        components, stored = seller_networks.analyze_networks(
             driver, conn.database, strength=strength.value, hub_threshold=hub_threshold)
     sellers = sum(len(g) for g in components.groups)
     out.print(f"{stored} networks ({strength.value}) of {sellers} sellers from "

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from graph import audit
-from graph.db import connection, open_driver
+from graph.drivers import connection, open_driver
 
 audit_app = typer.Typer(help="The audit trail of reads and changes.", no_args_is_help=True)
 out = Console()

@@ -18,9 +18,9 @@ from alliance.demo import demo
 from alliance.generate.cli import generate
 from alliance.query_cli import query_app
 from alliance.settings import SettingsError
-from api.cli import serve, token_app
+from api.serve_cli import serve, token_app
 from graph.server import ServerError
-from loaders.cli import load
+from loaders.load_cli import load
 
 app = typer.Typer(
     name="alliance",

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from alliance.settings import get_settings
 from graph import schema, server
-from graph.db import connection, local_home, open_driver
+from graph.drivers import connection, local_home, open_driver
 
 db_app = typer.Typer(help="Run the local Neo4j server (no Docker needed).", no_args_is_help=True)
 schema_app = typer.Typer(help="Constraints and indexes from the graph model.",

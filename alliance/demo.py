@@ -28,7 +28,7 @@ from rich.progress import Progress
 from alliance.settings import get_settings
 from graph import server
 from graph.caller import Caller
-from graph.db import connection, local_home, open_driver
+from graph.drivers import connection, local_home, open_driver
 
 DEMO_SCALE = 2000
 DEMO_SEED = 20181
@@ -84,7 +84,7 @@ def already_loaded(driver: Driver, database: str, source: str) -> bool:
 def load_demo(driver: Driver, database: str, bundle: Path, home: Path) -> bool:
     """Load the bundle unless this very bundle was loaded; True when it loaded now."""
     from loaders import load_paths
-    from loaders.cli import file_bars
+    from loaders.load_cli import file_bars
 
     source = f"{DEMO_SOURCE}-{bundle_digest(bundle)}"
     if already_loaded(driver, database, source):
@@ -100,7 +100,7 @@ def load_demo(driver: Driver, database: str, bundle: Path, home: Path) -> bool:
 
 
 def compute_networks(driver: Driver, database: str) -> None:
-    from graph.network import analyze_networks
+    from graph.seller_networks import analyze_networks
 
     with out.status("Computing seller networks..."):
         components, stored = analyze_networks(driver, database)
@@ -207,7 +207,7 @@ WARM_UP_TIMEOUT = 300.0
 async def _run_queries(queries: list[tuple[Caller, str]]) -> list[str]:
     from api.context import Context
     from api.schema import schema
-    from graph.db import open_async_driver
+    from graph.drivers import open_async_driver
 
     conn = connection()
     problems = []

@@ -21,9 +21,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graph import saved_queries as sq
+from graph import query_library
 from graph.caller import LOCAL_OPERATOR
-from graph.db import connection, open_driver
+from graph.drivers import connection, open_driver
 
 query_app = typer.Typer(help="Saved Cypher queries: list, show, run and check them.",
                         no_args_is_help=True)
@@ -44,10 +44,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load(directory: Path) -> sq.Library:
+def _load(directory: Path) -> query_library.Library:
     try:
-        return sq.load(directory)
-    except sq.SavedQueryError as exc:
+        return query_library.load(directory)
+    except query_library.SavedQueryError as exc:
         raise fail(str(exc)) from None
 
 
@@ -59,7 +59,7 @@ def _driver() -> Iterator[tuple[neo4j.Driver, str]]:
     try:
         with open_driver(conn) as driver:
             yield driver, conn.database
-    except sq.DatabaseUnavailable as exc:
+    except query_library.DatabaseUnavailable as exc:
         raise fail(f"{exc.code}: {exc} ({conn.describe()})") from None
 
 
@@ -69,20 +69,20 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise sq.ParamError(f"--param {pair!r}: write it as name=value")
+            raise query_library.ParamError(f"--param {pair!r}: write it as name=value")
         items.append((name.strip(), value))
-    return sq.collect_params(items)
+    return query_library.collect_params(items)
 
 
 @query_app.command("list")
 def list_queries(
-    directory: DirOption = sq.QUERIES_DIR,
+    directory: DirOption = query_library.QUERIES_DIR,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every saved query with its parameters and who may run it (header checks only)."""
     library = _load(directory)
     if as_json:
-        listed = [sq.describe(q) for q in library.queries.values()]
+        listed = [query_library.describe(q) for q in library.queries.values()]
         problems = [{"name": n, "problem": p} for n, p in library.problems.items()]
         print(json.dumps({"queries": listed, "problems": problems}, ensure_ascii=False, indent=2))
         return
@@ -101,19 +101,19 @@ def list_queries(
 
 
 @query_app.command("show")
-def show_query(name: str, directory: DirOption = sq.QUERIES_DIR) -> None:
+def show_query(name: str, directory: DirOption = query_library.QUERIES_DIR) -> None:
     """A query's header, parameters and Cypher."""
     library = _load(directory)
     try:
         query = library.get(name)
-    except sq.SavedQueryError as exc:
+    except query_library.SavedQueryError as exc:
         raise fail(str(exc)) from None
     out.print(f"[bold]{query.name}[/bold]: {query.title}")
     if query.description:
         out.print(query.description)
     out.print(f"roles: {', '.join(query.roles)}; max rows: {query.max_rows}; "
               f"timeout: {query.timeout:g} s")
-    for kind in sq.COLUMN_KINDS:
+    for kind in query_library.COLUMN_KINDS:
         columns = [c for c, k in query.columns.items() if k == kind]
         if columns:
             out.print(f"{kind} columns: {', '.join(columns)}", markup=False, highlight=False)
@@ -124,16 +124,16 @@ def show_query(name: str, directory: DirOption = sq.QUERIES_DIR) -> None:
     out.print(query.cypher, markup=False, highlight=False, soft_wrap=True)
 
 
-def _print_table(result: sq.QueryResult) -> None:
+def _print_table(result: query_library.QueryResult) -> None:
     table = Table(*result.columns, title=f"{result.name}: {len(result.rows)} rows"
                   + (" (truncated)" if result.truncated else "")
                   + f" in {result.elapsed_ms:g} ms")
     for row in result.rows:
-        table.add_row(*(sq.csv_cell(row[c]) for c in result.columns))
+        table.add_row(*(query_library.csv_cell(row[c]) for c in result.columns))
     out.print(table)
 
 
-def _write(result: sq.QueryResult, fmt: Format, output: Path | None) -> None:
+def _write(result: query_library.QueryResult, fmt: Format, output: Path | None) -> None:
     if fmt is Format.table:
         _print_table(result)
         return
@@ -142,7 +142,7 @@ def _write(result: sq.QueryResult, fmt: Format, output: Path | None) -> None:
                            "truncated": result.truncated, "elapsed_ms": result.elapsed_ms},
                           ensure_ascii=False, indent=2) + "\n"
     else:
-        text = "".join(sq.csv_lines(result.columns, result.rows))
+        text = "".join(query_library.csv_lines(result.columns, result.rows))
     if output is None:
         sys.stdout.write(text)
     else:
@@ -160,30 +160,30 @@ def run_query(
         "--param", "-p", help="name=value; repeat for more (a list takes a,b or repeats).")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
-    directory: DirOption = sq.QUERIES_DIR,
+    directory: DirOption = query_library.QUERIES_DIR,
 ) -> None:
     """Run a saved query in read mode and print the rows."""
     library = _load(directory)
     try:
         query = library.get(name)
         raw = parse_params(param or [])
-        sq.coerce_params(query, raw)
+        query_library.coerce_params(query, raw)
         with _driver() as (driver, database):
-            single = sq.Library(directory, {name: query})
-            sq.check(single, driver, database)
-            result = sq.run(driver, database, single.get(name), raw, LOCAL_OPERATOR)
-    except sq.SavedQueryError as exc:
+            single = query_library.Library(directory, {name: query})
+            query_library.check(single, driver, database)
+            result = query_library.run(driver, database, single.get(name), raw, LOCAL_OPERATOR)
+    except query_library.SavedQueryError as exc:
         raise fail(str(exc)) from None
     _write(result, fmt, output)
 
 
 @query_app.command("check")
-def check_queries(directory: DirOption = sq.QUERIES_DIR) -> None:
+def check_queries(directory: DirOption = query_library.QUERIES_DIR) -> None:
     """Check every saved query against the database: header, parameters, EXPLAIN
     read-only, and a classification (open, entity, identifier) for every column."""
     library = _load(directory)
     with _driver() as (driver, database):
-        sq.check(library, driver, database)
+        query_library.check(library, driver, database)
     for name in library.names():
         if name in library.queries:
             out.print(f"[green]ok[/green]      {name}")

@@ -38,10 +38,10 @@ import strawberry
 from api import db, scope
 from api.context import Context
 from api.errors import Forbidden, NotFound
-from api.investigation import SourceTrace, TraceNode, _trace
+from api.investigation import SourceTrace, TraceNode, source_trace
 from api.values import plain
 from graph import audit, trace
-from graph.leads import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES, Thresholds
+from graph.lifecycle import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES, Thresholds
 
 TRACED_SUBJECTS = 5
 """Seller and shop subjects traced to sites (the first ones by key)."""
@@ -488,7 +488,7 @@ async def _traces(ctx: Context, subjects: list[DossierSubject]) -> Traced:
                                                       first=TRACES_PER_SUBJECT, **option)
         except LookupError:
             found = []
-        return [_trace(t) for t in found]
+        return [source_trace(t) for t in found]
 
     return list(zip(traced, await asyncio.gather(*(one(s) for s in traced)), strict=True))
 

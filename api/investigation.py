@@ -1,6 +1,6 @@
 """Investigation queries: seller networks, stored networks ranked by risk, trace to source.
 
-`sellerNetwork` and `traceToSource` are computed on the fly by `graph.network` and
+`sellerNetwork` and `traceToSource` are computed on the fly by `graph.seller_networks` and
 `graph.trace` (the same code as the CLI, its queries sent through `api.db.read`: one
 round trip each for most networks and traces);
 `networks` reads the `Network` nodes `alliance analyze networks` stored. The formulas
@@ -23,8 +23,7 @@ import strawberry
 from api import db
 from api.context import Context
 from api.errors import Forbidden, UserError
-from graph import network, trace
-from graph import risk as risk_mod
+from graph import risk, seller_networks, trace
 
 MAX_FIRST = 100
 
@@ -198,8 +197,8 @@ RETURN n.size AS size
 """
 
 
-async def run(ctx: Context, gen: Generator[network.Query, Any, Any], name: str) -> Any:
-    """Drive a `graph.network` walk generator with the request's reads."""
+async def run(ctx: Context, gen: Generator[seller_networks.Query, Any, Any], name: str) -> Any:
+    """Drive a `graph.seller_networks` walk generator with the request's reads."""
     try:
         query, params = next(gen)
         while True:
@@ -222,7 +221,7 @@ def allowed(ctx: Context) -> None:
                         "investigators and admins may")
 
 
-def _risk_factors(r: risk_mod.Risk) -> list[RiskFactor]:
+def _risk_factors(r: risk.Risk) -> list[RiskFactor]:
     return [RiskFactor(name=f.name, value=f.value, weight=f.weight,
                        contribution=f.contribution) for f in r.factors]
 
@@ -231,7 +230,7 @@ def _node(ref: trace.NodeRef) -> TraceNode:
     return TraceNode(label=ref.label, key=ref.key, caption=ref.caption)
 
 
-def _trace(t: trace.SourceTrace) -> SourceTrace:
+def source_trace(t: trace.SourceTrace) -> SourceTrace:
     return SourceTrace(
         site=TraceSite(site_id=strawberry.ID(t.site.site_id), kind=t.site.kind,
                        status=t.site.status, label=t.site.label, raided=t.site.raided),
@@ -243,7 +242,7 @@ def _trace(t: trace.SourceTrace) -> SourceTrace:
     )
 
 
-def _network(net: network.SellerNetwork) -> SellerNetwork:
+def _network(net: seller_networks.SellerNetwork) -> SellerNetwork:
     s = net.stats
     return SellerNetwork(
         seller_id=strawberry.ID(net.seller_id),
@@ -298,12 +297,12 @@ class InvestigationQuery:
                                   "(hubs skipped), with stats and a risk score.")
     async def seller_network(
         self, info: strawberry.Info, seller_id: strawberry.ID,
-        strength: LinkStrength = LinkStrength.STRONG, max_size: int = network.MAX_SIZE,
+        strength: LinkStrength = LinkStrength.STRONG, max_size: int = seller_networks.MAX_SIZE,
     ) -> SellerNetwork:
         ctx: Context = info.context
         allowed(ctx)
         try:
-            net = await run(ctx, network.seller_network_walk(
+            net = await run(ctx, seller_networks.seller_network_walk(
                 str(seller_id), strength=strength.value, max_size=max_size), "sellerNetwork")
         except (ValueError, LookupError) as exc:
             raise UserError(f"sellerNetwork: {exc}") from None
@@ -348,7 +347,7 @@ class InvestigationQuery:
                 strength=strength.value, max_hops=max_hops, first=first), "traceToSource")
         except (ValueError, LookupError) as exc:
             raise UserError(f"traceToSource: {exc}") from None
-        return [_trace(t) for t in traces]
+        return [source_trace(t) for t in traces]
 
     @strawberry.field(description="Risk score of a seller or of one shop (give exactly one), "
                                   "with the factors it is made of.")
@@ -366,11 +365,11 @@ class InvestigationQuery:
             sid = found[0]["id"] if found else None
             if sid is None:
                 raise UserError(f"riskScore: no shop {str(shop_id)!r} with a seller")
-        params = risk_mod.stats_params([sid or ""], shop_id=None if shop_id is None
+        params = risk.stats_params([sid or ""], shop_id=None if shop_id is None
                                        else str(shop_id))
-        stats = (await rows(ctx, risk_mod.STATS, params, "riskScore"))[0]
+        stats = (await rows(ctx, risk.STATS, params, "riskScore"))[0]
         if stats["sellers"] == 0:
             raise UserError(f"riskScore: no seller {sid!r}")
         size = await rows(ctx, NETWORK_SIZE, {"id": sid}, "riskScore")
-        r = risk_mod.risk_from_stats(stats, size[0]["size"] if size else 1)
+        r = risk.risk_from_stats(stats, size[0]["size"] if size else 1)
         return RiskScore(score=r.score, factors=_risk_factors(r))

@@ -2,7 +2,7 @@
 
 Reads are scoped in Cypher by `api.scope` (a lead the caller may not see is not found,
 and counts only count what the caller may see). Every mutation checks the lifecycle of
-`graph.leads`, writes the change and its `StatusEvent` in one transaction (guarded on
+`graph.lifecycle`, writes the change and its `StatusEvent` in one transaction (guarded on
 the status it was read in) and appends an audit event. Cases follow raids and status
 changes; a case's lead follows its case.
 
@@ -27,8 +27,8 @@ import strawberry
 
 from api import db, scope
 from api.context import Context
-from api.cypher import nodes_by_key
 from api.errors import Forbidden, NotFound, UserError
+from api.lookups import nodes_by_key
 from api.types import (
     CONNECTION_CLASSES,
     EDGE_CLASSES,
@@ -42,8 +42,7 @@ from api.types import (
     row_projection,
 )
 from api.writes import Statement, write
-from graph import audit, risk
-from graph import leads as life
+from graph import audit, lifecycle, risk
 from graph.caller import Caller
 
 log = logging.getLogger("api.leads")
@@ -186,10 +185,10 @@ async def fetch_node(ctx: Context, label: str, key: str) -> Any:
 
 def transitions() -> list[Transition]:
     rows = [Transition(object="lead", from_status=a, to_status=b,
-                       roles=list(life.LEAD_MOVERS.get(b, ("(follows its case)",))))
-            for a, nexts in life.LEAD_TRANSITIONS.items() for b in nexts]
-    rows += [Transition(object="case", from_status=a, to_status=b, roles=list(life.CASE_MOVERS))
-             for a, nexts in life.CASE_TRANSITIONS.items() for b in nexts]
+                       roles=list(lifecycle.LEAD_MOVERS.get(b, ("(follows its case)",))))
+            for a, nexts in lifecycle.LEAD_TRANSITIONS.items() for b in nexts]
+    rows += [Transition(object="case", from_status=a, to_status=b, roles=list(lifecycle.CASE_MOVERS))
+             for a, nexts in lifecycle.CASE_TRANSITIONS.items() for b in nexts]
     return rows
 
 
@@ -396,9 +395,9 @@ def _check(func: Any, *args: Any) -> None:
     """Run a lifecycle check; its errors become API errors."""
     try:
         func(*args)
-    except life.NotAllowed as exc:
+    except lifecycle.NotAllowed as exc:
         raise Forbidden(str(exc)) from None
-    except life.TransitionError as exc:
+    except lifecycle.TransitionError as exc:
         raise IllegalTransition(str(exc)) from None
 
 
@@ -505,9 +504,9 @@ async def _check_lead_id(ctx: Context, lead_id: str) -> None:
 
 
 async def create_lead(ctx: Context, data: CreateLeadInput) -> Any:
-    if ctx.caller.role not in life.LEAD_CREATORS:
+    if ctx.caller.role not in lifecycle.LEAD_CREATORS:
         raise Forbidden(f"role {ctx.caller.role!r} may not create leads; "
-                        f"allowed roles: {list(life.LEAD_CREATORS)}")
+                        f"allowed roles: {list(lifecycle.LEAD_CREATORS)}")
     refs = lead_refs(ctx, data)
     await check_refs(ctx, refs)
     lead_id = str(data.lead_id) if data.lead_id else new_lead_id()
@@ -531,7 +530,7 @@ async def move_lead(ctx: Context, lead_id: str, target: str, note: str | None) -
         how = "pushLead" if target == "pushed" else "openCase"
         raise IllegalTransition(f"a lead becomes {target!r} through {how}")
     state = await lead_state(ctx, lead_id)
-    _check(life.check_lead_move, state.status, target, ctx.caller)
+    _check(lifecycle.check_lead_move, state.status, target, ctx.caller)
     if target in ("registered", "declined", "transferred"):
         check_liaison_owns(ctx.caller, state.agency_adcodes, f"lead {lead_id!r}")
     event = status_event(ctx, state.status, target, note)
@@ -544,7 +543,7 @@ async def move_lead(ctx: Context, lead_id: str, target: str, note: str | None) -
 
 async def push_lead(ctx: Context, lead_id: str, agency_id: str, note: str | None) -> Any:
     state = await lead_state(ctx, lead_id)
-    _check(life.check_lead_move, state.status, "pushed", ctx.caller)
+    _check(lifecycle.check_lead_move, state.status, "pushed", ctx.caller)
     await agency_adcode(ctx, agency_id)
     event = status_event(ctx, state.status, "pushed", note or f"pushed to {agency_id}")
     await write(ctx.driver, ctx.database, [Statement(
@@ -566,7 +565,7 @@ def _case_props(data: OpenCaseInput, ctx: Context) -> dict[str, Any]:
 
 async def open_case(ctx: Context, lead_id: str, data: OpenCaseInput) -> Any:
     state = await lead_state(ctx, lead_id)
-    _check(life.check_lead_move, state.status, "filed", ctx.caller)
+    _check(lifecycle.check_lead_move, state.status, "filed", ctx.caller)
     check_liaison_owns(ctx.caller, state.agency_adcodes, f"lead {lead_id!r}")
     agency_id = str(data.agency_id or ctx.caller.agency_id or "")
     if not agency_id:
@@ -592,7 +591,7 @@ def case_moves(ctx: Context, case_id: str, old: str, new: str, leads: list[dict[
                                    "event": status_event(ctx, old, new, note)},
                        must_match=True, what=f"case {case_id!r}")]
     for lead in leads:
-        follow = life.lead_follows_case(lead["status"], new)
+        follow = lifecycle.lead_follows_case(lead["status"], new)
         if follow:
             moves.append(Statement(MOVE_LEAD, {
                 "id": lead["lead_id"], "from": lead["status"], "to": follow,
@@ -603,7 +602,7 @@ def case_moves(ctx: Context, case_id: str, old: str, new: str, leads: list[dict[
 
 async def move_case(ctx: Context, case_id: str, target: str, note: str | None) -> Any:
     status, leads = await case_state(ctx, case_id)
-    _check(life.check_case_move, status, target, ctx.caller)
+    _check(lifecycle.check_case_move, status, target, ctx.caller)
     await write(ctx.driver, ctx.database, case_moves(ctx, case_id, status, target, leads, note),
                 name="case:status")
     await refresh_risk(ctx, case_id, None)
@@ -669,8 +668,8 @@ async def record_raid(ctx: Context, data: RaidInput) -> Any:
     status, leads = await case_state(ctx, case_id)
     target = "raided" if status in ("open", "investigating") else status
     if status != "raided":
-        _check(life.check_case_move, status, target, ctx.caller)
-    elif ctx.caller.role not in life.CASE_MOVERS:
+        _check(lifecycle.check_case_move, status, target, ctx.caller)
+    elif ctx.caller.role not in lifecycle.CASE_MOVERS:
         raise Forbidden(f"role {ctx.caller.role!r} may not record raids")
     await check_raid_site(ctx, case_id, str(data.site_id))
     raid = Statement(RECORD_RAID, {

@@ -34,9 +34,9 @@ from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_tok
 from api.errors import DatabaseUnavailable, QueryTooSlow
 from api.jsonio import GraphQLApp
 from api.schema import schema
-from graph import db as graph_db
+from graph import drivers
 from graph.caller import Caller
-from graph.db import Connection
+from graph.drivers import Connection
 
 log = logging.getLogger("api.access")
 
@@ -71,8 +71,8 @@ def lifespan_for(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        connection = conn or graph_db.connection()
-        app.state.driver = graph_db.open_async_driver(connection)
+        connection = conn or drivers.connection()
+        app.state.driver = drivers.open_async_driver(connection)
         app.state.database = connection.database
         await check_saved_queries(app.state.driver, app.state.database)
         gc.collect()
@@ -215,7 +215,7 @@ def create_app(*, connection: Connection | None = None,
                query_timeout: float = db.DEFAULT_TIMEOUT, max_body: int | None = None,
                cost_caps: Mapping[str, int] | None = None,
                settings: Settings | None = None) -> FastAPI:
-    """The API. `connection` defaults to `graph.db.connection()` (NEO4J_URI or the local
+    """The API. `connection` defaults to `graph.drivers.connection()` (NEO4J_URI or the local
     server); `query_timeout` is the transaction timeout of every query, in seconds;
     `max_body` the bytes a request body may have (default ALLIANCE_MAX_BODY_BYTES);
     `cost_caps` overrides the most a GraphQL operation may cost, by role, over

@@ -6,7 +6,7 @@ at start-up when the lifespan calls `startup`, otherwise on first use. A query t
 its checks is logged with the reason and answers 409 / QUERY_UNAVAILABLE; the others run.
 Roles come from each query's header; the server parameters (`$_user`, `$_role`,
 `$_agency_adcodes`, ...) from the verified caller. Columns the caller may not see
-(`graph.saved_queries.may_see`) come back as `(hidden)`; CSV cells a spreadsheet would
+(`graph.query_library.may_see`) come back as `(hidden)`; CSV cells a spreadsheet would
 run as formulas get a leading quote. When Neo4j does not answer, every path here fails
 within about two seconds with DATABASE_UNAVAILABLE (503 over REST).
 """
@@ -31,7 +31,7 @@ from api import metrics
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
 from api.errors import DatabaseUnavailable, UserError
-from graph import saved_queries as sq
+from graph import query_library
 from graph.caller import Caller
 
 log = logging.getLogger("api.saved_queries")
@@ -42,16 +42,16 @@ BOM = "\ufeff"
 class LibraryHolder:
     """The checked library, per database, built once (start-up or first request)."""
 
-    def __init__(self, directory: Path = sq.QUERIES_DIR) -> None:
+    def __init__(self, directory: Path = query_library.QUERIES_DIR) -> None:
         self.directory = directory
-        self._libraries: dict[str, sq.Library] = {}
+        self._libraries: dict[str, query_library.Library] = {}
         self._lock = asyncio.Lock()
 
-    async def get(self, driver: neo4j.AsyncDriver, database: str) -> sq.Library:
+    async def get(self, driver: neo4j.AsyncDriver, database: str) -> query_library.Library:
         if database not in self._libraries:
             async with self._lock:
                 if database not in self._libraries:
-                    library = await sq.load_checked_async(driver, database, self.directory)
+                    library = await query_library.load_checked_async(driver, database, self.directory)
                     for name, reason in library.problems.items():
                         log.error("saved query %s cannot run: %s", name, reason)
                     self._libraries[database] = library
@@ -67,7 +67,7 @@ class LibraryHolder:
 LIBRARY = LibraryHolder()
 
 
-async def startup(driver: neo4j.AsyncDriver, database: str) -> sq.Library:
+async def startup(driver: neo4j.AsyncDriver, database: str) -> query_library.Library:
     """Check the library now (for the API's lifespan); failures are logged, not raised."""
     return await LIBRARY.get(driver, database)
 
@@ -75,17 +75,17 @@ async def startup(driver: neo4j.AsyncDriver, database: str) -> sq.Library:
 # ---------------------------------------------------------------- errors
 
 
-ERROR_CODES: dict[type[sq.SavedQueryError], tuple[str, int]] = {
-    sq.DatabaseUnavailable: ("DATABASE_UNAVAILABLE", status.HTTP_503_SERVICE_UNAVAILABLE),
-    sq.UnknownQuery: ("NOT_FOUND", status.HTTP_404_NOT_FOUND),
-    sq.Forbidden: ("FORBIDDEN", status.HTTP_403_FORBIDDEN),
-    sq.QueryUnavailable: ("QUERY_UNAVAILABLE", status.HTTP_409_CONFLICT),
-    sq.ParamError: ("BAD_REQUEST", status.HTTP_400_BAD_REQUEST),
+ERROR_CODES: dict[type[query_library.SavedQueryError], tuple[str, int]] = {
+    query_library.DatabaseUnavailable: ("DATABASE_UNAVAILABLE", status.HTTP_503_SERVICE_UNAVAILABLE),
+    query_library.UnknownQuery: ("NOT_FOUND", status.HTTP_404_NOT_FOUND),
+    query_library.Forbidden: ("FORBIDDEN", status.HTTP_403_FORBIDDEN),
+    query_library.QueryUnavailable: ("QUERY_UNAVAILABLE", status.HTTP_409_CONFLICT),
+    query_library.ParamError: ("BAD_REQUEST", status.HTTP_400_BAD_REQUEST),
 }
 
 
-def code_and_status(exc: sq.SavedQueryError) -> tuple[str, int]:
-    if isinstance(exc, sq.QueryFailed) and exc.timed_out:
+def code_and_status(exc: query_library.SavedQueryError) -> tuple[str, int]:
+    if isinstance(exc, query_library.QueryFailed) and exc.timed_out:
         return "TIMEOUT", status.HTTP_504_GATEWAY_TIMEOUT
     for kind, answer in ERROR_CODES.items():
         if isinstance(exc, kind):
@@ -93,8 +93,8 @@ def code_and_status(exc: sq.SavedQueryError) -> tuple[str, int]:
     return "BAD_REQUEST", status.HTTP_400_BAD_REQUEST
 
 
-def graphql_error(exc: sq.SavedQueryError) -> UserError:
-    if isinstance(exc, sq.DatabaseUnavailable):
+def graphql_error(exc: query_library.SavedQueryError) -> UserError:
+    if isinstance(exc, query_library.DatabaseUnavailable):
         metrics.DB_ERRORS.labels(kind="unavailable").inc()
         return DatabaseUnavailable(str(exc))
     error = UserError(str(exc))
@@ -102,19 +102,19 @@ def graphql_error(exc: sq.SavedQueryError) -> UserError:
     return error
 
 
-def http_error(exc: sq.SavedQueryError) -> HTTPException:
-    if isinstance(exc, sq.DatabaseUnavailable):
+def http_error(exc: query_library.SavedQueryError) -> HTTPException:
+    if isinstance(exc, query_library.DatabaseUnavailable):
         metrics.DB_ERRORS.labels(kind="unavailable").inc()
     return HTTPException(code_and_status(exc)[1], str(exc))
 
 
-UNAVAILABLE = sq.UNAVAILABLE
+UNAVAILABLE = query_library.UNAVAILABLE
 
 
 # ---------------------------------------------------------------- shared steps
 
 
-def visible(library: sq.Library, caller: Caller) -> list[sq.SavedQuery]:
+def visible(library: query_library.Library, caller: Caller) -> list[query_library.SavedQuery]:
     """The queries `caller` may run, by name."""
     return [q for _, q in sorted(library.queries.items()) if q.allows(caller.role)]
 
@@ -122,15 +122,15 @@ def visible(library: sq.Library, caller: Caller) -> list[sq.SavedQuery]:
 async def execute(
     driver: neo4j.AsyncDriver, database: str, caller: Caller, name: str,
     params: dict[str, Any] | None, request_id: str,
-) -> sq.QueryResult:
+) -> query_library.QueryResult:
     library = await LIBRARY.get(driver, database)
     query = library.get(name)
-    return await sq.run_async(driver, database, query, params, caller, request_id=request_id)
+    return await query_library.run_async(driver, database, query, params, caller, request_id=request_id)
 
 
 def query_params(request: Request) -> dict[str, Any]:
     """URL parameters; a name given twice becomes a list."""
-    return sq.collect_params(request.query_params.multi_items())
+    return query_library.collect_params(request.query_params.multi_items())
 
 
 # ---------------------------------------------------------------- GraphQL
@@ -164,7 +164,7 @@ class QueryResult:
     elapsed_ms: float
 
 
-def saved_query_type(query: sq.SavedQuery) -> SavedQuery:
+def saved_query_type(query: query_library.SavedQuery) -> SavedQuery:
     return SavedQuery(
         name=query.name, title=query.title, description=query.description,
         params=[SavedQueryParam(**p.describe()) for p in query.params],
@@ -189,7 +189,7 @@ class SavedQueriesQuery:
         try:
             result = await execute(ctx.driver, ctx.database, ctx.caller, name, params,
                                    ctx.request_id)
-        except sq.SavedQueryError as exc:
+        except query_library.SavedQueryError as exc:
             raise graphql_error(exc) from None
         except (ServiceUnavailable, SessionExpired):
             raise DatabaseUnavailable(UNAVAILABLE) from None
@@ -197,7 +197,7 @@ class SavedQueriesQuery:
                            truncated=result.truncated, elapsed_ms=result.elapsed_ms)
 
 
-async def _library(ctx: Context) -> sq.Library:
+async def _library(ctx: Context) -> query_library.Library:
     try:
         return await LIBRARY.get(ctx.driver, ctx.database)
     except (ServiceUnavailable, SessionExpired):
@@ -214,18 +214,18 @@ router = APIRouter(prefix="/queries", tags=["saved queries"])
 async def list_queries(caller: CallerDep, driver: DriverDep, database: DatabaseDep) -> JSONResponse:
     try:
         library = await LIBRARY.get(driver, database)
-    except sq.SavedQueryError as exc:
+    except query_library.SavedQueryError as exc:
         raise http_error(exc) from None
     except (ServiceUnavailable, SessionExpired):
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from None
-    return JSONResponse({"queries": [sq.describe(q) for q in visible(library, caller)]})
+    return JSONResponse({"queries": [query_library.describe(q) for q in visible(library, caller)]})
 
 
 async def _run_rest(request: Request, name: str, caller: Caller, driver: neo4j.AsyncDriver,
-                    database: str, request_id: str) -> sq.QueryResult:
+                    database: str, request_id: str) -> query_library.QueryResult:
     try:
         return await execute(driver, database, caller, name, query_params(request), request_id)
-    except sq.SavedQueryError as exc:
+    except query_library.SavedQueryError as exc:
         raise http_error(exc) from None
     except (ServiceUnavailable, SessionExpired):
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from None
@@ -239,9 +239,9 @@ async def run_json(request: Request, name: str, caller: CallerDep, driver: Drive
                          "truncated": result.truncated, "elapsed_ms": result.elapsed_ms})
 
 
-def _csv_chunks(result: sq.QueryResult) -> Iterator[bytes]:
+def _csv_chunks(result: query_library.QueryResult) -> Iterator[bytes]:
     yield BOM.encode("utf-8")
-    for line in sq.csv_lines(result.columns, result.rows):
+    for line in query_library.csv_lines(result.columns, result.rows):
         yield line.encode("utf-8")
 
 

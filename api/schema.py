@@ -25,7 +25,7 @@ from api.entities import EntitiesQuery
 from api.errors import ErrorShaping
 from api.investigation import InvestigationQuery
 from api.leads import LeadsMutation, LeadsQuery
-from api.network import NetworkQuery
+from api.neighbourhood import NetworkQuery
 from api.saved_queries import SavedQueriesQuery
 from api.search import SearchQuery
 

@@ -12,7 +12,7 @@ import re
 
 import strawberry
 
-from api import cypher, db
+from api import db, lookups
 from api.context import Context
 from api.errors import UserError
 from api.types import NODES_BY_LABEL, caption, check_first
@@ -71,7 +71,7 @@ class SearchQuery:
             raise UserError("text: give at least one word to search for")
         chosen = check_labels(labels)
         records = await db.read(
-            ctx.driver, ctx.database, cypher.search(indexes_for(chosen), ctx.kind),
+            ctx.driver, ctx.database, lookups.search(indexes_for(chosen), ctx.kind),
             {"text": query, "labels": chosen, "first": check_first(first), **ctx.scope},
             timeout=ctx.timeout, name="search",
         )

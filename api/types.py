@@ -21,7 +21,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField
 
-from api import cypher, db
+from api import db, lookups
 from api.context import Context
 from api.errors import UserError
 from api.extra_fields import extra_fields
@@ -187,7 +187,7 @@ def node_loader(ctx: Context, label: str, selections: list[Any] | None = None
 
     async def load(keys: list[str]) -> list[Any]:
         query = (node_query(label, children, ctx.kind) if children
-                 else cypher.nodes_by_key(label, ctx.kind))
+                 else lookups.nodes_by_key(label, ctx.kind))
         records = await db.read(ctx.driver, ctx.database, query,
                                 {"keys": list(keys), **_children_params(children), **ctx.scope},
                                 timeout=ctx.timeout, name=f"node:{label}")

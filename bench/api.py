@@ -8,9 +8,9 @@ Three contenders:
   ours  `alliance serve` (FastAPI + strawberry) over HTTP with an investigator token;
   raw   the Cypher our resolvers run, through the async Python driver in-process, sent
         the way `api.db.read` sends it (auto-commit, notifications off): the builders of
-        `api.cypher` and `api.types` are imported (not copied), (a) is the seller lookup
+        `api.lookups` and `api.types` are imported (not copied), (a) is the seller lookup
         then one query for its shops and their listings, as the API's DataLoaders plan
-        it, and (b) runs the resolver's own walk `api.network.walk` (one query), so only
+        it, and (b) runs the resolver's own walk `api.neighbourhood.walk` (one query), so only
         HTTP and GraphQL are left out (the floor);
   peer  the Neo4j GraphQL Library (`bench/peer_neo4j_graphql`, Node.js) with equivalent
         type definitions; its network is a `@cypher` field with a variable-length
@@ -57,7 +57,7 @@ sys.path.insert(0, str(_HERE.parent))
 import aiohttp  # noqa: E402
 import neo4j  # noqa: E402
 
-from api import cypher, network, types  # noqa: E402
+from api import lookups, neighbourhood, types  # noqa: E402
 from api.auth import issue_token  # noqa: E402
 from api.scope import params as scope_params  # noqa: E402
 from api.search import indexes_for, lucene_text  # noqa: E402
@@ -205,9 +205,9 @@ SELLER_PLAN = types.Plan(types.REL_FIELDS["Seller"]["operates"], 0, 20, False, (
 
 def raw_calls(driver: neo4j.AsyncDriver, inputs: Inputs) -> dict[str, Call]:
     scope = scope_params(Caller(sub="bench", role="investigator"))
-    seller_q = cypher.nodes_by_key("Seller", "all")
+    seller_q = lookups.nodes_by_key("Seller", "all")
     shops_q = types.page_query(SELLER_PLAN, "all")
-    search_q = cypher.search(indexes_for([]), "all")
+    search_q = lookups.search(indexes_for([]), "all")
     ctx = SimpleNamespace(driver=driver, database=DATABASE, scope=scope, timeout=30.0)
 
     async def read(query: Any, parameters: dict[str, Any]) -> list[neo4j.Record]:
@@ -222,8 +222,8 @@ def raw_calls(driver: neo4j.AsyncDriver, inputs: Inputs) -> dict[str, Call]:
         await read(shops_q, {"keys": [key], **types.page_params(SELLER_PLAN), **scope})
 
     async def graph(i: int) -> None:
-        await network.walk(ctx, [f"Seller:{pick(inputs.sellers, i)}"], 2, [], 200,  # type: ignore[arg-type]
-                           network.HUB_DEGREE, full=False)
+        await neighbourhood.walk(ctx, [f"Seller:{pick(inputs.sellers, i)}"], 2, [], 200,  # type: ignore[arg-type]
+                           neighbourhood.HUB_DEGREE, full=False)
 
     async def search(i: int) -> None:
         text = lucene_text(pick(inputs.texts, i))

@@ -59,7 +59,7 @@ from api import dossier, leads, scope
 from api.auth import issue_token
 from graph import audit, schema, trace
 from graph.caller import Caller
-from graph.leads import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES
+from graph.lifecycle import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES
 
 CLIENTS = (1, 16)
 P95_RAW_TARGET = 1.3

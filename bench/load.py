@@ -40,7 +40,7 @@ from pathlib import Path
 import psutil
 from neo4j import Driver
 
-from graph import db, schema, server
+from graph import drivers, schema, server
 from graph.model import check_label, check_rel_type, node
 from loaders import load_paths
 from loaders.validate import FILES
@@ -249,12 +249,12 @@ def main() -> None:
     try:
         bundle = args.bundle or generate(tmp / "bundle", args.scale)
         if os.environ.get("NEO4J_URI"):
-            conn, import_dir = db.connection(), args.import_dir
+            conn, import_dir = drivers.connection(), args.import_dir
         else:
             config = server.ServerConfig(home=tmp / "neo4j", port=server.free_port(),
                                          auth=False, memory=MEMORY)
             started, _ = server.start(config)
-            conn = db.Connection(started.uri, None, "neo4j", local=False)
+            conn = drivers.Connection(started.uri, None, "neo4j", local=False)
             import_dir = tmp / "neo4j" / "import"
         timer = Timer(started.pid if started else None)
         run(conn, bundle, tmp, args, import_dir, timer)
@@ -294,10 +294,10 @@ def measure_rounds(driver: Driver, database: str, bundle: Path, tmp: Path,
     return min(ours), (min(peer) if peer else None)
 
 
-def run(conn: db.Connection, bundle: Path, tmp: Path, args: argparse.Namespace,
+def run(conn: drivers.Connection, bundle: Path, tmp: Path, args: argparse.Namespace,
         import_dir: Path | None, timer: Timer) -> None:
     small = sample(bundle, tmp / "sample", args.naive_rows)
-    with db.open_driver(conn) as driver:
+    with drivers.open_driver(conn) as driver:
         schema.apply(driver, conn.database)
         wipe(driver, conn.database)
         say("naive loader on the sample")

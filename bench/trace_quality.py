@@ -48,7 +48,7 @@ from neo4j import Driver, GraphDatabase, RoutingControl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph import network, risk, schema, server, trace  # noqa: E402
+from graph import risk, schema, seller_networks, server, trace  # noqa: E402
 
 SAMPLES = 200
 
@@ -109,7 +109,7 @@ def plain_analyze(driver: Driver, database: str) -> tuple[int, int]:
         passes = 0
         while True:
             passes += 1
-            if session.run(PLAIN_PASS, {"hub": network.HUB_THRESHOLD}).single(strict=True)[0] == 0:
+            if session.run(PLAIN_PASS, {"hub": seller_networks.HUB_THRESHOLD}).single(strict=True)[0] == 0:
                 break
         groups = session.run("MATCH (s:Seller) WITH s.plain_cc AS cc, count(*) AS n WHERE n > 1 "
                              "RETURN count(*) AS groups").single(strict=True)[0]
@@ -294,9 +294,9 @@ def main() -> int:
 
 def report(driver: Driver, database: str, truth: dict[str, Any], plain: bool = False) -> None:
     began = time.perf_counter()
-    components = network.compute_networks(driver, database)
+    components = seller_networks.compute_networks(driver, database)
     computed = time.perf_counter() - began
-    stored = network.store_networks(driver, database, components.groups,
+    stored = seller_networks.store_networks(driver, database, components.groups,
                                     stamp=neo4j.time.DateTime.now(tz=UTC))
     ours = time.perf_counter() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -358,7 +358,7 @@ def timings(driver: Driver, database: str, sellers: list[str], listings: list[st
             for x in listings]
     peer = [timed(partial(plain_trace, driver, database, x)) for x in listings]
     line("traceToSource", ours, "linked sellers + paths, 2 queries", peer)
-    ours = [timed(partial(network.seller_network, driver, database, s)) for s in sellers]
+    ours = [timed(partial(seller_networks.seller_network, driver, database, s)) for s in sellers]
     peer = [timed(partial(plain_network, driver, database, s)) for s in sellers]
     line("sellerNetwork", ours, "linked sellers + stats, 2 queries", peer)
 
@@ -373,7 +373,7 @@ def read(driver: Driver, database: str, query: LiteralString, params: dict[str, 
 def plain_trace(driver: Driver, database: str, listing: str) -> list[dict[str, Any]]:
     ids = read(driver, database, PLAIN_START, {"listing_id": listing})[0]["ids"]
     return read(driver, database, trace.PATHS,
-                {"ids": ids, "seed": ids[0], "prefix": 2, "hub": network.HUB_THRESHOLD,
+                {"ids": ids, "seed": ids[0], "prefix": 2, "hub": seller_networks.HUB_THRESHOLD,
                  "max_path": 8})
 
 

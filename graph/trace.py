@@ -1,7 +1,7 @@
 """Trace to source: from a listing, shop or seller to the offline sites behind it.
 
 What is followed (data contract, "Paths from online to offline"), from the start's
-seller and from every seller linked to it at the chosen strength (`graph.network`):
+seller and from every seller linked to it at the chosen strength (`graph.seller_networks`):
 
 - purchase (base 0.80): -OPERATES-> Shop -OFFERS-> Listing <-BOUGHT- TestPurchase
   -DELIVERED_BY-> Shipment -ORIGINATES_AT-> Address <-LOCATED_AT- Site
@@ -20,7 +20,7 @@ Score of one path (its `weight`), explainable factor by factor:
                  * verdict       (purchase path with verdict counterfeit 1.2, genuine 0.3)
                  * transfers     (money path: 0.85 per transfer after the first)
                  * links         (product of the link weights from the start's seller to the
-                                  linked seller the path starts at, `network.LINK_WEIGHTS`)
+                                  linked seller the path starts at, `seller_networks.LINK_WEIGHTS`)
                  * 0.97 ** hops) (longer is weaker)
 
 Score of a site: noisy-or of the weights of its paths, 1 - prod(1 - weight), so it is
@@ -57,7 +57,7 @@ from typing import Any, LiteralString, cast
 
 import neo4j
 
-from graph import network
+from graph import seller_networks
 from graph.model import NODES, node
 from graph.risk import noisy_or
 
@@ -142,15 +142,15 @@ seller, $prefix: the hops from the start to it, $max_path: maxHops, $hub)."""
 
 
 @lru_cache(maxsize=64)
-def trace_query(levels: int, strength: network.Strength) -> LiteralString:
+def trace_query(levels: int, strength: seller_networks.Strength) -> LiteralString:
     """The start, the first `levels` hops of the walk and the paths of every seller they
     found, in one query."""
-    return cast(LiteralString, START + network.levels_part(
+    return cast(LiteralString, START + seller_networks.levels_part(
         levels, strength, carry="start, ", seeds="[x IN [seller] WHERE x IS NOT NULL]")
         + "CALL (seen, start) { UNWIND seen AS s WITH s, s.seller_id AS sid, "
           "start.seller_id AS seed" + _PATHS_BODY
         + "RETURN collect(" + _PATH_ROW + ") AS paths } "
-        + network.WALK_RETURN + ", start, paths")
+        + seller_networks.WALK_RETURN + ", start, paths")
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,7 @@ def _hops(ns: list[dict[str, Any]], rs: list[dict[str, Any]]) -> list[Hop]:
             for i, r in enumerate(rs)]
 
 
-def _link_chain(reach: network.Reach, sid: str, captions: dict[str, str]
+def _link_chain(reach: seller_networks.Reach, sid: str, captions: dict[str, str]
                 ) -> tuple[list[Hop], list[float]]:
     """Hops and link weights from the walk's seed to seller `sid`."""
     hops: list[Hop] = []
@@ -273,28 +273,28 @@ def _link_chain(reach: network.Reach, sid: str, captions: dict[str, str]
 
 
 def trace_walk(*, listing_id: str | None = None, shop_id: str | None = None,
-               seller_id: str | None = None, strength: network.Strength = "STRONG",
+               seller_id: str | None = None, strength: seller_networks.Strength = "STRONG",
                max_hops: int = 8, first: int = 10,
-               hub_threshold: int = network.HUB_THRESHOLD) -> network.Walk:
+               hub_threshold: int = seller_networks.HUB_THRESHOLD) -> seller_networks.Walk:
     given = [v for v in (listing_id, shop_id, seller_id) if v is not None]
     if len(given) != 1:
         raise ValueError("give exactly one of listingId, shopId, sellerId")
-    network.check_strength(strength)
-    network.check_positive("maxHops", max_hops, 12)
-    network.check_positive("first", first, 100)
-    network.check_positive("hub threshold", hub_threshold)
+    seller_networks.check_strength(strength)
+    seller_networks.check_positive("maxHops", max_hops, 12)
+    seller_networks.check_positive("first", first, 100)
+    seller_networks.check_positive("hub threshold", hub_threshold)
     prefix = 2 if listing_id is not None else (1 if shop_id is not None else 0)
     depth = max((max_hops - prefix - 2) // 2, 0)  # each link is two hops, a path at least two
     bounds = {"max_path": max_hops, "prefix": prefix, "hub": hub_threshold}
     params = {"listing_id": listing_id, "shop_id": shop_id, "seller_id": seller_id,
-              **bounds, **network.walk_params(strength, hub_threshold)}
-    found = (yield trace_query(network.first_levels(depth), strength), params)[0]
+              **bounds, **seller_networks.walk_params(strength, hub_threshold)}
+    found = (yield trace_query(seller_networks.first_levels(depth), strength), params)[0]
     start = found["start"]
     if start["seller_id"] is None:
         what = ("listing", listing_id) if listing_id else (
             ("shop", shop_id) if shop_id else ("seller", seller_id))
         raise LookupError(f"no {what[0]} {what[1]!r} with a seller behind it")
-    reach: network.Reach = yield from network.walk(
+    reach: seller_networks.Reach = yield from seller_networks.walk(
         [start["seller_id"]], strength=strength, hub_threshold=hub_threshold,
         max_size=MAX_LINKED, max_depth=depth, first=found)
     if set(reach.sellers) <= set(found["seen_ids"]):
@@ -354,7 +354,7 @@ def signature(hops: list[Hop]) -> tuple[tuple[str, str, str, str, str, bool], ..
                  for h in hops)
 
 
-def _path(row: dict[str, Any], reach: network.Reach, prefix: list[Hop],
+def _path(row: dict[str, Any], reach: seller_networks.Reach, prefix: list[Hop],
           captions: dict[str, str]) -> TracePath | None:
     """One row as a path from the start, or None (see `without_loops`)."""
     chain, link_weights = _link_chain(reach, row["sid"], captions)
@@ -373,7 +373,7 @@ def _path(row: dict[str, Any], reach: network.Reach, prefix: list[Hop],
     return TracePath(kind, weight, hops, factors)
 
 
-def rank(rows: list[dict[str, Any]], reach: network.Reach, prefix: list[Hop], *,
+def rank(rows: list[dict[str, Any]], reach: seller_networks.Reach, prefix: list[Hop], *,
          max_hops: int, first: int) -> list[SourceTrace]:
     """Sites by score, each with its paths (simple, at most `max_hops` hops, each once)."""
     best: dict[tuple[str, Any], tuple[dict[str, Any], TracePath]] = {}
@@ -403,11 +403,11 @@ def rank(rows: list[dict[str, Any]], reach: network.Reach, prefix: list[Hop], *,
 
 
 def trace_to_source(driver: neo4j.Driver, database: str, **options: Any) -> list[SourceTrace]:
-    result: list[SourceTrace] = network.run_sync(driver, database, trace_walk(**options))
+    result: list[SourceTrace] = seller_networks.run_sync(driver, database, trace_walk(**options))
     return result
 
 
 async def trace_to_source_async(driver: neo4j.AsyncDriver, database: str,
                                 **options: Any) -> list[SourceTrace]:
-    result: list[SourceTrace] = await network.run_async(driver, database, trace_walk(**options))
+    result: list[SourceTrace] = await seller_networks.run_async(driver, database, trace_walk(**options))
     return result

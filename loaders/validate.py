@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 from typing_extensions import TypedDict
 
-from graph.leads import CASE_STATUSES, LEAD_STATUSES
+from graph.lifecycle import CASE_STATUSES, LEAD_STATUSES
 from loaders import normalise
 
 REASON_CODES = ("missing", "date", "enum", "bool", "number", "phone", "email", "format",

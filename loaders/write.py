@@ -31,7 +31,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import TransientError
 
-from loaders import cypher
+from loaders import statements
 from loaders.mapping import NodeOp, Ops, RelOp
 
 ONCE_PER_RUN_LABELS = frozenset({"Division", "Address"})
@@ -123,22 +123,22 @@ class Batch:
         out: list[Statement] = []
         for label, by_key in self.nodes.items():
             rows = list(by_key.values())
-            out.append((cypher.node_merge(label, _names(rows, "key")), {"rows": rows}))
+            out.append((statements.node_merge(label, _names(rows, "key")), {"rows": rows}))
         for label, rows in self.stars.items():
             out.append((self._star_query(label, rows), {"rows": rows}))
         for (rel_type, start, end), by_ends in self.rels.items():
             rows = list(by_ends.values())
-            query = cypher.rel_merge(rel_type, start, end, _names(rows, "start", "end"))
+            query = statements.rel_merge(rel_type, start, end, _names(rows, "start", "end"))
             out.append((query, {"rows": rows}))
         return out
 
     def _star_query(self, label: str, rows: list[dict[str, Any]]) -> str:
         groups = self.links[label]
-        links = tuple(cypher.Link(names.name, rel_type, far, inbound, sets_node,
+        links = tuple(statements.Link(names.name, rel_type, far, inbound, sets_node,
                                   tuple(sorted(names.node)), tuple(sorted(names.rel)))
                       for (rel_type, far, inbound, sets_node), names in groups.items())
         skip = {"key", *(names.name for names in groups.values())}
-        return cypher.star_merge(label, _names(rows, *skip), links)
+        return statements.star_merge(label, _names(rows, *skip), links)
 
 
 @dataclass
@@ -182,8 +182,8 @@ def _plain_props(props: dict[str, Any], done: dict[int, dict[str, Any]]) -> dict
 
 
 FIRST_WINS_BY_LABEL: dict[str, frozenset[str]] = {
-    label: frozenset(name for lbl, name in cypher.FIRST_WINS if lbl == label)
-    for label, _ in cypher.FIRST_WINS}
+    label: frozenset(name for lbl, name in statements.FIRST_WINS if lbl == label)
+    for label, _ in statements.FIRST_WINS}
 NO_NAMES: frozenset[str] = frozenset()
 
 
@@ -192,7 +192,7 @@ def _props(row: dict[str, Any], n: NodeOp) -> dict[str, Any]:
     first_wins = FIRST_WINS_BY_LABEL.get(n.label, NO_NAMES)
     for name, value in n.props.items():
         if name == "raw_form":
-            raws = row.setdefault(cypher.PHONE_RAWS, [])
+            raws = row.setdefault(statements.PHONE_RAWS, [])
             if value not in raws:
                 raws.append(value)
         elif name in first_wins:
@@ -382,4 +382,4 @@ class Writer:
     def record_run(self, started_at: datetime, finished_at: datetime, counts: str) -> None:
         params = {**self.params, "started_at": started_at, "finished_at": finished_at,
                   "counts": counts}
-        self.driver.execute_query(cypher.INGEST_RUN, params, database_=self.database)
+        self.driver.execute_query(statements.INGEST_RUN, params, database_=self.database)

@@ -26,7 +26,7 @@ from neo4j import Driver, GraphDatabase
 
 from alliance.settings import get_settings
 from graph import schema, server
-from graph.db import Connection
+from graph.drivers import Connection
 
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="alliance-test-home-"))
 os.environ["ALLIANCE_HOME"] = str(_TEST_HOME)

@@ -31,7 +31,7 @@ from api.errors import QueryTooSlow
 from api.main import create_app
 from api.scope import SENSITIVE_LABELS
 from graph.caller import Caller
-from graph.db import Connection
+from graph.drivers import Connection
 
 pytestmark = pytest.mark.neo4j
 

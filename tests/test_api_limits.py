@@ -24,7 +24,7 @@ from alliance.settings import Settings
 from api import cost, documents, types
 from api.main import MAX_BODY, create_app
 from api.schema import schema
-from graph.db import Connection
+from graph.drivers import Connection
 from tests.test_api import load_graph, token
 
 pytestmark = pytest.mark.neo4j

@@ -18,7 +18,7 @@ from api.auth import issue_token
 from api.main import create_app
 from graph import server
 from graph.caller import Caller
-from graph.db import Connection
+from graph.drivers import Connection
 
 pytestmark = pytest.mark.neo4j
 

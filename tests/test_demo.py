@@ -21,7 +21,7 @@ from alliance.cli import app
 from alliance.settings import get_settings
 from api.main import create_app
 from graph import server
-from graph.db import Connection
+from graph.drivers import Connection
 
 BOX = re.compile(r"[\u2500-\u257f]")
 """Box-drawing characters: a border pasted with a query or a token breaks it."""

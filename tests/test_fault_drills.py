@@ -27,10 +27,10 @@ from fastapi.testclient import TestClient
 from neo4j import Driver, GraphDatabase
 
 from alliance.generate import generate_bundle
-from api import saved_queries as api_sq
+from api import saved_queries
 from api.main import create_app
 from graph import server
-from graph.db import Connection
+from graph.drivers import Connection
 from loaders import load_paths
 from tests.hostile import world
 from tests.test_load import graph_dump
@@ -184,7 +184,7 @@ def test_every_entry_point_says_the_database_is_away_then_recovers_by_itself(
         own_server: server.ServerConfig, drill_driver: Driver, clean_load: list[str]) -> None:
     empty(drill_driver)
     load_paths(drill_driver, "neo4j", [world.LEADS_BUNDLE], source="drill", pii_key=PII_KEY.encode())
-    api_sq.LIBRARY.reset()
+    saved_queries.LIBRARY.reset()
     conn = Connection(own_server.uri, None, "neo4j", local=False)
     with TestClient(create_app(connection=conn), raise_server_exceptions=False) as client:
         for name, path, query in ENTRY_POINTS:
@@ -211,4 +211,4 @@ def test_every_entry_point_says_the_database_is_away_then_recovers_by_itself(
         back = [name for name, path, query in ENTRY_POINTS
                 if call(client, path, query).status_code != 200]  # type: ignore[attr-defined]
         assert back == []
-    api_sq.LIBRARY.reset()
+    saved_queries.LIBRARY.reset()

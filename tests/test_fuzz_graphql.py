@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 from neo4j import Driver
 
-from api import saved_queries as api_sq
+from api import saved_queries
 from api.main import create_app
 from graph.caller import ROLES
-from graph.db import Connection
-from graph.network import analyze_networks
+from graph.drivers import Connection
+from graph.seller_networks import analyze_networks
 from loaders import load_paths
 from tests.hostile import checks, count_example, world
 from tests.hostile.checks import Answer
@@ -53,11 +53,11 @@ def client(driver: Driver, database: str, neo4j_connection: Connection) -> Itera
     driver.execute_query("MATCH (n) DETACH DELETE n", database_=database)
     load_paths(driver, database, [world.LEADS_BUNDLE], source="fuzz", pii_key=world.PII_KEY)
     analyze_networks(driver, database)
-    api_sq.LIBRARY.reset()
+    saved_queries.LIBRARY.reset()
     with TestClient(create_app(connection=neo4j_connection, query_timeout=10),
                     raise_server_exceptions=False) as test_client:
         yield test_client
-    api_sq.LIBRARY.reset()
+    saved_queries.LIBRARY.reset()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from alliance.cli import app
 from alliance.generate import generate_bundle, read_truth
 from alliance.generate.bundle import FILES
 from alliance.generate.geography import districts, spelling, street_address
-from graph.network import analyze_networks
+from graph.seller_networks import analyze_networks
 from loaders import load_paths
 from loaders.validate import FILES as FIELDS
 

@@ -25,10 +25,10 @@ from fastapi.testclient import TestClient
 from graphql import GraphQLObjectType
 from neo4j import Driver
 
-from api import saved_queries as api_sq
+from api import saved_queries
 from api.main import create_app
 from graph.caller import ROLES
-from graph.db import Connection
+from graph.drivers import Connection
 from tests.hostile import checks, count_example, selection, world
 from tests.hostile.checks import Answer
 
@@ -253,7 +253,7 @@ def sweep(driver: Driver, database: str, neo4j_connection: Connection,
     truth = world.load(driver, database, folder, SCALE)
     w = world.World()
     world.collect(driver, database, truth, w)
-    api_sq.LIBRARY.reset()
+    saved_queries.LIBRARY.reset()
     app = create_app(connection=neo4j_connection, query_timeout=10)
     with TestClient(app, raise_server_exceptions=False) as client:
         world.make_leads(client, w)
@@ -272,7 +272,7 @@ def sweep(driver: Driver, database: str, neo4j_connection: Connection,
                 print("\n".join(f"{a.seconds:6.2f}s {a}" for a in slow), file=sys.stderr)
         result.after = world.digest(driver, database)
         yield result
-    api_sq.LIBRARY.reset()
+    saved_queries.LIBRARY.reset()
 
 
 FIXTURE_LEADS = ("LD-GZ", "LD-SZ")

@@ -24,10 +24,10 @@ from typer.testing import CliRunner
 from alliance.cli import app as cli_app
 from api.auth import issue_token
 from api.main import create_app
-from graph import leads as life
+from graph import lifecycle
 from graph.caller import Caller
-from graph.db import Connection
-from graph.network import analyze_networks
+from graph.drivers import Connection
+from graph.seller_networks import analyze_networks
 from loaders import load_paths
 
 pytestmark = pytest.mark.neo4j
@@ -323,8 +323,8 @@ def test_a_raid_and_a_judgement_raise_the_risk_of_the_network(client: TestClient
 def test_lifecycle_table_is_one_table(client: TestClient) -> None:
     steps = data(client, "analyst", "query { leadLifecycle { object fromStatus toStatus roles } }")
     lead_steps = {(s["fromStatus"], s["toStatus"]) for s in steps["leadLifecycle"] if s["object"] == "lead"}
-    assert lead_steps == {(a, b) for a, nexts in life.LEAD_TRANSITIONS.items() for b in nexts}
-    assert "| lead | draft | verified, withdrawn |" in life.transitions_table()
+    assert lead_steps == {(a, b) for a, nexts in lifecycle.LEAD_TRANSITIONS.items() for b in nexts}
+    assert "| lead | draft | verified, withdrawn |" in lifecycle.transitions_table()
 
 
 # --- dossiers and conflicts ---------------------------------------------------------------
@@ -464,4 +464,4 @@ def test_audit_tail_prints_the_newest_events(client: TestClient, neo4j_connectio
 
 def test_the_docs_show_the_lifecycle_of_the_code() -> None:
     docs = (Path(__file__).parent.parent / "api" / "README.md").read_text(encoding="utf-8")
-    assert life.transitions_table() in docs
+    assert lifecycle.transitions_table() in docs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from neo4j import Driver
 
-from graph import network, trace
+from graph import seller_networks, trace
 from graph.risk import noisy_or, risk
 
 pytestmark = pytest.mark.neo4j
@@ -62,10 +62,10 @@ def example(clean_db: Driver, database: str) -> Driver:
 
 def test_ring_is_one_network_without_the_honest_seller(example: Driver, database: str) -> None:
     for strength in ("STRONG", "WEAK"):
-        net = network.seller_network(example, database, "r2", strength=strength)
+        net = seller_networks.seller_network(example, database, "r2", strength=strength)
         assert sorted(net.reach.sellers) == RING
         assert "h0" not in net.reach.sellers
-    net = network.seller_network(example, database, "r1")
+    net = seller_networks.seller_network(example, database, "r1")
     kinds = {v.kind for link in net.links for v in link.via}
     assert kinds == {"phone", "payment_account"}
     assert net.stats["listings"] == 3 and net.shops == ["shop-r1", "shop-r2", "shop-r3"]
@@ -77,18 +77,18 @@ def test_weak_adds_address_and_ip_links_but_not_hubs(example: Driver, database: 
         "MERGE (x:Seller {seller_id: 'x1'}) MERGE (d:Device {device: 'ip:1.2.3.4', kind: 'ip'}) "
         "MERGE (x)-[:USED_DEVICE]->(d) WITH d MATCH (r:Seller {seller_id: 'r1'}) "
         "MERGE (r)-[:USED_DEVICE]->(d)", database_=database)
-    strong = network.seller_network(example, database, "r1", strength="STRONG")
-    weak = network.seller_network(example, database, "r1", strength="WEAK")
+    strong = seller_networks.seller_network(example, database, "r1", strength="STRONG")
+    weak = seller_networks.seller_network(example, database, "r1", strength="WEAK")
     assert "x1" not in strong.reach.sellers
     assert sorted(weak.reach.sellers) == [*RING, "x1"]
     hubs = {h.value: h.sellers for h in weak.reach.hubs.values()}
     assert hubs == {"addr:warehouse": 36}
-    honest = network.seller_network(example, database, "h0", strength="WEAK")
+    honest = seller_networks.seller_network(example, database, "h0", strength="WEAK")
     assert sorted(honest.reach.sellers) == ["h0"]
 
 
 def test_hub_threshold_stops_a_shared_phone(example: Driver, database: str) -> None:
-    net = network.seller_network(example, database, "r1", hub_threshold=2)
+    net = seller_networks.seller_network(example, database, "r1", hub_threshold=2)
     assert sorted(net.reach.sellers) == ["r1", "r2"]  # r3 shares only the phone
     assert [(h.kind, h.value, h.sellers) for h in net.reach.hubs.values()] == [
         ("phone", "+8613800138000", 3)]
@@ -142,7 +142,7 @@ def test_bad_input_is_refused(example: Driver, database: str) -> None:
     with pytest.raises(LookupError, match="no listing 'nope'"):
         trace.trace_to_source(example, database, listing_id="nope")
     with pytest.raises(LookupError, match="no seller"):
-        network.seller_network(example, database, "nope")
+        seller_networks.seller_network(example, database, "nope")
 
 
 def test_noisy_or_is_bounded() -> None:
@@ -163,15 +163,15 @@ def _stored(driver: Driver, database: str) -> list[tuple[str, int, list[str]]]:
 
 
 def test_analyze_stores_networks_and_rerun_replaces_them(example: Driver, database: str) -> None:
-    components, stored = network.analyze_networks(example, database)
+    components, stored = seller_networks.analyze_networks(example, database)
     assert stored == 1
     assert _stored(example, database) == [("net:r1", 3, RING)]
-    network.analyze_networks(example, database)
+    seller_networks.analyze_networks(example, database)
     assert _stored(example, database) == [("net:r1", 3, RING)]
     # the ring loses its phone link for r3: r3 becomes a singleton and is dropped
     example.execute_query("MATCH (:Seller {seller_id: 'r3'})-[r:HAS_PHONE]->() DELETE r",
                           database_=database)
-    network.analyze_networks(example, database)
+    seller_networks.analyze_networks(example, database)
     assert _stored(example, database) == [("net:r1", 2, ["r1", "r2"])]
     records, _, _ = example.execute_query(
         "MATCH (n:Network) RETURN count(n) AS n, collect(n.risk_score)[0] AS risk",
@@ -180,7 +180,7 @@ def test_analyze_stores_networks_and_rerun_replaces_them(example: Driver, databa
 
 
 def test_incremental_after_a_run(example: Driver, database: str) -> None:
-    network.analyze_networks(example, database)
+    seller_networks.analyze_networks(example, database)
     example.execute_query(
         "MERGE (:IngestRun {run_id: 'run-2'}) "
         "MERGE (n:Seller {seller_id: 'a0', run_id: 'run-2'}) "
@@ -188,11 +188,11 @@ def test_incremental_after_a_run(example: Driver, database: str) -> None:
         "MERGE (n)-[:HAS_EMAIL {run_id: 'run-2'}]->(e) "
         "WITH e MATCH (r:Seller {seller_id: 'r3'}) MERGE (r)-[:HAS_EMAIL {run_id: 'run-2'}]->(e)",
         database_=database)
-    touched, stored = network.analyze_incremental(example, database, "run-2")
+    touched, stored = seller_networks.analyze_incremental(example, database, "run-2")
     assert stored == 1
     assert _stored(example, database) == [("net:a0", 4, ["a0", *RING])]
     with pytest.raises(LookupError, match="no IngestRun"):
-        network.analyze_incremental(example, database, "run-x")
+        seller_networks.analyze_incremental(example, database, "run-x")
 
 
 CHAIN = """
@@ -220,7 +220,7 @@ class CountingDriver:
 
 def test_network_and_trace_take_one_round_trip(example: Driver, database: str) -> None:
     counting = CountingDriver(example)
-    net = network.seller_network(counting, database, "r1")  # type: ignore[arg-type]
+    net = seller_networks.seller_network(counting, database, "r1")  # type: ignore[arg-type]
     assert sorted(net.reach.sellers) == RING and net.stats["sellers"] == 3
     traces = trace.trace_to_source(counting, database, listing_id="lst-r1")  # type: ignore[arg-type]
     assert traces[0].site.site_id == "site:factory"
@@ -231,13 +231,13 @@ def test_walk_goes_on_hop_by_hop_past_the_first_query(clean_db: Driver, database
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # a chain of 8 sellers, each sharing a phone with the next: 7 hops from c0
     clean_db.execute_query(CHAIN, {"n": 8}, database_=database)
-    deep = network.seller_network(clean_db, database, "c0")
+    deep = seller_networks.seller_network(clean_db, database, "c0")
     assert deep.reach.sellers == {f"c{i}": i for i in range(8)}
     assert deep.stats["sellers"] == 8 and len(deep.links) == 7
     # a frontier over the cap stops the first query early: the same answer, hop by hop
-    monkeypatch.setattr(network, "LEVEL_CAP", 0)
-    capped = network.seller_network(clean_db, database, "c0")
+    monkeypatch.setattr(seller_networks, "LEVEL_CAP", 0)
+    capped = seller_networks.seller_network(clean_db, database, "c0")
     assert capped.reach.sellers == deep.reach.sellers and capped.stats == deep.stats
-    small = network.seller_network(clean_db, database, "c0", max_size=3)
+    small = seller_networks.seller_network(clean_db, database, "c0", max_size=3)
     assert small.reach.truncated and sorted(small.reach.sellers) == ["c0", "c1", "c2"]
     assert small.stats["sellers"] == 3

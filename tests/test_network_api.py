@@ -15,7 +15,7 @@ from alliance.cli import app as cli_app
 from api.auth import issue_token
 from api.main import create_app
 from graph.caller import Caller
-from graph.db import Connection
+from graph.drivers import Connection
 from tests.test_network import EXAMPLE, RING, WAREHOUSE_USERS
 
 pytestmark = pytest.mark.neo4j

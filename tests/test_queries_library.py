@@ -10,9 +10,10 @@ import pytest
 from neo4j import Driver
 
 from api.scope import SENSITIVE_LABELS
-from graph import saved_queries as sq
+from graph import query_library
 from graph.caller import ROLES, Caller
 from graph.model import node
+from graph.query_library import HIDDEN
 from tests.saved_query_fixture import write_fixture
 
 ANALYST = Caller(sub="ana", role="analyst")
@@ -181,13 +182,13 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
 
 
 @pytest.fixture(scope="module")
-def library(driver: Driver, database: str) -> sq.Library:
+def library(driver: Driver, database: str) -> query_library.Library:
     write_fixture(driver, database)
-    return sq.load_checked(driver, database)
+    return query_library.load_checked(driver, database)
 
 
 def test_library_has_at_least_fifteen_queries_and_all_pass_their_checks(
-    library: sq.Library,
+    library: query_library.Library,
 ) -> None:
     assert library.problems == {}
     assert len(library.queries) >= 15
@@ -195,11 +196,11 @@ def test_library_has_at_least_fifteen_queries_and_all_pass_their_checks(
 
 
 def test_every_query_in_the_folder_has_a_row_test() -> None:
-    assert {name for name, _, _ in CASES} == set(sq.load().names())
+    assert {name for name, _, _ in CASES} == set(query_library.load().names())
 
 
 def test_every_query_documents_itself() -> None:
-    for query in sq.load().queries.values():
+    for query in query_library.load().queries.values():
         assert query.title and query.description, query.name
         assert all(p.description for p in query.params), query.name
 
@@ -207,12 +208,12 @@ def test_every_query_documents_itself() -> None:
 @pytest.mark.parametrize(("name", "params", "expected"), CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_query_rows_on_the_fixture_graph(
-    library: sq.Library, driver: Driver, database: str, name: str, params: dict[str, Any],
+    library: query_library.Library, driver: Driver, database: str, name: str, params: dict[str, Any],
     expected: list[dict[str, Any]],
 ) -> None:
     query = library.get(name)
     caller = INVESTIGATOR if INVESTIGATOR.role in query.roles else ANALYST
-    result = sq.run(driver, database, query, params, caller)
+    result = query_library.run(driver, database, query, params, caller)
     assert result.rows == expected
     assert result.truncated is False
     if expected:
@@ -225,13 +226,13 @@ LIAISON_JJ = Caller(sub="liaison-jj", role="police_liaison", agency_id="AG2",
                     agency_adcodes=("350582",))
 
 
-def _case_ids(driver: Driver, database: str, library: sq.Library, caller: Caller) -> list[str]:
-    result = sq.run(driver, database, library.get("cases-in-my-jurisdiction"), {}, caller)
+def _case_ids(driver: Driver, database: str, library: query_library.Library, caller: Caller) -> list[str]:
+    result = query_library.run(driver, database, library.get("cases-in-my-jurisdiction"), {}, caller)
     return [row["case_id"] for row in result.rows]
 
 
 def test_police_liaison_sees_only_its_jurisdiction(
-    library: sq.Library, driver: Driver, database: str,
+    library: query_library.Library, driver: Driver, database: str,
 ) -> None:
     assert _case_ids(driver, database, library, LIAISON_SZ) == ["CS2", "CS1"]
     assert _case_ids(driver, database, library, LIAISON_JJ) == ["CS3"]
@@ -239,35 +240,37 @@ def test_police_liaison_sees_only_its_jurisdiction(
 
 
 def test_police_liaison_counts_only_the_leads_of_its_jurisdiction(
-    library: sq.Library, driver: Driver, database: str,
+    library: query_library.Library, driver: Driver, database: str,
 ) -> None:
     query = library.get("leads-in-my-jurisdiction")
-    counts = {r["status"]: r["leads"] for r in sq.run(driver, database, query, {}, LIAISON_SZ).rows}
+    ran = query_library.run(driver, database, query, {}, LIAISON_SZ)
+    counts = {r["status"]: r["leads"] for r in ran.rows}
     assert counts == {"pushed": 2, "registered": 1}
-    counts = {r["status"]: r["leads"] for r in sq.run(driver, database, query, {}, LIAISON_JJ).rows}
+    ran = query_library.run(driver, database, query, {}, LIAISON_JJ)
+    counts = {r["status"]: r["leads"] for r in ran.rows}
     assert counts == {"pushed": 1}
 
 
 def test_liaison_without_jurisdiction_sees_nothing_and_cannot_widen_it(
-    library: sq.Library, driver: Driver, database: str,
+    library: query_library.Library, driver: Driver, database: str,
 ) -> None:
     lost = Caller(sub="liaison-x", role="police_liaison", agency_id="AGX")
     assert _case_ids(driver, database, library, lost) == []
     query = library.get("cases-in-my-jurisdiction")
-    with pytest.raises(sq.ParamError, match="set by the server"):
-        sq.run(driver, database, query, {"_agency_adcodes": ["440000"]}, lost)
-    with pytest.raises(sq.ParamError, match="set by the server"):
-        sq.run(driver, database, query, {"_role": "admin"}, lost)
+    with pytest.raises(query_library.ParamError, match="set by the server"):
+        query_library.run(driver, database, query, {"_agency_adcodes": ["440000"]}, lost)
+    with pytest.raises(query_library.ParamError, match="set by the server"):
+        query_library.run(driver, database, query, {"_role": "admin"}, lost)
 
 
 def test_roles_from_the_header_are_enforced(
-    library: sq.Library, driver: Driver, database: str,
+    library: query_library.Library, driver: Driver, database: str,
 ) -> None:
     brand = Caller(sub="brand-a", role="brand_member", brand_id="B1")
-    with pytest.raises(sq.Forbidden, match="brand_member"):
-        sq.run(driver, database, library.get("cases-per-province-year"), {}, brand)
-    with pytest.raises(sq.Forbidden, match="police_liaison"):
-        sq.run(driver, database, library.get("identities-on-several-platforms"), {}, LIAISON_SZ)
+    with pytest.raises(query_library.Forbidden, match="brand_member"):
+        query_library.run(driver, database, library.get("cases-per-province-year"), {}, brand)
+    with pytest.raises(query_library.Forbidden, match="police_liaison"):
+        query_library.run(driver, database, library.get("identities-on-several-platforms"), {}, LIAISON_SZ)
 
 
 # ------------------------------------------------------------------ who sees which column
@@ -310,7 +313,7 @@ def _strings(value: Any) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def secrets(library: sq.Library, driver: Driver, database: str) -> dict[str, set[str]]:
+def secrets(library: query_library.Library, driver: Driver, database: str) -> dict[str, set[str]]:
     identifiers = _values(driver, database, IDENTIFIER_LABELS)
     entities = _values(driver, database, ENTITY_LABELS)
     assert {"shared@example.cn", "alipay:pa1", "ip:10.0.0.1", "h-i1", "A1"} <= identifiers
@@ -319,25 +322,25 @@ def secrets(library: sq.Library, driver: Driver, database: str) -> dict[str, set
 
 
 ALLOWED = [(name, role) for name in sorted(FIRST_PARAMS)
-           for role in ROLES if role in sq.load().get(name).roles]
+           for role in ROLES if role in query_library.load().get(name).roles]
 REFUSED = [(name, role) for name in sorted(FIRST_PARAMS)
-           for role in ROLES if role not in sq.load().get(name).roles]
+           for role in ROLES if role not in query_library.load().get(name).roles]
 
 
 @pytest.mark.parametrize(("name", "role"), ALLOWED, ids=[f"{n}-{r}" for n, r in ALLOWED])
 def test_every_role_gets_only_what_it_may_see(
-    library: sq.Library, driver: Driver, database: str, secrets: dict[str, set[str]],
+    library: query_library.Library, driver: Driver, database: str, secrets: dict[str, set[str]],
     name: str, role: str,
 ) -> None:
     query = library.get(name)
     caller = BY_ROLE[role]
-    full = sq.run(driver, database, query, FIRST_PARAMS[name], INVESTIGATOR)
-    seen = sq.run(driver, database, query, FIRST_PARAMS[name], caller)
+    full = query_library.run(driver, database, query, FIRST_PARAMS[name], INVESTIGATOR)
+    seen = query_library.run(driver, database, query, FIRST_PARAMS[name], caller)
     assert seen.columns == full.columns
-    hidden = set(sq.hidden_columns(query, caller, seen.columns))
-    masked = [{c: (sq.HIDDEN if c in hidden else v) for c, v in row.items()} for row in full.rows]
+    hidden = set(query_library.hidden_columns(query, caller, seen.columns))
+    masked = [{c: (query_library.HIDDEN if c in hidden else v) for c, v in row.items()} for row in full.rows]
     if role == "police_liaison":  # its rows (and counts) are kept to its jurisdiction
-        assert all(row[c] == sq.HIDDEN for row in seen.rows for c in hidden)
+        assert all(row[c] == query_library.HIDDEN for row in seen.rows for c in hidden)
     else:
         assert seen.rows == masked
     leaked = _strings(seen.rows)
@@ -350,28 +353,28 @@ def test_every_role_gets_only_what_it_may_see(
 
 
 def test_the_analyst_gets_no_identifier_of_the_probed_queries(
-    library: sq.Library, driver: Driver, database: str,
+    library: query_library.Library, driver: Driver, database: str,
 ) -> None:
-    shared = sq.run(driver, database, library.get("sellers-sharing-identifiers"),
+    shared = query_library.run(driver, database, library.get("sellers-sharing-identifiers"),
                     {"seller_id": "S1"}, ANALYST)
     assert shared.rows == [
-        {"seller_id": sq.HIDDEN, "platform": "taobao", "nickname": sq.HIDDEN,
-         "linked_by": ["phone"], "identifiers": sq.HIDDEN, "shared": 1},
-        {"seller_id": sq.HIDDEN, "platform": "pinduoduo", "nickname": sq.HIDDEN,
-         "linked_by": ["identity"], "identifiers": sq.HIDDEN, "shared": 1},
+        {"seller_id": query_library.HIDDEN, "platform": "taobao", "nickname": query_library.HIDDEN,
+         "linked_by": ["phone"], "identifiers": query_library.HIDDEN, "shared": 1},
+        {"seller_id": query_library.HIDDEN, "platform": "pinduoduo", "nickname": query_library.HIDDEN,
+         "linked_by": ["identity"], "identifiers": query_library.HIDDEN, "shared": 1},
     ]
-    hubs = sq.run(driver, database, library.get("hub-addresses-and-ips"), {}, ANALYST)
+    hubs = query_library.run(driver, database, library.get("hub-addresses-and-ips"), {}, ANALYST)
     assert [(r["kind"], r["hub"], r["label"], r["sellers"], r["seller_ids"]) for r in hubs.rows] == [
-        ("ip", sq.HIDDEN, sq.HIDDEN, 3, sq.HIDDEN), ("address", sq.HIDDEN, sq.HIDDEN, 2, sq.HIDDEN),
-        ("address", sq.HIDDEN, sq.HIDDEN, 2, sq.HIDDEN)]
-    with pytest.raises(sq.Forbidden, match="allowed roles: \\['investigator', 'admin'\\]"):
-        sq.run(driver, database, library.get("transfer-chains-into-account"),
+        ("ip", HIDDEN, HIDDEN, 3, HIDDEN), ("address", HIDDEN, HIDDEN, 2, HIDDEN),
+        ("address", query_library.HIDDEN, query_library.HIDDEN, 2, query_library.HIDDEN)]
+    with pytest.raises(query_library.Forbidden, match="allowed roles: \\['investigator', 'admin'\\]"):
+        query_library.run(driver, database, library.get("transfer-chains-into-account"),
                {"account": "bank:pa3"}, ANALYST)
 
 
 @pytest.mark.parametrize(("name", "role"), REFUSED, ids=[f"{n}-{r}" for n, r in REFUSED])
 def test_a_role_not_listed_cannot_run_the_query(
-    library: sq.Library, driver: Driver, database: str, name: str, role: str,
+    library: query_library.Library, driver: Driver, database: str, name: str, role: str,
 ) -> None:
-    with pytest.raises(sq.Forbidden, match=f"role '{role}' may not run saved query '{name}'"):
-        sq.run(driver, database, library.get(name), FIRST_PARAMS[name], BY_ROLE[role])
+    with pytest.raises(query_library.Forbidden, match=f"role '{role}' may not run saved query '{name}'"):
+        query_library.run(driver, database, library.get(name), FIRST_PARAMS[name], BY_ROLE[role])

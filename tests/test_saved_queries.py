@@ -18,10 +18,9 @@ import pytest
 from neo4j import AsyncGraphDatabase, Driver, GraphDatabase
 from neo4j.exceptions import ServiceUnavailable
 
-from graph import audit
-from graph import saved_queries as sq
+from graph import audit, query_library
 from graph.caller import Caller
-from graph.db import Connection
+from graph.drivers import Connection
 from graph.server import free_port
 from tests.saved_query_fixture import write_fixture
 
@@ -50,11 +49,11 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def query(cypher: str, *, name: str = "adhoc", params: tuple[sq.Param, ...] = (),
+def query(cypher: str, *, name: str = "adhoc", params: tuple[query_library.Param, ...] = (),
           max_rows: int = 1000, timeout: float = 10.0,
-          columns: dict[str, str] | None = None) -> sq.SavedQuery:
+          columns: dict[str, str] | None = None) -> query_library.SavedQuery:
     """A saved query built directly, bypassing the file checks."""
-    return sq.SavedQuery(name=name, title=name, cypher=cypher, params=params,
+    return query_library.SavedQuery(name=name, title=name, cypher=cypher, params=params,
                          max_rows=max_rows, timeout=timeout, columns=columns or {})
 
 
@@ -67,7 +66,7 @@ def count(driver: Driver, database: str, cypher: str) -> int:
 
 
 def test_header_is_parsed_with_defaults(tmp_path: Path) -> None:
-    parsed = sq.parse_query(write(tmp_path, "shops-of-seller", GOOD))
+    parsed = query_library.parse_query(write(tmp_path, "shops-of-seller", GOOD))
     assert parsed.name == "shops-of-seller"
     assert parsed.title == "Shops of a seller"
     assert parsed.roles == ("investigator", "analyst", "admin")
@@ -83,7 +82,7 @@ def test_header_is_parsed_with_defaults(tmp_path: Path) -> None:
 def test_used_params_skip_strings_comments_and_quoted_names() -> None:
     cypher = ("MATCH (n) WHERE n.a = $a AND n.`$b` = '$c' AND n.d = \"it\\\"s $d\" "
               "// $e\n/* $f */ AND n.g = $`g` AND n.h IN $_agency_adcodes RETURN n")
-    assert sq.used_params(cypher) == {"a", "g", "_agency_adcodes"}
+    assert query_library.used_params(cypher) == {"a", "g", "_agency_adcodes"}
 
 
 @pytest.mark.parametrize(("text", "reason"), [
@@ -121,26 +120,26 @@ def test_used_params_skip_strings_comments_and_quoted_names() -> None:
      "shows entity columns ['id'] to police_liaison but never uses $_agency_adcodes"),
 ])
 def test_bad_headers_say_what_and_where(tmp_path: Path, text: str, reason: str) -> None:
-    with pytest.raises(sq.HeaderError) as raised:
-        sq.parse_query(write(tmp_path, "x", text))
+    with pytest.raises(query_library.HeaderError) as raised:
+        query_library.parse_query(write(tmp_path, "x", text))
     assert reason in str(raised.value)
     assert "x.cypher" in str(raised.value)
 
 
 def test_file_name_must_be_kebab_case(tmp_path: Path) -> None:
-    with pytest.raises(sq.HeaderError, match="kebab-case"):
-        sq.parse_query(write(tmp_path, "Shops_Of", GOOD))
+    with pytest.raises(query_library.HeaderError, match="kebab-case"):
+        query_library.parse_query(write(tmp_path, "Shops_Of", GOOD))
 
 
 def test_a_bad_file_is_reported_and_the_rest_still_load(tmp_path: Path) -> None:
     write(tmp_path, "good-one", GOOD)
     write(tmp_path, "bad-one", "// title: T\nMATCH (n) WHERE n.x = $x RETURN n")
-    library = sq.load(tmp_path)
+    library = query_library.load(tmp_path)
     assert list(library.queries) == ["good-one"]
     assert library.names() == ["bad-one", "good-one"]
-    with pytest.raises(sq.QueryUnavailable, match=r"cannot run: bad-one\.cypher: the Cypher uses"):
+    with pytest.raises(query_library.QueryUnavailable, match=r"cannot run: bad-one\.cypher: the Cypher uses"):
         library.get("bad-one")
-    with pytest.raises(sq.UnknownQuery, match="available: good-one"):
+    with pytest.raises(query_library.UnknownQuery, match="available: good-one"):
         library.get("nope")
 
 
@@ -148,10 +147,10 @@ def test_a_bad_file_is_reported_and_the_rest_still_load(tmp_path: Path) -> None:
 
 
 def test_params_are_coerced_from_text_and_defaults_filled(tmp_path: Path) -> None:
-    parsed = sq.parse_query(write(tmp_path, "q", GOOD))
-    values = sq.coerce_params(parsed, {"seller_id": "S1", "platforms": "taobao, jd"})
+    parsed = query_library.parse_query(write(tmp_path, "q", GOOD))
+    values = query_library.coerce_params(parsed, {"seller_id": "S1", "platforms": "taobao, jd"})
     assert values == {"seller_id": "S1", "since": date(2020, 1, 1), "platforms": ["taobao", "jd"]}
-    values = sq.coerce_params(parsed, {"seller_id": ["S1"], "since": "2024-02-29",
+    values = query_library.coerce_params(parsed, {"seller_id": ["S1"], "since": "2024-02-29",
                                        "platforms": ["a", "b"]})
     assert values["since"] == date(2024, 2, 29)
     assert values["platforms"] == ["a", "b"]
@@ -164,7 +163,7 @@ def test_params_are_coerced_from_text_and_defaults_filled(tmp_path: Path) -> Non
     ("list of string", ["x", "y"], ["x", "y"]),
 ])
 def test_each_type_coerces(kind: str, raw: object, value: object) -> None:
-    assert sq.coerce(sq.Param("p", kind), raw) == value
+    assert query_library.coerce(query_library.Param("p", kind), raw) == value
 
 
 @pytest.mark.parametrize(("kind", "raw", "message"), [
@@ -177,14 +176,14 @@ def test_each_type_coerces(kind: str, raw: object, value: object) -> None:
     ("list of string", [1, 2], "expected a list of strings"),
 ])
 def test_wrong_types_are_named(kind: str, raw: object, message: str) -> None:
-    with pytest.raises(sq.ParamError, match=f"parameter 'p': {message}"):
-        sq.coerce(sq.Param("p", kind), raw)
+    with pytest.raises(query_library.ParamError, match=f"parameter 'p': {message}"):
+        query_library.coerce(query_library.Param("p", kind), raw)
 
 
 def test_missing_unknown_and_server_params_are_all_reported(tmp_path: Path) -> None:
-    parsed = sq.parse_query(write(tmp_path, "q", GOOD))
-    with pytest.raises(sq.ParamError) as raised:
-        sq.coerce_params(parsed, {"sellr": "S1", "_user": "admin", "since": "soon"})
+    parsed = query_library.parse_query(write(tmp_path, "q", GOOD))
+    with pytest.raises(query_library.ParamError) as raised:
+        query_library.coerce_params(parsed, {"sellr": "S1", "_user": "admin", "since": "soon"})
     message = str(raised.value)
     assert "['_user'] are set by the server" in message
     assert "unknown parameters ['sellr']" in message
@@ -206,21 +205,21 @@ def test_check_refuses_a_query_that_writes(tmp_path: Path, graph: Driver, databa
     write(tmp_path, "writes", "// title: Sneaky\nMATCH (s:Seller) SET s.flag = true RETURN s")
     write(tmp_path, "creates", "// title: C\nCREATE (b:Brand {brand_id: 'X'}) RETURN b")
     write(tmp_path, "broken", "// title: B\nMATCH (n) RETURN nosuchfunction(n)")
-    library = sq.load_checked(graph, database, tmp_path)
+    library = query_library.load_checked(graph, database, tmp_path)
     assert list(library.queries) == ["reads"]
     assert "query type is 'rw'" in library.problems["writes"]
     assert "query type is 'w'" in library.problems["creates"] or \
         "query type is 'rw'" in library.problems["creates"]
     assert "must be read-only" in library.problems["creates"]
     assert library.problems["broken"].startswith("broken.cypher: EXPLAIN failed")
-    with pytest.raises(sq.QueryUnavailable, match="read-only"):
+    with pytest.raises(query_library.QueryUnavailable, match="read-only"):
         library.get("writes")
 
 
 def test_check_asks_the_server_which_params_are_used(graph: Driver, database: str) -> None:
-    library = sq.Library(Path("."), {"hidden": query("MATCH (n) WHERE n.x = $hidden RETURN n",
+    library = query_library.Library(Path("."), {"hidden": query("MATCH (n) WHERE n.x = $hidden RETURN n",
                                                      name="hidden")})
-    sq.check(library, graph, database)
+    query_library.check(library, graph, database)
     assert "undeclared parameters" in library.problems["hidden"]
     assert "hidden" in library.problems["hidden"]
 
@@ -236,7 +235,7 @@ def test_check_wants_every_returned_column_classified(
           "MATCH (s:Seller) RETURN count(s) AS n")
     write(tmp_path, "bare", "// title: B\n// roles: [investigator, admin]\n"
           "MATCH (e:Email) RETURN e.email AS email")
-    library = sq.load_checked(graph, database, tmp_path)
+    library = query_library.load_checked(graph, database, tmp_path)
     assert list(library.queries) == ["complete"]
     assert library.problems["unclassified"] == (
         "unclassified.cypher: the query returns ['id'] but `columns` does not classify them; "
@@ -250,8 +249,8 @@ def test_a_write_that_slipped_past_the_checks_is_refused_by_neo4j(
 ) -> None:
     before = count(graph, database, "MATCH (b:Brand) RETURN count(b)")
     sneaky = query("CREATE (b:Brand {brand_id: 'SNEAKY'}) RETURN b.brand_id AS id", name="sneaky")
-    with pytest.raises(sq.QueryFailed) as raised:
-        sq.run(graph, database, sneaky, {}, ANALYST)
+    with pytest.raises(query_library.QueryFailed) as raised:
+        query_library.run(graph, database, sneaky, {}, ANALYST)
     assert raised.value.code == "Neo.ClientError.Statement.AccessMode"
     assert count(graph, database, "MATCH (b:Brand) RETURN count(b)") == before
     assert count(graph, database, "MATCH (b:Brand {brand_id: 'SNEAKY'}) RETURN count(b)") == 0
@@ -263,13 +262,13 @@ def test_async_run_is_read_only_too(neo4j_connection: Connection, graph: Driver,
     reads = query("MATCH (s:Seller) RETURN s.platform AS id ORDER BY id", name="reads",
                   columns={"id": "open"})
 
-    async def go() -> tuple[sq.QueryResult, sq.QueryFailed]:
+    async def go() -> tuple[query_library.QueryResult, query_library.QueryFailed]:
         async with AsyncGraphDatabase.driver(neo4j_connection.uri,
                                              auth=neo4j_connection.auth) as adriver:
-            ok = await sq.run_async(adriver, database, reads, {}, ANALYST)
+            ok = await query_library.run_async(adriver, database, reads, {}, ANALYST)
             try:
-                await sq.run_async(adriver, database, sneaky, {}, ANALYST)
-            except sq.QueryFailed as exc:
+                await query_library.run_async(adriver, database, sneaky, {}, ANALYST)
+            except query_library.QueryFailed as exc:
                 return ok, exc
             raise AssertionError("the write was not refused")
 
@@ -281,12 +280,12 @@ def test_async_run_is_read_only_too(neo4j_connection: Connection, graph: Driver,
 
 def test_row_cap_marks_the_result_truncated(graph: Driver, database: str) -> None:
     numbers = "UNWIND range(1, $n) AS i RETURN i"
-    param = (sq.Param("n", "int"),)
+    param = (query_library.Param("n", "int"),)
     numbered = query(numbers, params=param, max_rows=10, columns={"i": "open"})
-    capped = sq.run(graph, database, numbered, {"n": 50}, ANALYST)
+    capped = query_library.run(graph, database, numbered, {"n": 50}, ANALYST)
     assert [r["i"] for r in capped.rows] == list(range(1, 11))
     assert capped.truncated is True
-    exact = sq.run(graph, database, numbered, {"n": 10}, ANALYST)
+    exact = query_library.run(graph, database, numbered, {"n": 10}, ANALYST)
     assert len(exact.rows) == 10
     assert exact.truncated is False
 
@@ -294,8 +293,8 @@ def test_row_cap_marks_the_result_truncated(graph: Driver, database: str) -> Non
 def test_the_query_timeout_stops_a_long_query(graph: Driver, database: str) -> None:
     slow = query("UNWIND range(1, 2000000000) AS i WITH i WHERE i % 7 = 0 RETURN count(i) AS n",
                  name="slow", timeout=0.5)
-    with pytest.raises(sq.QueryFailed, match="stopped after its timeout of 0.5 s") as raised:
-        sq.run(graph, database, slow, {}, ANALYST)
+    with pytest.raises(query_library.QueryFailed, match="stopped after its timeout of 0.5 s") as raised:
+        query_library.run(graph, database, slow, {}, ANALYST)
     assert raised.value.timed_out
 
 
@@ -305,7 +304,7 @@ def test_graph_values_come_back_as_plain_maps(graph: Driver, database: str) -> N
         "RETURN s, r, p, shop.opened_on AS opened, datetime('2024-01-02T03:04:05Z') AS at, "
         "{n: [1, 2], d: date('2024-05-06')} AS nested"
     )
-    row = sq.run(graph, database, shape, {}, INVESTIGATOR).rows[0]
+    row = query_library.run(graph, database, shape, {}, INVESTIGATOR).rows[0]
     seller = {"labels": ["Seller"], "properties": {"seller_id": "S1", "platform": "taobao",
                                                    "nickname": "一号店主", "status": "active"}}
     shop = {"labels": ["Shop"], "properties": {"shop_id": "SH1", "platform": "taobao",
@@ -347,16 +346,16 @@ def test_each_role_sees_only_its_columns_the_rest_hidden(
     graph: Driver, database: str, caller: Caller, shown: set[str],
 ) -> None:
     mixed = dataclasses.replace(MIXED, roles=ROLES_ALL)
-    result = sq.run(graph, database, mixed, {}, caller)
+    result = query_library.run(graph, database, mixed, {}, caller)
     assert result.columns == list(SEEN)
-    expected = {c: (v if c in shown else sq.HIDDEN) for c, v in SEEN.items()}
+    expected = {c: (v if c in shown else query_library.HIDDEN) for c, v in SEEN.items()}
     assert result.rows == [expected]
-    assert sq.hidden_columns(mixed, caller, result.columns) == [c for c in SEEN if c not in shown]
+    assert query_library.hidden_columns(mixed, caller, result.columns) == [c for c in SEEN if c not in shown]
 
 
 def test_hidden_columns_are_recorded_in_the_audit_trail(graph: Driver, database: str) -> None:
     caller = Caller(sub="masked-analyst", role="analyst")
-    sq.run(graph, database, MIXED, {}, caller)
+    query_library.run(graph, database, MIXED, {}, caller)
     (event,) = _events(graph, database, "masked-analyst")
     details = json.loads(str(event["details"]))
     assert details["hidden_columns"] == ["email", "seller_id", "nickname"]
@@ -370,8 +369,8 @@ def test_csv_quotes_formulas_and_keeps_numbers(graph: Driver, database: str) -> 
         "MATCH (s:Seller) WHERE s.seller_id IN ['S2', 'S3'] "
         "RETURN s.nickname AS nickname, -3 AS n, -2.5 AS x, '-3' AS t, [s.nickname, 'x'] AS l "
         "ORDER BY s.seller_id", name="sheet")
-    result = sq.run(graph, database, sheet, {}, INVESTIGATOR)
-    text = "".join(sq.csv_lines(result.columns, result.rows))
+    result = query_library.run(graph, database, sheet, {}, INVESTIGATOR)
+    text = "".join(query_library.csv_lines(result.columns, result.rows))
     assert text.split("\r\n") == [
         "nickname,n,x,t,l", "'=1+1,-3,-2.5,'-3,'=1+1;x", "'@SUM(A1),-3,-2.5,'-3,'@SUM(A1);x", ""]
     assert list(csv.reader(io.StringIO(text)))[1] == ["'=1+1", "-3", "-2.5", "'-3", "'=1+1;x"]
@@ -390,13 +389,13 @@ def nowhere() -> Iterator[Driver]:
 def test_run_and_check_fail_fast_when_the_database_does_not_answer(nowhere: Driver) -> None:
     reads = query("RETURN 1 AS one", name="reads", columns={"one": "open"})
     started = time.monotonic()
-    with pytest.raises(sq.DatabaseUnavailable, match="does not answer") as raised:
-        sq.run(nowhere, "neo4j", reads, {}, ANALYST)
+    with pytest.raises(query_library.DatabaseUnavailable, match="does not answer") as raised:
+        query_library.run(nowhere, "neo4j", reads, {}, ANALYST)
     assert raised.value.code == "DATABASE_UNAVAILABLE"
     assert isinstance(raised.value, ServiceUnavailable)
-    library = sq.Library(Path("."), {"reads": reads})
-    with pytest.raises(sq.DatabaseUnavailable):
-        sq.check(library, nowhere, "neo4j")
+    library = query_library.Library(Path("."), {"reads": reads})
+    with pytest.raises(query_library.DatabaseUnavailable):
+        query_library.check(library, nowhere, "neo4j")
     assert library.problems == {} and not library.checked
     assert time.monotonic() - started < 10  # the driver's own retries took about 60 s
 
@@ -407,8 +406,9 @@ def test_async_run_and_check_fail_fast_too() -> None:
     async def go() -> tuple[Exception, Exception]:
         async with AsyncGraphDatabase.driver(f"bolt://127.0.0.1:{free_port()}") as dead:
             errors = []
-            for attempt in (sq.run_async(dead, "neo4j", reads, {}, ANALYST),
-                            sq.check_async(sq.Library(Path("."), {"reads": reads}), dead, "neo4j")):
+            for attempt in (query_library.run_async(dead, "neo4j", reads, {}, ANALYST),
+                            query_library.check_async(
+                                query_library.Library(Path("."), {"reads": reads}), dead, "neo4j")):
                 try:
                     await attempt
                 except Exception as exc:
@@ -417,7 +417,8 @@ def test_async_run_and_check_fail_fast_too() -> None:
 
     started = time.monotonic()
     ran, checked = asyncio.run(go())
-    assert isinstance(ran, sq.DatabaseUnavailable) and isinstance(checked, sq.DatabaseUnavailable)
+    assert isinstance(ran, query_library.DatabaseUnavailable)
+    assert isinstance(checked, query_library.DatabaseUnavailable)
     assert time.monotonic() - started < 10
 
 
@@ -437,10 +438,10 @@ def test_every_run_is_audited_with_who_query_params_rows_and_elapsed(
 ) -> None:
     caller = Caller(sub="audited-analyst", role="analyst")
     numbers = query("UNWIND range(1, $n) AS i RETURN i", name="numbers",
-                    params=(sq.Param("n", "int"),), max_rows=3, columns={"i": "open"})
-    sq.run(graph, database, numbers, {"n": "5"}, caller, request_id="req-1")
-    with pytest.raises(sq.QueryFailed):
-        sq.run(graph, database, query("CREATE (x:Brand {brand_id: 'A'})", name="bad"), {}, caller)
+                    params=(query_library.Param("n", "int"),), max_rows=3, columns={"i": "open"})
+    query_library.run(graph, database, numbers, {"n": "5"}, caller, request_id="req-1")
+    with pytest.raises(query_library.QueryFailed):
+        query_library.run(graph, database, query("CREATE (x:Brand {brand_id: 'A'})", name="bad"), {}, caller)
     ok, failed = _events(graph, database, "audited-analyst")
     assert ok["action"] == "saved_query.run" and ok["role"] == "analyst"
     assert ok["ids"] == ["numbers"] and ok["request_id"] == "req-1"

@@ -16,12 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
 
-from api import saved_queries as api_sq
+from api import saved_queries
 from api.auth import issue_token
 from api.main import create_app
-from graph import saved_queries as sq
+from graph import query_library
 from graph.caller import ROLES, Caller
-from graph.db import Connection
+from graph.drivers import Connection
+from graph.query_library import HIDDEN
 from graph.server import free_port
 from tests.saved_query_fixture import write_fixture
 
@@ -34,12 +35,12 @@ RUN = """query Run($name: String!, $params: JSON) {
 @pytest.fixture(scope="module")
 def client(driver: Driver, database: str, neo4j_connection: Connection) -> Iterator[TestClient]:
     write_fixture(driver, database)
-    api_sq.LIBRARY.reset()
+    saved_queries.LIBRARY.reset()
     app = create_app(connection=neo4j_connection)
-    app.include_router(api_sq.router)
+    app.include_router(saved_queries.router)
     with TestClient(app) as test_client:
         yield test_client
-    api_sq.LIBRARY.reset()
+    saved_queries.LIBRARY.reset()
 
 
 def bearer(role: str = "analyst", **claims: Any) -> dict[str, str]:
@@ -75,7 +76,7 @@ def test_graphql_runs_a_query_with_typed_params(client: TestClient) -> None:
     result = body["data"]["runSavedQuery"]
     assert result["columns"] == ["agency_id", "agency", "waiting", "lead_ids", "oldest_days"]
     assert result["rows"][0] == {"agency_id": "AG1", "agency": "深圳市公安局", "waiting": 2,
-                                 "lead_ids": sq.HIDDEN, "oldest_days": 91}  # no single lead
+                                 "lead_ids": query_library.HIDDEN, "oldest_days": 91}  # no single lead
     full = gql(client, RUN, bearer("investigator"), name="leads-waiting-per-agency",
                params={"as_of": "2024-04-01", "days": 5})["data"]["runSavedQuery"]
     assert full["rows"][0]["lead_ids"] == ["LD1", "LD2"]
@@ -129,23 +130,23 @@ def test_analysts_get_no_identifiers_over_rest_and_graphql(client: TestClient) -
     assert rest.status_code == 200, rest.text
     assert [(r["seller_id"], r["nickname"], r["identifiers"], r["linked_by"])
             for r in rest.json()["rows"]] == [
-        (sq.HIDDEN, sq.HIDDEN, sq.HIDDEN, ["phone"]), (sq.HIDDEN, sq.HIDDEN, sq.HIDDEN, ["identity"])]
+        (HIDDEN, HIDDEN, HIDDEN, ["phone"]), (HIDDEN, HIDDEN, HIDDEN, ["identity"])]
     sheet = client.get("/queries/hub-addresses-and-ips.csv", headers=bearer())
     rows = list(csv.DictReader(io.StringIO(sheet.content.decode("utf-8-sig"))))
     assert [(r["kind"], r["hub"], r["label"], r["sellers"], r["seller_ids"]) for r in rows] == [
-        ("ip", sq.HIDDEN, sq.HIDDEN, "3", sq.HIDDEN),
-        ("address", sq.HIDDEN, sq.HIDDEN, "2", sq.HIDDEN),
-        ("address", sq.HIDDEN, sq.HIDDEN, "2", sq.HIDDEN)]
+        ("ip", query_library.HIDDEN, query_library.HIDDEN, "3", query_library.HIDDEN),
+        ("address", query_library.HIDDEN, query_library.HIDDEN, "2", query_library.HIDDEN),
+        ("address", query_library.HIDDEN, query_library.HIDDEN, "2", query_library.HIDDEN)]
     body = gql(client, RUN, bearer(), name="sellers-sharing-identifiers",
                params={"seller_id": "S1"})
     assert "ip:10.0.0.1" not in json.dumps(body) and "h-i1" not in json.dumps(body)
-    assert body["data"]["runSavedQuery"]["rows"][0]["identifiers"] == sq.HIDDEN
+    assert body["data"]["runSavedQuery"]["rows"][0]["identifiers"] == query_library.HIDDEN
     refused = client.get("/queries/transfer-chains-into-account.json?account=bank:pa3",
                          headers=bearer())
     assert refused.status_code == 403
 
 
-REFUSED = [(name, role) for name, query in sorted(sq.load().queries.items())
+REFUSED = [(name, role) for name, query in sorted(query_library.load().queries.items())
            for role in ROLES if role not in query.roles]
 CLAIMS: dict[str, dict[str, str]] = {"police_liaison": {"agency_id": "AG1"},
                                      "brand_member": {"brand_id": "B1"}}
@@ -189,12 +190,12 @@ def test_rest_csv_quotes_what_a_spreadsheet_would_run(client: TestClient, tmp_pa
     assert [r["nickname"] for r in rows] == ["'=1+1", "'@SUM(A1)"]
     (tmp_path / "numbers.cypher").write_text(
         "// title: N\n// columns: {open: [n, x, t]}\nRETURN -3 AS n, -2.5 AS x, '-3' AS t\n")
-    api_sq.LIBRARY.reset(tmp_path)
+    saved_queries.LIBRARY.reset(tmp_path)
     try:
         numbers = client.get("/queries/numbers.csv", headers=bearer())
         assert numbers.content.decode("utf-8-sig") == "n,x,t\r\n-3,-2.5,'-3\r\n"
     finally:
-        api_sq.LIBRARY.reset(api_sq.sq.QUERIES_DIR)
+        saved_queries.LIBRARY.reset(saved_queries.sq.QUERIES_DIR)
 
 
 def test_rest_params_from_the_url_and_errors_by_status(client: TestClient) -> None:
@@ -238,7 +239,7 @@ def test_a_failing_query_is_reported_and_the_others_still_run(
     (tmp_path / "slow.cypher").write_text(
         "// title: S\n// timeout: 0.5\n// columns: {open: [n]}\n"
         "UNWIND range(1, 2000000000) AS i WITH i WHERE i % 7 = 0 RETURN count(i) AS n\n")
-    api_sq.LIBRARY.reset(tmp_path)
+    saved_queries.LIBRARY.reset(tmp_path)
     try:
         slow = client.get("/queries/slow.json", headers=bearer())
         assert slow.status_code == 504
@@ -249,7 +250,7 @@ def test_a_failing_query_is_reported_and_the_others_still_run(
         ok = client.get("/queries/reads.json", headers=bearer("investigator"))
         assert [r["id"] for r in ok.json()["rows"]] == ["S1", "S2", "S3", "S4", "S5"]
     finally:
-        api_sq.LIBRARY.reset(api_sq.sq.QUERIES_DIR)
+        saved_queries.LIBRARY.reset(saved_queries.sq.QUERIES_DIR)
 
 
 RUNS = ("/queries/cases-per-province-year.json", "/queries/cases-per-province-year.csv")
@@ -272,11 +273,11 @@ def test_saved_queries_fail_fast_when_the_database_does_not_answer(client: TestC
     try:
         with TestClient(create_app(connection=nowhere)) as dead:
             _unavailable(dead, RUNS)  # the checked library is kept: the runs themselves fail
-            api_sq.LIBRARY.reset()
+            saved_queries.LIBRARY.reset()
             _unavailable(dead, ("/queries", *RUNS))  # and so does checking the library
             listed = gql(dead, LIST, bearer())
             assert listed["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
     finally:
-        api_sq.LIBRARY.reset()
+        saved_queries.LIBRARY.reset()
     # About 2 s per call; without the bound, each took 60-100 s.
     assert time.monotonic() - started < 60

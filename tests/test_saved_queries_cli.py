@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from alliance.query_cli import parse_params, query_app
 from alliance.settings import get_settings
-from graph import saved_queries as sq
+from graph import query_library
 from graph.server import free_port
 from tests.saved_query_fixture import write_fixture
 
@@ -33,7 +33,7 @@ def test_list_shows_every_query() -> None:
     result = runner.invoke(query_app, ["list", "--json"])
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
-    assert {q["name"] for q in listed["queries"]} == set(sq.load().names())
+    assert {q["name"] for q in listed["queries"]} == set(query_library.load().names())
     assert listed["problems"] == []
     table = runner.invoke(query_app, ["list"])
     assert "sellers-sharing-identifiers" in table.stdout
@@ -98,14 +98,14 @@ def test_run_with_bad_params_says_what(graph: Driver) -> None:
 
 def test_repeated_params_make_a_list() -> None:
     assert parse_params(["a=1", "b=x", "b=y", "c=p=q"]) == {"a": "1", "b": ["x", "y"], "c": "p=q"}
-    with pytest.raises(sq.ParamError, match="write it as name=value"):
+    with pytest.raises(query_library.ParamError, match="write it as name=value"):
         parse_params(["oops"])
 
 
 def test_check_passes_on_the_library_and_fails_on_a_bad_folder(graph: Driver, tmp_path: Path) -> None:
     result = runner.invoke(query_app, ["check"])
     assert result.exit_code == 0, result.output
-    assert f"{len(sq.load().names())} ok, 0 failed." in result.stdout
+    assert f"{len(query_library.load().names())} ok, 0 failed." in result.stdout
     (tmp_path / "writes.cypher").write_text("// title: W\nMATCH (n:Seller) DETACH DELETE n\n")
     (tmp_path / "reads.cypher").write_text(
         "// title: R\n// columns: {open: [n]}\nMATCH (n:Seller) RETURN count(n) AS n\n")

@@ -22,12 +22,12 @@ import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
 
-from api import leads as leads_api
+from api import leads
 from api.main import create_app
 from api.scope import SENSITIVE_LABELS
-from graph.db import Connection
+from graph.drivers import Connection
 from graph.model import node
-from graph.network import analyze_networks
+from graph.seller_networks import analyze_networks
 from loaders import load_paths
 from tests.test_leads import CREATE, DOSSIER, PUSH, STATUS, bearer, data, error
 
@@ -171,7 +171,7 @@ def test_a_lead_id_in_use_is_refused_without_naming_its_owner_or_an_internal_id(
     async def unchecked(ctx: Any, lead_id: str) -> None:
         return None
 
-    monkeypatch.setattr(leads_api, "_check_lead_id", unchecked)
+    monkeypatch.setattr(leads, "_check_lead_id", unchecked)
     raced = error(client, "brand:B1", CREATE, input={**lead, "leadId": "LD-SZ"})
     assert raced["message"] == other["message"], raced
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from neo4j import Driver
 
-from graph import network, trace
+from graph import seller_networks, trace
 
 pytestmark = pytest.mark.neo4j
 
@@ -139,7 +139,7 @@ def test_money_paths_pass_each_account_once(graph: Driver, database: str) -> Non
 def test_the_paths_query_finds_no_transfer_cycle(graph: Driver, database: str) -> None:
     rows, _, _ = graph.execute_query(
         trace.PATHS, {"ids": [A, B], "seed": A, "prefix": 0, "max_path": 12,
-                      "hub": network.HUB_THRESHOLD}, database_=database)
+                      "hub": seller_networks.HUB_THRESHOLD}, database_=database)
     money = [r["row"] for r in rows if r["row"]["site_id"] == "site:den"]
     assert len(money) == 2  # A's and B's payout to the boss, nothing around the cycle
     for row in money:

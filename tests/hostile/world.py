@@ -24,7 +24,7 @@ from api.auth import issue_token
 from api.scope import SENSITIVE_LABELS
 from graph import model
 from graph.caller import Caller
-from graph.network import analyze_networks
+from graph.seller_networks import analyze_networks
 from loaders import load_paths
 
 LEADS_BUNDLE = Path(__file__).parent.parent / "fixtures" / "leads"

@@ -24,7 +24,7 @@ def serve(
     from alliance.settings import get_settings
     from api.cost import DEFAULT_CAPS
     from api.logs import LOG_CONFIG
-    from graph.db import connection
+    from graph.drivers import connection
 
     # a clear error now, rather than in every worker, for a bad setting or no Neo4j
     caps = get_settings().query_cost_caps(DEFAULT_CAPS)

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from graph import db, schema
+from graph import drivers, schema
 from loaders.pipeline import BATCH_SIZE, RunReport, load_paths
 from loaders.pipeline import Progress as ProgressCallback
 from loaders.read import UnusableInput
@@ -57,9 +57,9 @@ def load(
 ) -> None:
     """Load bundles. Exit 0 if all rows loaded, 3 if some were rejected, 2 if the input
     is unusable (nothing written), 4 if the database stopped answering."""
-    conn = db.connection()
+    conn = drivers.connection()
     try:
-        with db.open_driver(conn) as driver, Progress(console=console) as bars, \
+        with drivers.open_driver(conn) as driver, Progress(console=console) as bars, \
                 _driver_retries_quiet():
             schema.apply(driver, conn.database)
             result = load_paths(driver, conn.database, paths, source=source,
