@@ -17,9 +17,9 @@ from alliance.audit_cli import audit_app
 from alliance.demo import demo
 from alliance.generate.cli import generate
 from alliance.query_cli import query_app
-from alliance.settings import SettingsError
 from api.serve_cli import serve, token_app
-from graph.server import ServerError
+from core.local_server import ServerError
+from core.settings import SettingsError
 from loaders.load_cli import load
 
 app = typer.Typer(

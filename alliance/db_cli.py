@@ -10,9 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from alliance.settings import get_settings
-from graph import schema, server
-from graph.drivers import connection, local_home, open_driver
+from alliance import local_neo4j
+from core.local_server import local_home
+from core.settings import get_settings
+from graph import schema
+from graph.drivers import connection, open_driver
 
 db_app = typer.Typer(help="Run the local Neo4j server (no Docker needed).", no_args_is_help=True)
 schema_app = typer.Typer(help="Constraints and indexes from the graph model.",
@@ -21,7 +23,7 @@ out = Console(soft_wrap=True)
 
 
 def _home() -> Path:
-    return local_home(get_settings())
+    return local_home(get_settings().alliance_home)
 
 
 def _remote_note() -> None:
@@ -38,9 +40,9 @@ def db_start(
 ) -> None:
     """Start Neo4j in the background and wait until it answers."""
     _remote_note()
-    config = server.ServerConfig(home=_home(), port=port, data_dir=data)
-    with out.status(f"Starting Neo4j {server.NEO4J_VERSION} (first run downloads it)..."):
-        state, started = server.start(config)
+    config = local_neo4j.ServerConfig(home=_home(), port=port, data_dir=data)
+    with out.status(f"Starting Neo4j {local_neo4j.NEO4J_VERSION} (first run downloads it)..."):
+        state, started = local_neo4j.start(config)
     verb = "started" if started else "already running"
     out.print(f"Neo4j {state.version} {verb}: [bold]{state.uri}[/bold] (pid {state.pid}, data "
               f"{state.data_dir})")
@@ -49,7 +51,7 @@ def db_start(
 @db_app.command("stop")
 def db_stop() -> None:
     """Stop the local Neo4j cleanly."""
-    result = server.stop(_home())
+    result = local_neo4j.stop(_home())
     messages = {
         "stopped": "Neo4j is stopped.",
         "stale": "Neo4j was not running (removed a stale pid file).",
@@ -58,10 +60,10 @@ def db_stop() -> None:
     out.print(messages[result])
 
 
-def status_facts(status: server.Status, home: Path) -> dict[str, object]:
+def status_facts(status: local_neo4j.Status, home: Path) -> dict[str, object]:
     """What `db status` knows: the running server's URI, pid, port and data folder; when
     it does not run, the port and data folder `alliance db start` uses by default."""
-    config = server.ServerConfig(home=home)
+    config = local_neo4j.ServerConfig(home=home)
     facts: dict[str, object] = {**status.as_dict(), "port": config.port}
     if status.uri:
         facts["port"] = int(status.uri.rsplit(":", 1)[1])
@@ -70,7 +72,7 @@ def status_facts(status: server.Status, home: Path) -> dict[str, object]:
     return facts
 
 
-def status_lines(status: server.Status, facts: dict[str, object]) -> list[str]:
+def status_lines(status: local_neo4j.Status, facts: dict[str, object]) -> list[str]:
     """`db status` for a person: every line says something known, none reads as an error."""
     lines = [f"Neo4j {status.version}: [bold]{status.state}[/bold]"]
     if status.state == "running":
@@ -88,7 +90,7 @@ def status_lines(status: server.Status, facts: dict[str, object]) -> list[str]:
 def db_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Running, stopped or stale, with port, data folder, and URI and pid when running.
     Exit code 0 when running, 1 otherwise."""
-    status = server.status(_home())
+    status = local_neo4j.status(_home())
     facts = status_facts(status, _home())
     if as_json:
         print(json.dumps(facts))
@@ -104,24 +106,24 @@ def db_logs(
     debug: Annotated[bool, typer.Option(help="Show debug.log instead of the console log.")] = False,
 ) -> None:
     """The last lines of the local Neo4j's log."""
-    for line in server.log_tail(_home(), lines, debug=debug):
+    for line in local_neo4j.log_tail(_home(), lines, debug=debug):
         print(line)
 
 
 @db_app.command("fetch")
 def db_fetch() -> None:
     """Download and check the Neo4j jars without starting the server."""
-    server.check_java()
-    with out.status(f"Fetching Neo4j {server.NEO4J_VERSION} from Maven Central..."):
-        jars = server.ensure_jars()
-    out.print(f"Neo4j {server.NEO4J_VERSION}: {len(jars)} jars checked against the lock file.")
+    local_neo4j.check_java()
+    with out.status(f"Fetching Neo4j {local_neo4j.NEO4J_VERSION} from Maven Central..."):
+        jars = local_neo4j.ensure_jars()
+    out.print(f"Neo4j {local_neo4j.NEO4J_VERSION}: {len(jars)} jars checked against the lock file.")
 
 
 @db_app.command("lock", hidden=True)
 def db_lock() -> None:
-    """Rewrite graph/neo4j/neo4j.lock from what Maven resolves now."""
-    count = server.write_lock()
-    out.print(f"pinned {count} jars in {server.LOCK}")
+    """Rewrite alliance/neo4j/neo4j.lock from what Maven resolves now."""
+    count = local_neo4j.write_lock()
+    out.print(f"pinned {count} jars in {local_neo4j.LOCK}")
 
 
 @schema_app.command("apply")

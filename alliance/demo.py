@@ -25,10 +25,11 @@ from neo4j import Driver, RoutingControl
 from rich.console import Console
 from rich.progress import Progress
 
-from alliance.settings import get_settings
-from graph import server
+from alliance import local_neo4j
+from core.local_server import local_home
+from core.settings import get_settings
 from graph.caller import Caller
-from graph.drivers import connection, local_home, open_driver
+from graph.drivers import connection, open_driver
 
 DEMO_SCALE = 2000
 DEMO_SEED = 20181
@@ -244,12 +245,12 @@ def stop_command() -> str:
     return f"{beside if beside.exists() else 'alliance'} db stop"
 
 
-def still_running_note(status: server.Status) -> str | None:
+def still_running_note(status: local_neo4j.Status) -> str | None:
     """What the demo leaves behind: the local Neo4j, how much memory it may take, and the
     command that stops it; None when it does not run."""
     if status.state != "running":
         return None
-    memory = server.Memory()
+    memory = local_neo4j.Memory()
     most = _gib(memory.heap_max) + _gib(memory.pagecache)
     return (f"Neo4j keeps running at {status.uri} (pid {status.pid}, up to {most:g} GiB of "
             f"memory) for the next demo. Stop it with:\n{stop_command()}")
@@ -258,7 +259,7 @@ def still_running_note(status: server.Status) -> str | None:
 def print_still_running() -> None:
     if not get_settings().uses_local_server:
         return
-    note = still_running_note(server.status(local_home(get_settings())))
+    note = still_running_note(local_neo4j.status(local_home(get_settings().alliance_home)))
     if note:
         say(f"\n{note}")
 
@@ -277,13 +278,13 @@ def check_ports(host: str, port: int, db_port: int, serve: bool) -> None:
     """Refuse now, naming the demo's option, when a port it needs is taken."""
     settings = get_settings()
     local_stopped = settings.uses_local_server and \
-        server.status(local_home(settings)).state != "running"
-    if local_stopped and not server.port_is_free(db_port):
-        raise server.ServerError(
+        local_neo4j.status(local_home(settings.alliance_home)).state != "running"
+    if local_stopped and not local_neo4j.port_is_free(db_port):
+        raise local_neo4j.ServerError(
             f"port {db_port} on 127.0.0.1 (for Neo4j) is taken by another program; stop it "
             "or give Neo4j another port with --db-port.")
     if serve and port_taken(host, port):
-        raise server.ServerError(
+        raise local_neo4j.ServerError(
             f"port {port} on {host} (for the API) is taken by another program; stop it or "
             "serve the API on another port with --port.")
 

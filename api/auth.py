@@ -13,7 +13,8 @@ from typing import Any, cast
 
 import jwt
 
-from alliance.settings import get_settings
+from core.errors import AllianceError
+from core.settings import get_settings
 from graph.caller import ROLES, Caller, Role
 
 ALGORITHM = "HS256"
@@ -21,8 +22,10 @@ DEFAULT_TTL = timedelta(hours=8)
 _TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class AuthError(Exception):
+class AuthError(AllianceError):
     """The request carries no usable token; the message says why in one sentence."""
+
+    code = "UNAUTHENTICATED"
 
 
 def parse_ttl(text: str) -> timedelta:

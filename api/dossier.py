@@ -432,7 +432,7 @@ def conflict(r: Any, seen: Seen) -> Conflict | None:
 
 
 def thresholds() -> Thresholds:
-    from alliance.settings import get_settings
+    from core.settings import get_settings
 
     s = get_settings()
     return Thresholds(filing_cny=s.alliance_threshold_filing_cny,

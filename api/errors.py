@@ -15,27 +15,17 @@ from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from api import metrics
+from core.errors import (  # noqa: F401  (the families, importable from here too)
+    AllianceError,
+    DatabaseUnavailable,
+    Forbidden,
+    NotFound,
+    QueryTooSlow,
+    SchemaMissing,
+    UserError,
+)
 
 log = logging.getLogger("api.errors")
-
-
-class UserError(Exception):
-    """The caller asked for something wrong; the message says what and where. An
-    `extensions` dict set on one is added to the GraphQL error's extensions."""
-
-    code = "BAD_REQUEST"
-
-
-class QueryTooSlow(UserError):
-    code = "TIMEOUT"
-
-
-class DatabaseUnavailable(UserError):
-    code = "DATABASE_UNAVAILABLE"
-
-
-class SchemaMissing(UserError):
-    code = "SCHEMA_MISSING"
 
 
 def error_code(error: GraphQLError) -> str | None:
@@ -43,7 +33,7 @@ def error_code(error: GraphQLError) -> str | None:
     original = error.original_error
     if original is None:
         return "GRAPHQL_VALIDATION"  # parse/validation errors (depth, tokens, aliases, types)
-    if isinstance(original, UserError):
+    if isinstance(original, AllianceError):
         return original.code
     if isinstance(original, GraphQLError) and not error.path:
         return "BAD_REQUEST"  # a variable's value does not fit its type (before execution)
@@ -71,21 +61,9 @@ def shape(error: GraphQLError, request_id: str) -> GraphQLError:
                   extra={"request_id": request_id, "path": error.path})
         code, message = "INTERNAL", f"internal error, request id {request_id}"
     metrics.GRAPHQL_ERRORS.labels(code=code).inc()
-    own = error.original_error if isinstance(error.original_error, UserError) else None
+    own = error.original_error if isinstance(error.original_error, AllianceError) else None
     extensions = {**(error.extensions or {}), **(getattr(own, "extensions", None) or {}),
                   "code": code, "requestId": request_id}
     return GraphQLError(message, nodes=error.nodes, source=error.source,
                         positions=error.positions, path=error.path,
                         original_error=None, extensions=extensions)
-
-
-class Forbidden(UserError):
-    """The caller's role may not do this at all (not a question of which object)."""
-
-    code = "FORBIDDEN"
-
-
-class NotFound(UserError):
-    """No such object, or one the caller may not see (the two are not told apart)."""
-
-    code = "NOT_FOUND"

@@ -42,6 +42,7 @@ from api.types import (
     row_projection,
 )
 from api.writes import Statement, write
+from core.errors import AllianceError
 from graph import audit, lifecycle, risk
 from graph.caller import Caller
 
@@ -629,7 +630,7 @@ async def refresh_risk(ctx: Context, case_id: str, site_id: str | None) -> None:
         await write(ctx.driver, ctx.database, [Statement(
             risk.REFRESH_STORED, risk.refresh_params(case_id=case_id, site_id=site_id))],
             name="risk:refresh")
-    except (UserError, neo4j.exceptions.Neo4jError) as exc:
+    except (AllianceError, neo4j.exceptions.Neo4jError) as exc:
         log.warning("stored network risk not refreshed after case %s: %s", case_id, exc,
                     extra={"request_id": ctx.request_id})
 

@@ -27,13 +27,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from alliance.settings import DEFAULT_MAX_BODY_BYTES, Settings, get_settings
 from api import cost, db, dossier_http, metrics, saved_queries
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
 from api.errors import DatabaseUnavailable, QueryTooSlow
 from api.jsonio import GraphQLApp
 from api.schema import schema
+from core.settings import DEFAULT_MAX_BODY_BYTES, Settings, get_settings
 from graph import drivers
 from graph.caller import Caller
 from graph.drivers import Connection

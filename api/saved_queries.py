@@ -30,7 +30,7 @@ from strawberry.scalars import JSON
 from api import metrics
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
-from api.errors import DatabaseUnavailable, UserError
+from api.errors import AllianceError, DatabaseUnavailable, UserError
 from graph import query_library
 from graph.caller import Caller
 
@@ -93,7 +93,7 @@ def code_and_status(exc: query_library.SavedQueryError) -> tuple[str, int]:
     return "BAD_REQUEST", status.HTTP_400_BAD_REQUEST
 
 
-def graphql_error(exc: query_library.SavedQueryError) -> UserError:
+def graphql_error(exc: query_library.SavedQueryError) -> AllianceError:
     if isinstance(exc, query_library.DatabaseUnavailable):
         metrics.DB_ERRORS.labels(kind="unavailable").inc()
         return DatabaseUnavailable(str(exc))

@@ -21,9 +21,9 @@ def serve(
     largest request body come from ALLIANCE_QUERY_COST_CAPS and ALLIANCE_MAX_BODY_BYTES."""
     import uvicorn
 
-    from alliance.settings import get_settings
     from api.cost import DEFAULT_CAPS
     from api.logs import LOG_CONFIG
+    from core.settings import get_settings
     from graph.drivers import connection
 
     # a clear error now, rather than in every worker, for a bad setting or no Neo4j

@@ -17,12 +17,13 @@ from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired
 
 from api import metrics
 from api.errors import DatabaseUnavailable, UserError
+from core.errors import Conflict
 
 WRITE_TIMEOUT = 15.0
 
 
-class ChangedMeanwhile(UserError):
-    code = "CONFLICT"
+class ChangedMeanwhile(Conflict):
+    """The object moved on since it was read."""
 
 
 @dataclass(frozen=True)

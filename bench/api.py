@@ -57,6 +57,7 @@ sys.path.insert(0, str(_HERE.parent))
 import aiohttp  # noqa: E402
 import neo4j  # noqa: E402
 
+from alliance import local_neo4j  # noqa: E402
 from api import lookups, neighbourhood, types  # noqa: E402
 from api.auth import issue_token  # noqa: E402
 from api.scope import params as scope_params  # noqa: E402
@@ -74,7 +75,7 @@ from bench.common import (  # noqa: E402
     serve_ours,
     wait_ready,
 )
-from graph import schema, server  # noqa: E402
+from graph import schema  # noqa: E402
 from graph.caller import Caller  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +167,7 @@ def ours(uri: str, secret: str, tmp: Path, workers: int) -> Iterator[str]:
 def peer(uri: str, tmp: Path) -> Iterator[str]:
     if not (PEER_DIR / "node_modules").exists():
         raise SystemExit(f"run `npm ci` in {PEER_DIR} first (Node.js 20)")
-    port = server.free_port()
+    port = local_neo4j.free_port()
     env = {**os.environ, "NEO4J_URI": uri, "PORT": str(port), "NEO4J_DATABASE": DATABASE}
     with process(["node", "index.mjs"], env, PEER_DIR, tmp / "peer.log"):
         yield f"http://127.0.0.1:{port}/"

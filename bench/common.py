@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 
 import aiohttp  # noqa: E402
 
-from graph import server  # noqa: E402
+from alliance import local_neo4j  # noqa: E402
 
 DATABASE = "neo4j"
 Call = Callable[[int], Awaitable[None]]
@@ -54,14 +54,14 @@ def database(prefix: str = "alliance-bench-") -> Iterator[str]:
     if uri:
         yield uri
         return
-    server.ensure_jars()
+    local_neo4j.ensure_jars()
     home = Path(tempfile.mkdtemp(prefix=prefix))
-    config = server.ServerConfig(home=home, port=server.free_port(), auth=False)
-    server.start(config)
+    config = local_neo4j.ServerConfig(home=home, port=local_neo4j.free_port(), auth=False)
+    local_neo4j.start(config)
     try:
         yield config.uri
     finally:
-        server.stop(home)
+        local_neo4j.stop(home)
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -131,7 +131,7 @@ async def wait_ready(url: str, payload: dict[str, Any], log: Path, timeout: floa
 @contextmanager
 def serve_ours(uri: str, secret: str, tmp: Path, workers: int = 1) -> Iterator[str]:
     """`alliance serve` on a free port; yields the base URL (no path)."""
-    port = server.free_port()
+    port = local_neo4j.free_port()
     env = {**os.environ, "NEO4J_URI": uri, "ALLIANCE_JWT_SECRET": secret,
            "ALLIANCE_HOME": str(tmp / "home")}
     cmd = [str(ROOT / ".venv" / "bin" / "alliance"), "serve", "--host", "127.0.0.1",

@@ -21,24 +21,25 @@ from pathlib import Path
 import psutil
 from neo4j import GraphDatabase
 
-from graph import schema, server
+from alliance import local_neo4j
+from graph import schema
 
 WARM_TARGET_S = 20.0
 RSS_TARGET_MIB = 1536.0
 
 
-def timed_start(config: server.ServerConfig) -> float:
+def timed_start(config: local_neo4j.ServerConfig) -> float:
     began = time.perf_counter()
-    server.start(config)
+    local_neo4j.start(config)
     return time.perf_counter() - began
 
 
-def idle_rss_mib(config: server.ServerConfig, settle: float) -> float:
+def idle_rss_mib(config: local_neo4j.ServerConfig, settle: float) -> float:
     with GraphDatabase.driver(config.uri, auth=None) as driver:
         schema.apply(driver, "neo4j")
         driver.execute_query("MATCH (n) RETURN count(n)")
     time.sleep(settle)
-    state = server.ServerState.load(config.home)
+    state = local_neo4j.ServerState.load(config.home)
     assert state is not None
     peak = 0.0
     for _ in range(5):
@@ -53,19 +54,19 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=5.0)
     args = parser.parse_args()
 
-    server.ensure_jars()
+    local_neo4j.ensure_jars()
     home = Path(tempfile.mkdtemp(prefix="alliance-bench-db-"))
-    config = server.ServerConfig(home=home, port=server.free_port(), auth=False)
+    config = local_neo4j.ServerConfig(home=home, port=local_neo4j.free_port(), auth=False)
     cold = timed_start(config)
     rss = idle_rss_mib(config, args.settle)
     warm = []
     for _ in range(args.runs):
-        server.stop(home)
+        local_neo4j.stop(home)
         warm.append(timed_start(config))
-    server.stop(home)
+    local_neo4j.stop(home)
 
     warm_median = statistics.median(warm)
-    print(f"Neo4j {server.NEO4J_VERSION}, default memory settings, {psutil.cpu_count()} cores")
+    print(f"Neo4j {local_neo4j.NEO4J_VERSION}, default memory settings, {psutil.cpu_count()} cores")
     print(f"cold start (new store):   {cold:6.1f} s")
     print(f"warm restart (median {args.runs}): {warm_median:6.1f} s  "
           f"(runs: {', '.join(f'{w:.1f}' for w in warm)}; target < {WARM_TARGET_S:.0f} s, "

@@ -40,13 +40,14 @@ from pathlib import Path
 import psutil
 from neo4j import Driver
 
-from graph import drivers, schema, server
+from alliance import local_neo4j
+from graph import drivers, schema
 from graph.model import check_label, check_rel_type, node
 from loaders import load_paths
 from loaders.validate import FILES
 
 KEY = b"bench-key"
-MEMORY = server.Memory(heap_initial="2g", heap_max="4g", pagecache="2g",
+MEMORY = local_neo4j.Memory(heap_initial="2g", heap_max="4g", pagecache="2g",
                        transaction_total_max="3g", transaction_max="2g")
 """The local server's default sizes, with room for LOAD CSV's 10,000-row transactions."""
 PROVENANCE = "{v}.source = $source, {v}.run_id = $run_id, {v}.last_seen_at = $now"
@@ -245,22 +246,22 @@ def main() -> None:
                         "(only with NEO4J_URI; a throwaway server has its own)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    started: server.ServerState | None = None
+    started: local_neo4j.ServerState | None = None
     try:
         bundle = args.bundle or generate(tmp / "bundle", args.scale)
         if os.environ.get("NEO4J_URI"):
             conn, import_dir = drivers.connection(), args.import_dir
         else:
-            config = server.ServerConfig(home=tmp / "neo4j", port=server.free_port(),
+            config = local_neo4j.ServerConfig(home=tmp / "neo4j", port=local_neo4j.free_port(),
                                          auth=False, memory=MEMORY)
-            started, _ = server.start(config)
+            started, _ = local_neo4j.start(config)
             conn = drivers.Connection(started.uri, None, "neo4j", local=False)
             import_dir = tmp / "neo4j" / "import"
         timer = Timer(started.pid if started else None)
         run(conn, bundle, tmp, args, import_dir, timer)
     finally:
         if started is not None:
-            server.stop(tmp / "neo4j")
+            local_neo4j.stop(tmp / "neo4j")
         shutil.rmtree(tmp, ignore_errors=True)
 
 

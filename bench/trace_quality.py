@@ -48,7 +48,8 @@ from neo4j import Driver, GraphDatabase, RoutingControl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph import risk, schema, seller_networks, server, trace  # noqa: E402
+from alliance import local_neo4j
+from graph import risk, schema, seller_networks, trace  # noqa: E402
 
 SAMPLES = 200
 
@@ -126,13 +127,13 @@ def neo4j_driver(uri: str | None) -> Iterator[tuple[Driver, str]]:
             yield driver, os.environ.get("NEO4J_DATABASE", "neo4j")
         return
     home = Path(tempfile.mkdtemp(prefix="alliance-bench-trace-"))
-    config = server.ServerConfig(home=home, port=server.free_port(), auth=False)
-    server.start(config)
+    config = local_neo4j.ServerConfig(home=home, port=local_neo4j.free_port(), auth=False)
+    local_neo4j.start(config)
     try:
         with GraphDatabase.driver(config.uri, auth=None, notifications_min_severity="OFF") as driver:
             yield driver, "neo4j"
     finally:
-        server.stop(home)
+        local_neo4j.stop(home)
         shutil.rmtree(home, ignore_errors=True)
 
 

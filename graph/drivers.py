@@ -9,12 +9,11 @@ get and pass it down with the database name; nothing else builds one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
 
-from alliance.settings import Settings, get_settings
-from graph.server import ServerError, ServerState, local_password
+from core.local_server import ServerError, ServerState, local_home, local_password
+from core.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -28,17 +27,13 @@ class Connection:
         return f"{self.uri} (database {self.database})"
 
 
-def local_home(settings: Settings) -> Path:
-    return settings.alliance_home / "neo4j"
-
-
 def connection(settings: Settings | None = None) -> Connection:
     settings = settings or get_settings()
     if settings.neo4j_uri:
         auth = (settings.neo4j_user, settings.neo4j_password or "") \
             if settings.neo4j_password is not None else None
         return Connection(settings.neo4j_uri, auth, settings.neo4j_database, local=False)
-    home = local_home(settings)
+    home = local_home(settings.alliance_home)
     state = ServerState.load(home)
     if state is None:
         raise ServerError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import UserError
 from graph.caller import Caller
 
 LEAD_STATUSES = ("draft", "verified", "pushed", "registered", "filed", "declined", "transferred",
@@ -65,12 +66,16 @@ jurisdiction only; the query that finds the case enforces that)."""
 LEAD_CREATORS = ("brand_member", "investigator", "admin")
 
 
-class TransitionError(ValueError):
+class TransitionError(UserError):
     """A status change the lifecycle does not allow."""
+
+    code = "ILLEGAL_TRANSITION"
 
 
 class NotAllowed(TransitionError):
     """The caller's role may not make this change."""
+
+    code = "FORBIDDEN"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ no header, an unknown file) raises `UnusableInput` (one sentence naming the file
 line) and nothing is written. If the database stops answering, the driver's error
 (`neo4j.exceptions.ServiceUnavailable` ...) propagates: the batches committed before stay,
 the run is not recorded, and loading the same input again completes it.
-`pii_key` defaults to `alliance.settings.get_settings().pii_key()`; `progress` is
+`pii_key` defaults to `core.settings.get_settings().pii_key()`; `progress` is
 called as progress(file name, rows read so far).
 """
 

@@ -158,7 +158,7 @@ caller names a file."""
 
 def default_rejects_path(run_id: str) -> Path:
     """ALLIANCE_HOME/rejects/<run id>.jsonl."""
-    from alliance.settings import get_settings
+    from core.settings import get_settings
     return get_settings().alliance_home / REJECTS_FOLDER / f"{run_id}.jsonl"
 
 
@@ -268,7 +268,7 @@ def load_paths(driver: Driver, database: str, paths: list[Path] | list[str], *, 
     files = bundle_files([Path(p) for p in paths])
     codecs = {path: check_file(path, encoding) for path in files}
     if pii_key is None:
-        from alliance.settings import get_settings
+        from core.settings import get_settings
         pii_key = get_settings().pii_key()
     if strict:
         _check_strict(codecs)

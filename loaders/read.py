@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.errors import AllianceError
+
 ENCODINGS = ("auto", "utf-8", "gb18030")
 CODECS = ("utf-8-sig", "utf-8", "gb18030")
 MIXED_EVIDENCE = 16
@@ -37,8 +39,10 @@ CHECK_CHUNK_BYTES = 1 << 24
 csv.field_size_limit(sys.maxsize)
 
 
-class UnusableInput(Exception):
+class UnusableInput(AllianceError):
     """The file cannot be read at all (unknown kind, bad encoding, bad header)."""
+
+    code = "UNUSABLE_INPUT"
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ import pytest
 from hypothesis import settings
 from neo4j import Driver, GraphDatabase
 
-from alliance.settings import get_settings
-from graph import schema, server
+from alliance import local_neo4j
+from core.settings import get_settings
+from graph import schema
 from graph.drivers import Connection
 
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="alliance-test-home-"))
@@ -86,19 +87,19 @@ def neo4j_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conne
         except ImportError:
             from testcontainers.neo4j import Neo4jContainer
 
-        with Neo4jContainer(f"neo4j:{server.NEO4J_VERSION}-community") as container:
+        with Neo4jContainer(f"neo4j:{local_neo4j.NEO4J_VERSION}-community") as container:
             conn = Connection(container.get_connection_url(),
                               ("neo4j", container.password), "neo4j", local=False)
             yield from _exported(conn)
         return
     home = tmp_path_factory.mktemp("neo4j-server")
-    config = server.ServerConfig(home=home, port=server.free_port(), auth=False,
-                                 memory=server.SMALL_MEMORY)
-    server.start(config)
+    config = local_neo4j.ServerConfig(home=home, port=local_neo4j.free_port(), auth=False,
+                                 memory=local_neo4j.SMALL_MEMORY)
+    local_neo4j.start(config)
     try:
         yield from _exported(Connection(config.uri, None, "neo4j", local=False))
     finally:
-        server.stop(home)
+        local_neo4j.stop(home)
 
 
 def _exported(conn: Connection) -> Iterator[Connection]:

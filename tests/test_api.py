@@ -23,13 +23,13 @@ from neo4j import READ_ACCESS, AsyncGraphDatabase, Driver
 from typer.testing import CliRunner
 
 from alliance.cli import app as cli_app
-from alliance.settings import get_settings
 from api import db, schema
 from api.auth import issue_token, verify_token
 from api.deps import caller_from_token
 from api.errors import QueryTooSlow
 from api.main import create_app
 from api.scope import SENSITIVE_LABELS
+from core.settings import get_settings
 from graph.caller import Caller
 from graph.drivers import Connection
 

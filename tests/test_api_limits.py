@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from graphql import parse
 from neo4j import Driver
 
-from alliance.settings import Settings
 from api import cost, documents, types
 from api.main import MAX_BODY, create_app
 from api.schema import schema
+from core.settings import Settings
 from graph.drivers import Connection
 from tests.test_api import load_graph, token
 

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from neo4j import GraphDatabase
 
+from alliance import local_neo4j
 from api.auth import issue_token
 from api.main import create_app
-from graph import server
 from graph.caller import Caller
 from graph.drivers import Connection
 
@@ -26,15 +26,15 @@ QUERY = '{ brand(brandId: "B1") { name } }'
 
 
 @pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[server.ServerConfig]:
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local_neo4j.ServerConfig]:
     home: Path = tmp_path_factory.mktemp("neo4j-recovery")
-    config = server.ServerConfig(home=home, port=server.free_port(), auth=False,
-                                 memory=server.SMALL_MEMORY)
-    server.start(config)
+    config = local_neo4j.ServerConfig(home=home, port=local_neo4j.free_port(), auth=False,
+                                 memory=local_neo4j.SMALL_MEMORY)
+    local_neo4j.start(config)
     try:
         yield config
     finally:
-        server.stop(home)
+        local_neo4j.stop(home)
 
 
 def ask(client: TestClient, query: str = QUERY) -> dict[str, object]:
@@ -59,7 +59,7 @@ def wait_ready(client: TestClient, timeout: float = 120.0) -> int:
 
 
 def test_database_down_gives_503_and_clear_errors_then_recovers(
-    own_server: server.ServerConfig,
+    own_server: local_neo4j.ServerConfig,
 ) -> None:
     """The server has no schema applied, which also shows search's clear error for that."""
     conn = Connection(own_server.uri, None, "neo4j", local=False)
@@ -73,7 +73,7 @@ def test_database_down_gives_503_and_clear_errors_then_recovers(
         assert no_index["extensions"]["code"] == "SCHEMA_MISSING"
         assert "run `alliance schema apply`" in no_index["message"]
 
-        server.stop(own_server.home)
+        local_neo4j.stop(own_server.home)
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert ready.json() == {
@@ -86,6 +86,6 @@ def test_database_down_gives_503_and_clear_errors_then_recovers(
         assert error["message"] == "the graph database does not answer right now; try again in a moment."
         assert error["extensions"]["code"] == "DATABASE_UNAVAILABLE"
 
-        server.start(own_server)
+        local_neo4j.start(own_server)
         wait_ready(client)
         assert ask(client)["data"] == {"brand": {"name": "PeakStride"}}

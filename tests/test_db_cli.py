@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from graph import server
+from alliance import local_neo4j
 
 
 def status(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -39,7 +39,7 @@ def test_stopped_as_json(tmp_path: Path) -> None:
     assert facts["uri"] is None and facts["pid"] is None
     assert facts["port"] == 7687
     assert facts["data_dir"] == str((tmp_path / "neo4j" / "data").resolve())
-    assert facts["version"] == server.NEO4J_VERSION
+    assert facts["version"] == local_neo4j.NEO4J_VERSION
 
 
 def test_stale_names_the_pid_left_behind(tmp_path: Path) -> None:
@@ -47,8 +47,8 @@ def test_stale_names_the_pid_left_behind(tmp_path: Path) -> None:
     dead.wait()
     home = tmp_path / "neo4j"
     home.mkdir()
-    server.ServerState(dead.pid, 7999, "bolt://127.0.0.1:7999", "/elsewhere/data",
-                       server.NEO4J_VERSION, True, 0.0).save(home)
+    local_neo4j.ServerState(dead.pid, 7999, "bolt://127.0.0.1:7999", "/elsewhere/data",
+                       local_neo4j.NEO4J_VERSION, True, 0.0).save(home)
     text = status(tmp_path).stdout
     assert "stale" in text and f"pid:  {dead.pid}" in text and "None" not in text, text
     assert "port: 7999" in text and "data: /elsewhere/data" in text

@@ -17,10 +17,10 @@ from neo4j import Driver, RoutingControl
 from typer.testing import CliRunner
 
 from alliance import demo as demo_module
+from alliance import local_neo4j
 from alliance.cli import app
-from alliance.settings import get_settings
 from api.main import create_app
-from graph import server
+from core.settings import get_settings
 from graph.drivers import Connection
 
 BOX = re.compile(r"[\u2500-\u257f]")
@@ -147,13 +147,13 @@ def run_curl(line: str, client: TestClient) -> httpx.Response:
 
 
 def test_the_note_says_neo4j_keeps_running_and_how_to_stop_it() -> None:
-    running = server.Status("running", "bolt://127.0.0.1:7687", 4242, server.NEO4J_VERSION,
+    running = local_neo4j.Status("running", "bolt://127.0.0.1:7687", 4242, local_neo4j.NEO4J_VERSION,
                             "/data", "/home")
     note = demo_module.still_running_note(running)
     assert note is not None
     assert "bolt://127.0.0.1:7687" in note and "4 GiB" in note
     assert note.splitlines()[-1].endswith("alliance db stop")
-    stopped = server.Status("stopped", None, None, server.NEO4J_VERSION, None, "/home")
+    stopped = local_neo4j.Status("stopped", None, None, local_neo4j.NEO4J_VERSION, None, "/home")
     assert demo_module.still_running_note(stopped) is None
 
 
@@ -169,12 +169,12 @@ def test_a_taken_port_names_the_demo_option(
             taken.listen()
             port = taken.getsockname()[1]
             result = CliRunner().invoke(app, ["demo", "--db-port", str(port)])
-            assert isinstance(result.exception, server.ServerError)
+            assert isinstance(result.exception, local_neo4j.ServerError)
             assert f"port {port}" in str(result.exception)
             assert "--db-port" in str(result.exception)
-            result = CliRunner().invoke(app, ["demo", "--db-port", str(server.free_port()),
+            result = CliRunner().invoke(app, ["demo", "--db-port", str(local_neo4j.free_port()),
                                               "--port", str(port)])
-            assert isinstance(result.exception, server.ServerError)
+            assert isinstance(result.exception, local_neo4j.ServerError)
             assert "(for the API)" in str(result.exception) and "--port" in str(result.exception)
     finally:
         get_settings.cache_clear()

@@ -26,10 +26,10 @@ import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver, GraphDatabase
 
+from alliance import local_neo4j
 from alliance.generate import generate_bundle
 from api import saved_queries
 from api.main import create_app
-from graph import server
 from graph.drivers import Connection
 from loaders import load_paths
 from tests.hostile import world
@@ -43,19 +43,19 @@ ANSWER_BOUND = 10.0
 
 
 @pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[server.ServerConfig]:
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local_neo4j.ServerConfig]:
     home = tmp_path_factory.mktemp("neo4j-drills")
-    config = server.ServerConfig(home=home, port=server.free_port(), auth=False,
-                                 memory=server.SMALL_MEMORY)
-    server.start(config)
+    config = local_neo4j.ServerConfig(home=home, port=local_neo4j.free_port(), auth=False,
+                                 memory=local_neo4j.SMALL_MEMORY)
+    local_neo4j.start(config)
     try:
         yield config
     finally:
-        server.stop(home)
+        local_neo4j.stop(home)
 
 
 @pytest.fixture(scope="module")
-def drill_driver(own_server: server.ServerConfig) -> Iterator[Driver]:
+def drill_driver(own_server: local_neo4j.ServerConfig) -> Iterator[Driver]:
     with GraphDatabase.driver(own_server.uri) as drv:
         yield drv
 
@@ -81,7 +81,7 @@ def clean_load(drill_driver: Driver, bundle: Path) -> list[str]:
     return dump
 
 
-def loader(config: server.ServerConfig, bundle: Path, home: Path) -> subprocess.Popen[str]:
+def loader(config: local_neo4j.ServerConfig, bundle: Path, home: Path) -> subprocess.Popen[str]:
     """`alliance load` as its own process, in small batches so there is a middle to kill."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env.update(NEO4J_URI=config.uri, ALLIANCE_HOME=str(home), ALLIANCE_PII_KEY=PII_KEY)
@@ -103,14 +103,14 @@ def wait_for_rows(driver: Driver, proc: subprocess.Popen[str], timeout: float = 
     raise AssertionError("the load wrote no sellers in time")
 
 
-def finish(config: server.ServerConfig, bundle: Path, home: Path) -> None:
+def finish(config: local_neo4j.ServerConfig, bundle: Path, home: Path) -> None:
     proc = loader(config, bundle, home)
     out, err = proc.communicate(timeout=600)
     assert proc.returncode in (0, 3), out + err
 
 
 def test_loader_killed_mid_load_then_run_again_gives_the_clean_graph(
-        own_server: server.ServerConfig, drill_driver: Driver, bundle: Path, clean_load: list[str],
+        own_server: local_neo4j.ServerConfig, drill_driver: Driver, bundle: Path, clean_load: list[str],
         tmp_path: Path) -> None:
     empty(drill_driver)
     proc = loader(own_server, bundle, tmp_path)
@@ -125,18 +125,18 @@ def test_loader_killed_mid_load_then_run_again_gives_the_clean_graph(
 
 
 def test_neo4j_killed_mid_load_stops_the_loader_clearly_and_a_rerun_gives_the_clean_graph(
-        own_server: server.ServerConfig, drill_driver: Driver, bundle: Path, clean_load: list[str],
+        own_server: local_neo4j.ServerConfig, drill_driver: Driver, bundle: Path, clean_load: list[str],
         tmp_path: Path) -> None:
     empty(drill_driver)
     proc = loader(own_server, bundle, tmp_path)
     wait_for_rows(drill_driver, proc)
-    pid = server.status(own_server.home).pid
+    pid = local_neo4j.status(own_server.home).pid
     assert pid and proc.poll() is None
     os.kill(pid, signal.SIGKILL)
     try:
         out, err = proc.communicate(timeout=180)
     finally:
-        server.start(own_server)
+        local_neo4j.start(own_server)
     assert proc.returncode not in (0, 3), "the load claimed success without its database"
     assert "Traceback" not in out + err, err[-2000:]
     assert err.strip(), "the loader stopped without saying why"
@@ -181,7 +181,7 @@ def call(client: TestClient, path: str, query: str | None) -> object:
 
 
 def test_every_entry_point_says_the_database_is_away_then_recovers_by_itself(
-        own_server: server.ServerConfig, drill_driver: Driver, clean_load: list[str]) -> None:
+        own_server: local_neo4j.ServerConfig, drill_driver: Driver, clean_load: list[str]) -> None:
     empty(drill_driver)
     load_paths(drill_driver, "neo4j", [world.LEADS_BUNDLE], source="drill", pii_key=PII_KEY.encode())
     saved_queries.LIBRARY.reset()
@@ -191,7 +191,7 @@ def test_every_entry_point_says_the_database_is_away_then_recovers_by_itself(
             up = call(client, path, query)
             assert up.status_code == 200, (name, up.text[:300])  # type: ignore[attr-defined]
             assert "DATABASE_UNAVAILABLE" not in up.text, (name, up.text[:300])  # type: ignore[attr-defined]
-        server.stop(own_server.home)
+        local_neo4j.stop(own_server.home)
         try:
             wrong = []
             for name, path, query in ENTRY_POINTS:
@@ -202,7 +202,7 @@ def test_every_entry_point_says_the_database_is_away_then_recovers_by_itself(
                 if kind not in ("503", "DATABASE_UNAVAILABLE") or took > ANSWER_BOUND:
                     wrong.append(f"{name}: {kind} after {took:.1f} s: {response.text[:200]}")  # type: ignore[attr-defined]
         finally:
-            server.start(own_server)
+            local_neo4j.start(own_server)
         assert not wrong, "\n".join(wrong)
         deadline = time.monotonic() + 120
         while client.get("/readyz").status_code != 200:

@@ -412,7 +412,7 @@ def test_dossier_files_are_not_found_outside_the_jurisdiction(client: TestClient
 
 
 def test_thresholds_come_from_the_settings(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from alliance.settings import get_settings
+    from core.settings import get_settings
 
     monkeypatch.setenv("ALLIANCE_THRESHOLD_FILING_CNY", "150000")
     get_settings.cache_clear()

@@ -15,8 +15,8 @@ import psutil
 import pytest
 from neo4j import Driver, GraphDatabase
 
+from alliance import local_neo4j
 from alliance.generate import generate_bundle
-from graph import server
 from loaders import load_paths
 
 PROVENANCE = {"run_id", "first_seen_at", "last_seen_at"}
@@ -24,15 +24,15 @@ KEY = b"k" * 40
 
 
 @pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[server.ServerConfig]:
+def own_server(tmp_path: Path) -> Iterator[local_neo4j.ServerConfig]:
     """A throwaway Neo4j of this test's own (it is killed), stopped at the end."""
-    config = server.ServerConfig(home=tmp_path / "neo4j", port=server.free_port(), auth=False,
-                                 memory=server.SMALL_MEMORY)
-    server.start(config)
+    config = local_neo4j.ServerConfig(home=tmp_path / "neo4j", port=local_neo4j.free_port(), auth=False,
+                                 memory=local_neo4j.SMALL_MEMORY)
+    local_neo4j.start(config)
     try:
         yield config
     finally:
-        server.stop(config.home)
+        local_neo4j.stop(config.home)
 
 
 def load(bundle: Path, uri: str, home: Path, batch_size: int = 1000) -> subprocess.Popen[str]:
@@ -73,12 +73,12 @@ def wait_for_nodes(uri: str, at_least: int, proc: subprocess.Popen[str]) -> None
 
 
 def test_a_load_whose_database_dies_exits_4_and_a_rerun_heals(
-        own_server: server.ServerConfig, tmp_path: Path) -> None:
+        own_server: local_neo4j.ServerConfig, tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     generate_bundle(bundle, scale=150, seed=11)
     running = load(bundle, own_server.uri, tmp_path / "home", batch_size=2)  # slow: time to kill
     wait_for_nodes(own_server.uri, 100, running)
-    state = server.ServerState.load(own_server.home)
+    state = local_neo4j.ServerState.load(own_server.home)
     assert state is not None
     psutil.Process(state.pid).kill()
     _, err = running.communicate(timeout=600)
@@ -87,8 +87,8 @@ def test_a_load_whose_database_dies_exits_4_and_a_rerun_heals(
     [message] = [line for line in err.splitlines() if "Database unavailable" in line]
     assert "is not answering" in message and "run the same load again" in message
 
-    again = replace(own_server, port=server.free_port())  # same data, back up
-    server.start(again)
+    again = replace(own_server, port=local_neo4j.free_port())  # same data, back up
+    local_neo4j.start(again)
     with GraphDatabase.driver(again.uri) as driver:
         rerun = load_paths(driver, "neo4j", [bundle], source="t", pii_key=KEY)
         healed = census(driver)

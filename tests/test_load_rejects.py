@@ -13,7 +13,7 @@ from neo4j import Driver
 from typer.testing import CliRunner
 
 from alliance.cli import app
-from alliance.settings import get_settings
+from core.settings import get_settings
 from loaders import load_paths
 
 BUNDLE = Path(__file__).parent / "fixtures" / "loader" / "bundle"

@@ -18,10 +18,10 @@ import pytest
 from neo4j import AsyncGraphDatabase, Driver, GraphDatabase
 from neo4j.exceptions import ServiceUnavailable
 
+from alliance.local_neo4j import free_port
 from graph import audit, query_library
 from graph.caller import Caller
 from graph.drivers import Connection
-from graph.server import free_port
 from tests.saved_query_fixture import write_fixture
 
 ANALYST = Caller(sub="ana", role="analyst")

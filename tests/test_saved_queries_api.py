@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
 
+from alliance.local_neo4j import free_port
 from api import saved_queries
 from api.auth import issue_token
 from api.main import create_app
@@ -23,7 +24,6 @@ from graph import query_library
 from graph.caller import ROLES, Caller
 from graph.drivers import Connection
 from graph.query_library import HIDDEN
-from graph.server import free_port
 from tests.saved_query_fixture import write_fixture
 
 LIST = "{ savedQueries { name title description params { name type required default } roles } }"

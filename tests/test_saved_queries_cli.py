@@ -14,10 +14,10 @@ import pytest
 from neo4j import Driver
 from typer.testing import CliRunner
 
+from alliance.local_neo4j import free_port
 from alliance.query_cli import parse_params, query_app
-from alliance.settings import get_settings
+from core.settings import get_settings
 from graph import query_library
-from graph.server import free_port
 from tests.saved_query_fixture import write_fixture
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from neo4j import GraphDatabase
 
-from graph import server
+from alliance import local_neo4j
 
 
 def alliance(*args: str, env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -46,7 +46,7 @@ def _fake_bin(tmp_path: Path, **scripts: str) -> Path:
 
 @pytest.mark.neo4j
 def test_start_status_stop_and_data_survives_a_restart(home: Path) -> None:
-    port = server.free_port()
+    port = local_neo4j.free_port()
     env = _env(home)
     started = alliance("db", "start", "--port", str(port), env=env)
     assert started.returncode == 0, started.stderr + started.stdout
@@ -58,7 +58,7 @@ def test_start_status_stop_and_data_survives_a_restart(home: Path) -> None:
         status = json.loads(alliance("db", "status", "--json", env=env).stdout)
         assert status["state"] == "running"
         assert status["uri"] == f"bolt://127.0.0.1:{port}"
-        assert status["version"] == server.NEO4J_VERSION
+        assert status["version"] == local_neo4j.NEO4J_VERSION
         assert status["data_dir"] == str((home / "neo4j" / "data").resolve())
         assert isinstance(status["pid"], int) and status["port"] == port
         shown = alliance("db", "status", env=env)
@@ -95,7 +95,7 @@ def test_start_status_stop_and_data_survives_a_restart(home: Path) -> None:
 @pytest.mark.neo4j
 def test_password_from_environment_is_used_on_first_start(home: Path) -> None:
     env = _env(home, NEO4J_PASSWORD="chosen-by-the-team-42")
-    port = server.free_port()
+    port = local_neo4j.free_port()
     try:
         assert alliance("db", "start", "--port", str(port), env=env).returncode == 0
         uri = f"bolt://127.0.0.1:{port}"
@@ -109,7 +109,7 @@ def test_stale_pid_file_is_reported_and_cleared(home: Path) -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
     (home / "neo4j").mkdir(parents=True)
-    server.ServerState(dead.pid, 7999, "bolt://127.0.0.1:7999", "/nowhere", server.NEO4J_VERSION,
+    local_neo4j.ServerState(dead.pid, 7999, "bolt://127.0.0.1:7999", "/nowhere", local_neo4j.NEO4J_VERSION,
                        True, 0.0).save(home / "neo4j")
     env = _env(home)
     status = alliance("db", "status", "--json", env=env)
@@ -122,7 +122,7 @@ def test_missing_java_is_one_clear_sentence(home: Path, tmp_path: Path) -> None:
     empty = _fake_bin(tmp_path)
     env = _env(home, PATH=str(empty))
     env.pop("JAVA_HOME", None)
-    result = alliance("db", "start", "--port", str(server.free_port()), env=env)
+    result = alliance("db", "start", "--port", str(local_neo4j.free_port()), env=env)
     assert result.returncode == 2
     assert "Java is not installed" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -131,7 +131,7 @@ def test_missing_java_is_one_clear_sentence(home: Path, tmp_path: Path) -> None:
 def test_old_java_is_refused_with_what_to_do(home: Path, tmp_path: Path) -> None:
     folder = _fake_bin(tmp_path, java='echo \'openjdk version "11.0.20" 2023-07-18\' >&2')
     env = _env(home, JAVA_HOME=str(folder.parent), PATH=str(folder))
-    result = alliance("db", "start", "--port", str(server.free_port()), env=env)
+    result = alliance("db", "start", "--port", str(local_neo4j.free_port()), env=env)
     assert result.returncode == 2
     assert "Java 11" in result.stderr and "JAVA_HOME" in result.stderr
     assert "Traceback" not in result.stderr
@@ -148,7 +148,7 @@ def test_failed_download_is_one_clear_sentence(home: Path, tmp_path: Path) -> No
     )
     env = _env(home, PATH=str(folder), XDG_CACHE_HOME=str(tmp_path / "empty-cache"))
     env.pop("JAVA_HOME", None)
-    result = alliance("db", "start", "--port", str(server.free_port()), env=env)
+    result = alliance("db", "start", "--port", str(local_neo4j.free_port()), env=env)
     assert result.returncode == 2
     assert "downloading Neo4j" in result.stderr and "Could not transfer" in result.stderr
     assert "Traceback" not in result.stderr
@@ -171,7 +171,7 @@ def test_commands_without_a_server_say_what_to_do(home: Path) -> None:
 
 
 def test_generated_conf_binds_loopback_and_sizes_memory(tmp_path: Path) -> None:
-    conf = server.render_conf(server.ServerConfig(home=tmp_path, port=7701))
+    conf = local_neo4j.render_conf(local_neo4j.ServerConfig(home=tmp_path, port=7701))
     assert "server.bolt.listen_address=127.0.0.1:7701" in conf
     assert "dbms.usage_report.enabled=false" in conf
     assert "server.memory.pagecache.size=2g" in conf
@@ -181,7 +181,7 @@ def test_generated_conf_binds_loopback_and_sizes_memory(tmp_path: Path) -> None:
 
 
 def test_lock_pins_the_server_entry_point_jar() -> None:
-    pinned = server.read_lock()
-    assert f"neo4j-server-{server.NEO4J_VERSION}.jar" in pinned
-    assert f"neo4j-bolt-{server.NEO4J_VERSION}.jar" in pinned
+    pinned = local_neo4j.read_lock()
+    assert f"neo4j-server-{local_neo4j.NEO4J_VERSION}.jar" in pinned
+    assert f"neo4j-bolt-{local_neo4j.NEO4J_VERSION}.jar" in pinned
     assert all(len(digest) == 64 for digest in pinned.values())

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from alliance.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError
 
 
 def test_development_generates_each_secret_once_and_keeps_it_private(tmp_path: Path) -> None:

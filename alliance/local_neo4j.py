@@ -1,7 +1,7 @@
 """A real Neo4j 5.26 Community server on loopback, without Docker.
 
-The jars come from Maven Central through Maven (`graph/neo4j/pom.xml`), into Maven's
-own cache; the checksum of every jar is pinned in `graph/neo4j/neo4j.lock`. The server
+The jars come from Maven Central through Maven (`alliance/neo4j/pom.xml`), into Maven's
+own cache; the checksum of every jar is pinned in `alliance/neo4j/neo4j.lock`. The server
 is started with its real entry point, `org.neo4j.server.CommunityEntryPoint`, and a
 generated `neo4j.conf`; it runs in its own session, so it outlives the command that
 started it. Everything it writes lives under one folder (`ALLIANCE_HOME/neo4j`).
@@ -10,10 +10,8 @@ started it. Everything it writes lives under one folder (`ALLIANCE_HOME/neo4j`).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -27,7 +25,7 @@ import psutil
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
-from alliance.settings import write_private
+from core.local_server import ServerError, ServerState, local_password, password_file
 
 NEO4J_VERSION = "5.26.30"
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
@@ -49,10 +47,6 @@ JVM_FLAGS = (
     "-XX:+DisableExplicitGC",
     "-Djdk.tls.ephemeralDHKeySize=2048",
 )
-
-
-class ServerError(RuntimeError):
-    """Something the user can act on; the message is one clear sentence."""
 
 
 @dataclass(frozen=True)
@@ -87,29 +81,6 @@ class ServerConfig:
     @property
     def uri(self) -> str:
         return f"bolt://127.0.0.1:{self.port}"
-
-
-@dataclass
-class ServerState:
-    """What `start` leaves in `home/server.json` for `status`, `stop` and the drivers."""
-
-    pid: int
-    port: int
-    uri: str
-    data_dir: str
-    version: str
-    auth: bool
-    started_at: float
-
-    @classmethod
-    def load(cls, home: Path) -> ServerState | None:
-        path = home / "server.json"
-        if not path.exists():
-            return None
-        return cls(**json.loads(path.read_text()))
-
-    def save(self, home: Path) -> None:
-        (home / "server.json").write_text(json.dumps(asdict(self), indent=2))
 
 
 @dataclass
@@ -220,7 +191,7 @@ def verify_jars(jars: list[Path], pinned: dict[str, str]) -> None:
     extra = sorted(names - set(pinned))
     if missing or extra:
         raise ServerError(
-            f"the resolved Neo4j class path does not match graph/neo4j/neo4j.lock "
+            f"the resolved Neo4j class path does not match alliance/neo4j/neo4j.lock "
             f"(missing {missing[:3]}, unexpected {extra[:3]}); run `alliance db lock` "
             "if the pom was changed on purpose."
         )
@@ -317,20 +288,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def password_file(home: Path) -> Path:
-    return home / "neo4j-password"
-
-
-def local_password(home: Path) -> str:
-    """The local server's password: generated (or taken from NEO4J_PASSWORD) once."""
-    path = password_file(home)
-    if path.exists():
-        return path.read_text().strip()
-    chosen = os.environ.get("NEO4J_PASSWORD") or secrets.token_urlsafe(24)
-    write_private(path, chosen)
-    return chosen
 
 
 def status(home: Path) -> Status:

@@ -8,13 +8,9 @@ ALLIANCE_MAX_BODY_BYTES) stops it too, naming the variable.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import secrets
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,14 +18,13 @@ from typing import Annotated, Any, Literal
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.errors import SettingsError
+from core.files import locked, write_private
+
 PLACEHOLDERS = {"", "changethis", "change-me", "changeme", "secret", "password", "neo4j", "test"}
 MIN_SECRET_LENGTH = 32
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 """Bytes an API request body may have (a GraphQL query is a few KB; its variables little more)."""
-
-
-class SettingsError(RuntimeError):
-    """A setting is missing or unusable; the message says which and what to do."""
 
 
 class Settings(BaseSettings):
@@ -144,35 +139,6 @@ def max_body_from(value: Any) -> int:
         raise SettingsError(f"ALLIANCE_MAX_BODY_BYTES must be a whole number of bytes, 1 or "
                             f"more (default {DEFAULT_MAX_BODY_BYTES}), not {value!r}.")
     return number
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` readable by the owner only (0600), atomically: a reader sees
-    the old file or the new one, whole (a temporary file of its own, then os.replace)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock (flock) on the file `path`, created 0600 if missing."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _stored_secrets(path: Path) -> dict[str, str]:
