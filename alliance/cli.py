@@ -17,6 +17,7 @@ from alliance.audit_cli import audit_app
 from alliance.demo import demo
 from alliance.generate.cli import generate
 from alliance.query_cli import query_app
+from alliance.screen_cli import screen
 from api.serve_cli import serve, token_app
 from core.local_server import ServerError
 from core.settings import SettingsError
@@ -39,6 +40,7 @@ app.add_typer(analyze_app, name="analyze")
 app.add_typer(audit_app, name="audit")
 app.command("generate")(generate)
 app.command("load")(load)
+app.command("screen")(screen)
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -27,7 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import cost, db, dossier_http, metrics, saved_queries
+from api import cost, db, dossier_http, metrics, saved_queries, screening
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
 from api.errors import DatabaseUnavailable, QueryTooSlow
@@ -37,6 +37,7 @@ from core.settings import DEFAULT_MAX_BODY_BYTES, Settings, get_settings
 from graph import drivers
 from graph.caller import Caller
 from graph.drivers import Connection
+from graph.screening import Checker, thresholds
 
 log = logging.getLogger("api.access")
 
@@ -95,7 +96,7 @@ async def check_saved_queries(driver: AsyncDriver, database: str) -> None:
         saved_queries.LIBRARY.reset()
 
 
-KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries", "/leads")
+KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries", "/leads", "/screen")
 
 
 def route_path(path: str) -> str:
@@ -214,19 +215,22 @@ def record(method: str, path: str, status: int, elapsed: float, request_id: str)
 def create_app(*, connection: Connection | None = None,
                query_timeout: float = db.DEFAULT_TIMEOUT, max_body: int | None = None,
                cost_caps: Mapping[str, int] | None = None,
-               settings: Settings | None = None) -> FastAPI:
+               settings: Settings | None = None,
+               upload_checker: Checker | None = None) -> FastAPI:
     """The API. `connection` defaults to `graph.drivers.connection()` (NEO4J_URI or the local
     server); `query_timeout` is the transaction timeout of every query, in seconds;
     `max_body` the bytes a request body may have (default ALLIANCE_MAX_BODY_BYTES);
     `cost_caps` overrides the most a GraphQL operation may cost, by role, over
     ALLIANCE_QUERY_COST_CAPS over `api.cost.DEFAULT_CAPS`. `settings` defaults to the
-    environment's."""
+    environment's. `upload_checker` checks uploads for `POST /screen` and `screen`
+    (`loaders.uploads.UploadChecker`; without one they answer SCREENING_UNAVAILABLE)."""
     settings = settings or get_settings()
     app = FastAPI(title="Alliance Graph API", lifespan=lifespan_for(connection),
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.query_timeout = query_timeout
-    app.state.cost_caps = cost.caps({**settings.query_cost_caps(cost.DEFAULT_CAPS),
-                                     **(cost_caps or {})})
+    app.state.cost_caps = {**screening.COST_CAPS, **cost.caps(
+        {**settings.query_cost_caps(cost.DEFAULT_CAPS), **(cost_caps or {})})}
+    app.state.screener = screening.Screener(upload_checker, thresholds(settings))
     app.add_middleware(RequestContext, max_body=max_body or settings.alliance_max_body_bytes)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
@@ -234,6 +238,7 @@ def create_app(*, connection: Connection | None = None,
     app.include_router(GraphQLApp(schema, context_getter=get_context), prefix="/graphql")
     app.include_router(saved_queries.router)
     app.include_router(dossier_http.router)
+    app.include_router(screening.router)
     add_health(app)
     return app
 

@@ -27,6 +27,7 @@ from api.investigation import InvestigationQuery
 from api.leads import LeadsMutation, LeadsQuery
 from api.neighbourhood import NetworkQuery
 from api.saved_queries import SavedQueriesQuery
+from api.screening import ScreeningMutation
 from api.search import SearchQuery
 
 MAX_DEPTH = 10
@@ -41,7 +42,7 @@ validation results by rules, so rules made anew for each request would never hit
 DOMAIN_QUERIES: list[type] = [
     EntitiesQuery, SearchQuery, NetworkQuery, SavedQueriesQuery, InvestigationQuery, LeadsQuery,
 ]
-DOMAIN_MUTATIONS: list[type] = [LeadsMutation]
+DOMAIN_MUTATIONS: list[type] = [LeadsMutation, ScreeningMutation]
 
 
 def build_schema() -> strawberry.Schema:

@@ -22,7 +22,10 @@ its own check and no result is filtered in Python.
   dossier shows a path through a node the reader may not see (`visible_keys`), the node
   is masked;
 - analysts see no single node through these queries: they read aggregates
-  (`leadCounts`, saved queries).
+  (`leadCounts`, saved queries);
+- the platform (the e-commerce platform's service token) sees no node at all through
+  these queries: it only screens new uploads (`screen`, `POST /screen`), whose reasons
+  show kinds and masked keys, never another seller's personal data.
 """
 
 from __future__ import annotations
@@ -164,7 +167,7 @@ if set(SENSITIVE_LABELS) & set(_RULED_LABELS):
 
 Kind = Literal["all", "liaison", "brand", "none"]
 """The kinds of caller with one rule each: those who see everything, police liaisons,
-brand members, and those who see no single node (analysts)."""
+brand members, and those who see no single node (analysts and the platform)."""
 
 
 def kind(caller: Caller) -> Kind:
@@ -172,7 +175,15 @@ def kind(caller: Caller) -> Kind:
         return "all"
     if caller.role == "police_liaison":
         return "liaison"
-    return "brand" if caller.role == "brand_member" else "none"
+    if caller.role == "brand_member":
+        return "brand"
+    return "none"
+
+
+def sees_sellers(caller: Caller) -> bool:
+    """Whether screening reasons may name the known sellers they matched (the platform,
+    and every role but those who see everything, gets kinds and masked keys only)."""
+    return caller.sees_everything
 
 
 def visible_as(who: Kind, label: str, var: str) -> str:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import SettingsError
@@ -25,6 +25,10 @@ PLACEHOLDERS = {"", "changethis", "change-me", "changeme", "secret", "password",
 MIN_SECRET_LENGTH = 32
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 """Bytes an API request body may have (a GraphQL query is a few KB; its variables little more)."""
+DEFAULT_SCREEN_BLOCK = 0.5
+DEFAULT_SCREEN_REVIEW = 0.25
+"""Screening thresholds, chosen with the quality benchmark (bench/screen.py, figures in
+bench/RESULTS.md)."""
 
 
 class Settings(BaseSettings):
@@ -47,6 +51,10 @@ class Settings(BaseSettings):
     JSON text such as `{"investigator": 80000}`."""
     alliance_max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     """Bytes an API request body may have; a larger one is refused with 413."""
+    alliance_screen_block: float = DEFAULT_SCREEN_BLOCK
+    """Screening score at or above which a new upload is blocked (graph/screening.py)."""
+    alliance_screen_review: float = DEFAULT_SCREEN_REVIEW
+    """Screening score at or above which a new upload not blocked goes to review."""
 
     @field_validator("alliance_query_cost_caps", mode="before")
     @classmethod
@@ -57,6 +65,16 @@ class Settings(BaseSettings):
     @classmethod
     def _max_body(cls, value: Any) -> int:
         return max_body_from(value)
+
+    @model_validator(mode="after")
+    def _screen_thresholds(self) -> Settings:
+        if not 0.0 < self.alliance_screen_review <= self.alliance_screen_block <= 1.0:
+            raise SettingsError(
+                "ALLIANCE_SCREEN_REVIEW and ALLIANCE_SCREEN_BLOCK must be scores with "
+                f"0 < review <= block <= 1, not review {self.alliance_screen_review} and "
+                f"block {self.alliance_screen_block} (defaults {DEFAULT_SCREEN_REVIEW} and "
+                f"{DEFAULT_SCREEN_BLOCK}).")
+        return self
 
     @field_validator("alliance_home")
     @classmethod

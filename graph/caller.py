@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-Role = Literal["investigator", "police_liaison", "brand_member", "analyst", "admin"]
+Role = Literal["investigator", "police_liaison", "brand_member", "analyst", "admin", "platform"]
 ROLES: tuple[str, ...] = get_args(Role)
 
 
@@ -29,6 +29,10 @@ class Caller:
     def sees_everything(self) -> bool:
         return self.role in ("investigator", "admin")
 
+
+SCREENERS: tuple[str, ...] = ("platform", "investigator", "admin")
+"""Roles that may screen new uploads (`graph.screening`); `platform` (the e-commerce
+platform's service token) may do nothing else."""
 
 LOCAL_OPERATOR = Caller(sub="local-operator", role="admin")
 """The caller for commands run on the machine itself (`alliance query run`, ...)."""

@@ -162,6 +162,13 @@ NODES: tuple[NodeType, ...] = (
          "request_id": "string"},
         caption=("to_status",), indexed=("at",), contract=False,
     ),
+    _node(
+        "Screening", "screening_id",
+        {"at": "datetime", "who": "string", "upload_id": "string", "seller_id": "string",
+         "shop_id": "string", "listing_id": "string", "platform": "string",
+         "brand_id": "string", "decision": "string", "score": "float", "reasons": "string"},
+        caption=("decision",), indexed=("at", "decision", "seller_id"), contract=False,
+    ),
 )
 
 _ONLINE = ("Seller", "Shop", "Site", "Person")
@@ -210,6 +217,12 @@ RELATIONSHIPS: tuple[RelType, ...] = (
     RelType("NAMES_SUSPECT", ("Case",), ("Person",)),
     RelType("IN_NETWORK", ("Seller",), ("Network",), contract=False),
     RelType("HAS_EVENT", ("Lead", "Case"), ("StatusEvent",), contract=False),
+    RelType(
+        "MATCHED", ("Screening",),
+        ("Seller", "Identity", "Phone", "Email", "PaymentAccount", "Device", "Address",
+         "Network", "Site"),
+        {"kind": "string"}, contract=False,
+    ),
 )
 
 NODE_BY_LABEL: dict[str, NodeType] = {n.label: n for n in NODES}
