@@ -8,7 +8,9 @@ Roles come from each query's header; the server parameters (`$_user`, `$_role`,
 `$_agency_adcodes`, ...) from the verified caller. Columns the caller may not see
 (`graph.query_library.may_see`) come back as `(hidden)`; CSV cells a spreadsheet would
 run as formulas get a leading quote. When Neo4j does not answer, every path here fails
-within about two seconds with DATABASE_UNAVAILABLE (503 over REST).
+within about two seconds with DATABASE_UNAVAILABLE (503 over REST). Every failure is
+raised as an `AllianceError` (`answering`), whose code the GraphQL error shows and whose
+status the REST answer has (`api.errors.STATUS`).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import neo4j
 import strawberry
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from strawberry.scalars import JSON
@@ -30,7 +33,15 @@ from strawberry.scalars import JSON
 from api import metrics
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
-from api.errors import AllianceError, DatabaseUnavailable, UserError
+from api.errors import (
+    AllianceError,
+    Conflict,
+    DatabaseUnavailable,
+    Forbidden,
+    NotFound,
+    QueryTooSlow,
+    UserError,
+)
 from graph import query_library
 from graph.caller import Caller
 
@@ -75,40 +86,45 @@ async def startup(driver: neo4j.AsyncDriver, database: str) -> query_library.Lib
 # ---------------------------------------------------------------- errors
 
 
-ERROR_CODES: dict[type[query_library.SavedQueryError], tuple[str, int]] = {
-    query_library.DatabaseUnavailable: ("DATABASE_UNAVAILABLE", status.HTTP_503_SERVICE_UNAVAILABLE),
-    query_library.UnknownQuery: ("NOT_FOUND", status.HTTP_404_NOT_FOUND),
-    query_library.Forbidden: ("FORBIDDEN", status.HTTP_403_FORBIDDEN),
-    query_library.QueryUnavailable: ("QUERY_UNAVAILABLE", status.HTTP_409_CONFLICT),
-    query_library.ParamError: ("BAD_REQUEST", status.HTTP_400_BAD_REQUEST),
+UNAVAILABLE = query_library.UNAVAILABLE
+UNAVAILABLE_CODE = "QUERY_UNAVAILABLE"
+"""The code of a query that exists but failed its checks (a `Conflict`)."""
+FAMILIES: dict[type[Exception], type[AllianceError]] = {
+    query_library.DatabaseUnavailable: DatabaseUnavailable,
+    query_library.UnknownQuery: NotFound,
+    query_library.Forbidden: Forbidden,
+    query_library.QueryUnavailable: Conflict,
+    query_library.ParamError: UserError,
 }
+"""The family of each of the library's errors that is not an `AllianceError` itself."""
 
 
-def code_and_status(exc: query_library.SavedQueryError) -> tuple[str, int]:
-    if isinstance(exc, query_library.QueryFailed) and exc.timed_out:
-        return "TIMEOUT", status.HTTP_504_GATEWAY_TIMEOUT
-    for kind, answer in ERROR_CODES.items():
-        if isinstance(exc, kind):
-            return answer
-    return "BAD_REQUEST", status.HTTP_400_BAD_REQUEST
-
-
-def graphql_error(exc: query_library.SavedQueryError) -> AllianceError:
+def own_error(exc: Exception) -> AllianceError:
+    """The library's error as an `AllianceError` with the same message; a database that
+    does not answer is counted."""
     if isinstance(exc, query_library.DatabaseUnavailable):
         metrics.DB_ERRORS.labels(kind="unavailable").inc()
-        return DatabaseUnavailable(str(exc))
-    error = UserError(str(exc))
-    error.code = code_and_status(exc)[0]
+    if isinstance(exc, AllianceError):
+        return exc
+    if isinstance(exc, query_library.QueryFailed) and exc.timed_out:
+        return QueryTooSlow(str(exc))
+    family = next((f for kind, f in FAMILIES.items() if isinstance(exc, kind)), UserError)
+    error = family(str(exc))
+    if isinstance(exc, query_library.QueryUnavailable):
+        error.code = UNAVAILABLE_CODE
     return error
 
 
-def http_error(exc: query_library.SavedQueryError) -> HTTPException:
-    if isinstance(exc, query_library.DatabaseUnavailable):
-        metrics.DB_ERRORS.labels(kind="unavailable").inc()
-    return HTTPException(code_and_status(exc)[1], str(exc))
-
-
-UNAVAILABLE = query_library.UNAVAILABLE
+@contextmanager
+def answering() -> Iterator[None]:
+    """Around every use of the library: its errors, and a driver that gives up, become
+    `AllianceError`s (DATABASE_UNAVAILABLE for the latter)."""
+    try:
+        yield
+    except query_library.SavedQueryError as exc:
+        raise own_error(exc) from None
+    except (ServiceUnavailable, SessionExpired):
+        raise DatabaseUnavailable(UNAVAILABLE) from None
 
 
 # ---------------------------------------------------------------- shared steps
@@ -119,13 +135,22 @@ def visible(library: query_library.Library, caller: Caller) -> list[query_librar
     return [q for _, q in sorted(library.queries.items()) if q.allows(caller.role)]
 
 
+async def library_of(driver: neo4j.AsyncDriver, database: str) -> query_library.Library:
+    """The checked library; its failures as `AllianceError`s."""
+    with answering():
+        return await LIBRARY.get(driver, database)
+
+
 async def execute(
     driver: neo4j.AsyncDriver, database: str, caller: Caller, name: str,
     params: dict[str, Any] | None, request_id: str,
 ) -> query_library.QueryResult:
-    library = await LIBRARY.get(driver, database)
-    query = library.get(name)
-    return await query_library.run_async(driver, database, query, params, caller, request_id=request_id)
+    """Run the saved query `name` for `caller`; its failures as `AllianceError`s."""
+    library = await library_of(driver, database)
+    with answering():
+        query = library.get(name)
+        return await query_library.run_async(driver, database, query, params, caller,
+                                             request_id=request_id)
 
 
 def query_params(request: Request) -> dict[str, Any]:
@@ -177,7 +202,7 @@ class SavedQueriesQuery:
     @strawberry.field(description="The saved queries the caller may run.")
     async def saved_queries(self, info: strawberry.Info) -> list[SavedQuery]:
         ctx: Context = info.context
-        library = await _library(ctx)
+        library = await library_of(ctx.driver, ctx.database)
         return [saved_query_type(q) for q in visible(library, ctx.caller)]
 
     @strawberry.field(description="Run a saved query by name (read-only, audited).")
@@ -186,22 +211,9 @@ class SavedQueriesQuery:
         ctx: Context = info.context
         if params is not None and not isinstance(params, dict):
             raise UserError("params: give a JSON object of parameter names to values")
-        try:
-            result = await execute(ctx.driver, ctx.database, ctx.caller, name, params,
-                                   ctx.request_id)
-        except query_library.SavedQueryError as exc:
-            raise graphql_error(exc) from None
-        except (ServiceUnavailable, SessionExpired):
-            raise DatabaseUnavailable(UNAVAILABLE) from None
+        result = await execute(ctx.driver, ctx.database, ctx.caller, name, params, ctx.request_id)
         return QueryResult(name=result.name, columns=result.columns, rows=cast(list[JSON], result.rows),
                            truncated=result.truncated, elapsed_ms=result.elapsed_ms)
-
-
-async def _library(ctx: Context) -> query_library.Library:
-    try:
-        return await LIBRARY.get(ctx.driver, ctx.database)
-    except (ServiceUnavailable, SessionExpired):
-        raise DatabaseUnavailable(UNAVAILABLE) from None
 
 
 # ---------------------------------------------------------------- REST
@@ -212,29 +224,14 @@ router = APIRouter(prefix="/queries", tags=["saved queries"])
 
 @router.get("", summary="The saved queries the caller may run.")
 async def list_queries(caller: CallerDep, driver: DriverDep, database: DatabaseDep) -> JSONResponse:
-    try:
-        library = await LIBRARY.get(driver, database)
-    except query_library.SavedQueryError as exc:
-        raise http_error(exc) from None
-    except (ServiceUnavailable, SessionExpired):
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from None
+    library = await library_of(driver, database)
     return JSONResponse({"queries": [query_library.describe(q) for q in visible(library, caller)]})
-
-
-async def _run_rest(request: Request, name: str, caller: Caller, driver: neo4j.AsyncDriver,
-                    database: str, request_id: str) -> query_library.QueryResult:
-    try:
-        return await execute(driver, database, caller, name, query_params(request), request_id)
-    except query_library.SavedQueryError as exc:
-        raise http_error(exc) from None
-    except (ServiceUnavailable, SessionExpired):
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from None
 
 
 @router.get("/{name}.json", summary="Run a saved query; rows as JSON.")
 async def run_json(request: Request, name: str, caller: CallerDep, driver: DriverDep,
                    database: DatabaseDep, request_id: RequestIdDep) -> JSONResponse:
-    result = await _run_rest(request, name, caller, driver, database, request_id)
+    result = await execute(driver, database, caller, name, query_params(request), request_id)
     return JSONResponse({"query": result.name, "columns": result.columns, "rows": result.rows,
                          "truncated": result.truncated, "elapsed_ms": result.elapsed_ms})
 
@@ -253,7 +250,7 @@ async def _stream(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
 @router.get("/{name}.csv", summary="Run a saved query; rows as CSV (UTF-8 with BOM).")
 async def run_csv(request: Request, name: str, caller: CallerDep, driver: DriverDep,
                   database: DatabaseDep, request_id: RequestIdDep) -> StreamingResponse:
-    result = await _run_rest(request, name, caller, driver, database, request_id)
+    result = await execute(driver, database, caller, name, query_params(request), request_id)
     headers = {
         "Content-Disposition": f'attachment; filename="{result.name}.csv"',
         "X-Truncated": json.dumps(result.truncated),
