@@ -37,6 +37,8 @@ from loaders.uploads import UploadChecker
 
 console = Console(stderr=True)
 EXIT_ALL_SCREENED, EXIT_SOME_REJECTED = 0, 3
+TIMEOUT = 60.0
+"""Seconds each transaction of a batch (its match, its writes) may take."""
 SHOWN_REJECTS = 10
 """Rejects printed on the terminal (all of them are in the rejects file)."""
 
@@ -127,8 +129,8 @@ def screen_records(driver: Driver, database: str, batch: list[Record], checker: 
     good, invalid = checker.check([item.row for item in readable])
     for bad in invalid:
         rejected.add(readable[bad.index], bad.reasons)
-    decisions = screening.run_sync(driver, database, screening.screen_batch(
-        [upload for _, upload in good], LOCAL_OPERATOR, limits, record=record))
+    decisions = screening.screen(driver, database, [upload for _, upload in good],
+                                 LOCAL_OPERATOR, limits, record=record, timeout=TIMEOUT)
     for decision in decisions:
         decided.write(json.dumps(screening.as_dict(decision), ensure_ascii=False) + "\n")
         counts[decision.decision] += 1

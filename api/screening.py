@@ -25,14 +25,14 @@ import strawberry
 from fastapi import APIRouter, Request
 from starlette.datastructures import State
 
-from api import db, writes
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
-from api.errors import DatabaseUnavailable, Forbidden, QueryTooSlow, UserError
+from api.errors import Forbidden, UserError, http_status
 from api.jsonio import FastJSONResponse, loads
 from api.scope import sees_sellers
-from core.errors import AllianceError
+from core.errors import SettingsError
 from graph import screening
+from graph.access import DEFAULT_TIMEOUT
 from graph.caller import SCREENERS, Caller
 from graph.screening import MAX_BATCH, Checker, Decision, Invalid, Thresholds
 
@@ -42,14 +42,12 @@ SHOWN_INVALID = 5
 """Invalid uploads named in an error's message (all of them are in its details)."""
 
 
-class ScreeningUnavailable(AllianceError):
+class ScreeningUnavailable(SettingsError):
     """This process was made without an upload checker (see `api.main.create_app`)."""
-
-    code = "SCREENING_UNAVAILABLE"
 
 
 class InvalidUploads(UserError):
-    code = "INVALID_UPLOAD"
+    """Uploads that cannot be screened: every one's index, field, code and reason."""
 
     def __init__(self, invalid: list[Invalid]) -> None:
         self.errors = [{"index": bad.index, **reason} for bad in invalid for reason in bad.reasons]
@@ -85,7 +83,7 @@ def allowed(caller: Caller) -> None:
 
 async def screen(driver: neo4j.AsyncDriver, database: str, caller: Caller, request_id: str,
                  screener: Screener, raws: list[Any], *, record: bool = False,
-                 timeout: float = db.DEFAULT_TIMEOUT) -> list[Decision]:
+                 timeout: float = DEFAULT_TIMEOUT) -> list[Decision]:
     """Check, match, decide, and record or audit as asked: the decisions in order."""
     allowed(caller)
     if len(raws) > MAX_BATCH:
@@ -95,26 +93,9 @@ async def screen(driver: neo4j.AsyncDriver, database: str, caller: Caller, reque
     good, invalid = screener.checker.check(raws)
     if invalid:
         raise InvalidUploads(invalid)
-    steps = screening.screen_batch([u for _, u in good], caller, screener.limits,
-                                   record=record, request_id=request_id)
-    try:
-        kind, statements = next(steps)
-        while True:
-            kind, statements = steps.send(await _run(driver, database, kind, statements, timeout))
-    except StopIteration as done:
-        decisions: list[Decision] = done.value
-        return decisions
-
-
-async def _run(driver: neo4j.AsyncDriver, database: str, kind: str,
-               statements: list[screening.Statement], timeout: float) -> list[dict[str, Any]]:
-    if kind == "write":
-        await writes.write(driver, database, [writes.Statement(q, p) for q, p in statements],
-                           name="screen.write")
-        return []
-    (query, params), = statements
-    records = await db.read(driver, database, query, params, timeout=timeout, name="screen")
-    return [dict(zip(r.keys(), r.values(), strict=True)) for r in records]
+    return await screening.screen_async(driver, database, [u for _, u in good], caller,
+                                        screener.limits, record=record,
+                                        request_id=request_id, timeout=timeout)
 
 
 # --- REST -------------------------------------------------------------------------------
@@ -135,26 +116,22 @@ def _body(data: Any) -> tuple[list[Any], bool]:
     return data["uploads"], record
 
 
-def _http_error(exc: AllianceError, request_id: str) -> FastJSONResponse:
-    status = {"FORBIDDEN": 403, "SCREENING_UNAVAILABLE": 503, "DATABASE_UNAVAILABLE": 503,
-              "TIMEOUT": 503}.get(exc.code, 400)
-    body: dict[str, Any] = {"detail": str(exc), "code": exc.code, "requestId": request_id}
-    if isinstance(exc, InvalidUploads):
-        body["invalid"] = exc.errors
-    return FastJSONResponse(body, status_code=status)
+def _invalid(exc: InvalidUploads, request_id: str) -> FastJSONResponse:
+    return FastJSONResponse({"detail": str(exc), "invalid": exc.errors, "requestId": request_id},
+                            status_code=http_status(exc))
 
 
 @router.post("/screen", summary="Screen up to 500 new uploads: a decision and its reasons each.")
 async def screen_rest(request: Request, caller: CallerDep, driver: DriverDep,
                       database: DatabaseDep, request_id: RequestIdDep) -> FastJSONResponse:
+    allowed(caller)
+    raws, record = _body(loads(await request.body()))
     try:
-        allowed(caller)
-        raws, record = _body(loads(await request.body()))
         decisions = await screen(driver, database, caller, request_id,
                                  screener_of(request.app.state), raws, record=record,
                                  timeout=request.app.state.query_timeout)
-    except (UserError, ScreeningUnavailable, DatabaseUnavailable, QueryTooSlow) as exc:
-        return _http_error(exc, request_id)
+    except InvalidUploads as exc:
+        return _invalid(exc, request_id)
     with_sellers = sees_sellers(caller)
     return FastJSONResponse({"decisions": [screening.as_dict(d, with_sellers=with_sellers)
                                            for d in decisions]})

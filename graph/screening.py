@@ -34,8 +34,9 @@ kinds and masked keys only (`mask`), never another seller's data.
 Screening reads only, unless asked to record: `RECORD` stores each decision as a
 `Screening` node with `MATCHED` relationships to the identifiers, sellers, networks and
 sites it matched. `block_event` is the audit event of a batch's BLOCK decisions.
-`screen_batch` is the whole of it, written once as a generator of the reads and writes
-to run, so the API (async) and `alliance screen` (sync) decide, record and audit alike.
+`screen_batch` is the whole of it, written once as steps of `graph.access`; `screen`
+and `screen_async` run it with the sync driver (`alliance screen`) and the async one
+(the API), so both decide, record and audit alike.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from typing import Any, Literal, LiteralString, Protocol, cast
 import neo4j
 
 from core.settings import Settings
+from graph import access
 from graph.audit import CREATE_EVENT, AuditEvent, event
 from graph.caller import Caller
 from graph.model import node
@@ -432,62 +434,56 @@ def block_event(decisions: list[Decision], uploads: list[Upload], caller: Caller
                  request_id=request_id, details=details)
 
 
-Statement = tuple[LiteralString, dict[str, Any]]
-Step = tuple[Literal["read", "write"], list[Statement]]
+
+@dataclass(frozen=True)
+class Outcome:
+    decisions: list[Decision]
+    writes: list[access.Statement]
+    """To run in one write transaction: the decisions with `record`, the BLOCKs' audit event."""
 
 
 def screen_batch(uploads: list[Upload], caller: Caller, limits: Thresholds, *,
                  record: bool = False, request_id: str | None = None,
                  hub_threshold: int = HUB_THRESHOLD
-                 ) -> Generator[Step, list[dict[str, Any]], list[Decision]]:
-    """Screen a batch: yields ("read", [MATCH]) and receives its rows, then, when there is
-    something to write (the decisions with `record`, the audit event of the BLOCKs),
-    yields ("write", statements) to run in one write transaction; returns the decisions."""
+                 ) -> Generator[access.Query, list[dict[str, Any]], Outcome]:
+    """Screen a batch (steps for `graph.access`): one read, then the decisions and what
+    to write for them."""
     if not uploads:
-        return []
-    rows = yield "read", [(MATCH, match_params(uploads, hub_threshold))]
+        return Outcome([], [])
+    rows = yield MATCH, match_params(uploads, hub_threshold)
     decisions = decide_all(uploads, rows, limits)
-    statements: list[Statement] = []
+    writes = []
     if record:
         decisions = with_ids(decisions)
-        statements.append((RECORD, record_params(decisions, uploads, caller)))
+        writes.append(access.Statement(RECORD, record_params(decisions, uploads, caller)))
     blocked = block_event(decisions, uploads, caller, request_id)
     if blocked is not None:
-        statements.append((cast(LiteralString, CREATE_EVENT), {"event": blocked.properties()}))
-    if statements:
-        yield "write", statements
-    return decisions
+        writes.append(access.Statement(cast(LiteralString, CREATE_EVENT),
+                                       {"event": blocked.properties()}))
+    return Outcome(decisions, writes)
 
 
-READ_TIMEOUT = 30.0
-"""Seconds the match of one batch may take in `run_sync`."""
+def screen(driver: neo4j.Driver, database: str, uploads: list[Upload], caller: Caller,
+           limits: Thresholds, *, record: bool = False, request_id: str | None = None,
+           timeout: float | None = access.DEFAULT_TIMEOUT) -> list[Decision]:
+    """Screen a batch with the sync driver: one read, at most one write transaction."""
+    outcome: Outcome = access.steps(driver, database, screen_batch(
+        uploads, caller, limits, record=record, request_id=request_id),
+        timeout=timeout, name="screen")
+    if outcome.writes:
+        access.write(driver, database, outcome.writes, timeout=timeout, name="screen.write")
+    return outcome.decisions
 
 
-def run_sync(driver: neo4j.Driver, database: str,
-             steps: Generator[Step, list[dict[str, Any]], list[Decision]]) -> list[Decision]:
-    """Run `screen_batch` with the sync driver: the read as an auto-commit read, the
-    writes in one write transaction."""
-    try:
-        kind, statements = next(steps)
-        while True:
-            kind, statements = steps.send(_run_step(driver, database, kind, statements))
-    except StopIteration as done:
-        decisions: list[Decision] = done.value
-        return decisions
-
-
-def _run_step(driver: neo4j.Driver, database: str, kind: str,
-              statements: list[Statement]) -> list[dict[str, Any]]:
-    if kind == "write":
-        def work(tx: neo4j.ManagedTransaction) -> None:
-            for query, params in statements:
-                tx.run(query, params).consume()
-
-        with driver.session(database=database) as session:
-            session.execute_write(work)
-        return []
-    (query, params), = statements
-    records, _, keys = driver.execute_query(
-        neo4j.Query(query, timeout=READ_TIMEOUT), params, database_=database,
-        routing_=neo4j.RoutingControl.READ)
-    return [dict(zip(keys, r.values(), strict=True)) for r in records]
+async def screen_async(driver: neo4j.AsyncDriver, database: str, uploads: list[Upload],
+                       caller: Caller, limits: Thresholds, *, record: bool = False,
+                       request_id: str | None = None,
+                       timeout: float | None = access.DEFAULT_TIMEOUT) -> list[Decision]:
+    """The same with the async driver."""
+    outcome: Outcome = await access.steps_async(driver, database, screen_batch(
+        uploads, caller, limits, record=record, request_id=request_id),
+        timeout=timeout, name="screen")
+    if outcome.writes:
+        await access.write_async(driver, database, outcome.writes, timeout=timeout,
+                                 name="screen.write")
+    return outcome.decisions
