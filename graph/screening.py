@@ -17,19 +17,23 @@ The hub rule is the seller networks' (`graph.seller_networks.HUB_THRESHOLD`): an
 identifier held by more sellers than that (a fulfilment warehouse, a carrier's IP
 range) is reported with `hub` set and counts for nothing, so it never blocks.
 
-Score. Each matched identifier is a reason with a weight:
+Score. Each matched identifier is a reason with a weight (noisy-or, as in `graph.risk`:
+independent evidence combined, `1 - prod(1 - w)`):
 
-    threat  = max(network risk, SUSPENDED if a holder is suspended, SITE of each site reached)
-    weight  = max(link * threat, at_site * SITE of each site it leads to directly)
-    score   = 1 - prod(1 - weight)                                   (noisy-or)
+    threat  = noisy-or(the holders' networks' highest risk, SUSPENDED if one of the
+                       holders is suspended, the highest SITE of the sites they reach)
+    weight  = noisy-or(link * threat, at_site * the highest SITE of the sites the
+                       identifier leads to directly)
+    score   = noisy-or(the weights of all the upload's identifiers)
 
 `link` is how strongly one shared identifier says two sellers are run together
-(`LINK_WEIGHTS`, the seller networks' weights; the uploading account itself 1.0),
-`at_site` is AT_SITE for an address where a site is (shipping from a known den) and
-`link` for a person's identifier. SITE is 0.9 for a raided site, 0.8 confirmed, 0.5
-suspected. A score at or above `Thresholds.block` is BLOCK, at or above `review` REVIEW,
-else ALLOW (ALLIANCE_SCREEN_BLOCK, ALLIANCE_SCREEN_REVIEW). Reasons show identifiers as
-kinds and masked keys only (`mask`), never another seller's data.
+(`LINK_WEIGHTS`, the seller networks' weights; the uploading account itself 1.0);
+`at_site` is AT_SITE for an address where a site is (shipping from a known den), and
+`link` for the identifier of a person who runs a site. SITE is 0.9 for a raided site,
+0.8 confirmed, 0.5 suspected; SUSPENDED is 0.5 (a platform suspends for other reasons
+too). A score at or above `Thresholds.block` is BLOCK, at or above `review` REVIEW, else
+ALLOW (ALLIANCE_SCREEN_BLOCK, ALLIANCE_SCREEN_REVIEW). Reasons show identifiers as kinds
+and masked keys only (`mask`), never another seller's data.
 
 Screening reads only, unless asked to record: `RECORD` stores each decision as a
 `Screening` node with `MATCHED` relationships to the identifiers, sellers, networks and
@@ -65,7 +69,7 @@ MAX_BATCH = 500
 LINKS: dict[str, float] = {"seller": 1.0, **LINK_WEIGHTS}
 """Link weight of each kind of identifier (the seller networks' weights)."""
 SITE_THREAT = {"raided": 0.9, "confirmed": 0.8, "suspected": 0.5}
-SUSPENDED = 0.6
+SUSPENDED = 0.5
 AT_SITE = 0.9
 FIELDS = {"seller": "seller_id", "identity": "id_number", "phone": "phones", "email": "emails",
           "payment_account": "payout_accounts", "device_fp": "devices", "device_ip": "devices"}
@@ -247,21 +251,25 @@ def site_threat(site: dict[str, Any]) -> float:
 
 
 def threat(row: dict[str, Any]) -> float:
-    """How bad the sellers holding the identifier are known to be."""
-    parts = [float(n["risk"] or 0.0) for n in row["networks"]]
-    if row["suspended"]:
-        parts.append(SUSPENDED)
-    parts += [site_threat(s) for s in row["reached"]]
-    return max(parts, default=0.0)
+    """How bad the sellers holding the identifier are known to be: three independent
+    kinds of evidence, combined by noisy-or (their network's risk, the platform's own
+    suspensions, the sites they reach)."""
+    return noisy_or([
+        max((float(n["risk"] or 0.0) for n in row["networks"]), default=0.0),
+        SUSPENDED if row["suspended"] else 0.0,
+        max((site_threat(s) for s in row["reached"]), default=0.0),
+    ])
 
 
 def weight(row: dict[str, Any]) -> float:
+    """What one matched identifier says: through the sellers holding it, and through the
+    sites it leads to directly (noisy-or of the two); a hub says nothing."""
     if row["hub"]:
         return 0.0
     link = LINKS[row["kind"]]
     at_site = AT_SITE if row["kind"] == "address" else link
     direct = max((site_threat(s) for s in row["here"]), default=0.0)
-    return max(link * threat(row), at_site * direct)
+    return noisy_or([link * threat(row), at_site * direct])
 
 
 def reason(row: dict[str, Any]) -> Reason:

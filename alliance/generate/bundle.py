@@ -11,7 +11,10 @@ about rings and honest traps is spooled to files beside the bundle and streamed 
 Rings share strong identifiers in groups of at most `GROUP_SIZE` sellers, each group
 bridged to the previous one by a payout account, so no identifier of a ring is shared
 by more sellers than the networks' hub threshold; honest sellers share only fulfilment
-warehouses, carrier hubs and mobile-carrier IPs (hubs), never a strong identifier.
+warehouses, carrier hubs and mobile-carrier IPs (hubs), never a strong identifier. Ring
+sellers use those hubs too: every other one logs in through a carrier IP, and a third
+of ring shops take returns at a fulfilment warehouse. `uploads.py` then writes the new
+uploads to screen, from what the run kept of the rings and of some honest sellers.
 """
 
 from __future__ import annotations
@@ -194,6 +197,9 @@ class Bundle:
         self.traps = Spool(out_dir / ".truth-traps.jsonl")
         self.hubs = [self._address(self.rng.choice(self.geo)) for _ in range(10)]
         self.carrier_ips = [f"ip:117.136.{i}.{self.rng.randint(1, 254)}" for i in range(8)]
+        self.known_rings: list[dict[str, Any]] = []
+        """Each ring's identifiers, sites and brands, for the uploads (`uploads.py`)."""
+        self.known_honest: list[dict[str, Any]] = []
 
     def next_id(self, prefix: str, width: int = 6) -> str:
         self.counter[prefix] = self.counter.get(prefix, 0) + 1

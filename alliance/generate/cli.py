@@ -21,7 +21,8 @@ def generate(
     fmt: Annotated[Literal["csv", "jsonl"], typer.Option("--format")] = "csv",
     dirty: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of planted bad rows.")] = 0.005,
 ) -> None:
-    """Write a synthetic alliance bundle (the thirteen contract files) and truth.json."""
+    """Write a synthetic alliance bundle (the thirteen contract files), the new uploads to
+    screen (uploads.jsonl) and truth.json."""
     with out.status(f"Generating {scale} sellers..."):
         summary = generate_bundle(out_dir, scale=scale, seed=seed, fmt=fmt, dirty=dirty)
     table = Table("file", "rows", "planted bad rows", title=f"bundle in {out_dir}")

@@ -111,25 +111,41 @@ def write_ring(b: Bundle, size: int) -> int:
     sites = _ring_sites(b, local, max(b.rng.randint(1, 3), -(-groups // 2)))
     truth: dict[str, Any] = {"ring_id": ring_id, "sellers": [], "shops": [],
                              "sites": [s["site_id"] for s in sites], "listings_to_sites": {}}
-    leaders, payouts, shops = [], [], []
+    leaders, payouts, shops, kept = [], [], [], []
     bridge = None
     for g in range(groups):
         group = _group_ids(b, base)
         payouts.append(group["payout"])
+        kept.append(group)
         site = sites[g % len(sites)]
         for i in range(min(GROUP_SIZE, size - g * GROUP_SIZE)):
             seller_id = b.next_id("S", 7)
             ids = _member_ids(b, group, i == 0, bridge if i == 0 else None)
+            ids["devices"] = [*ids.get("devices", []), *_carrier_ip(b, seller_id)]
             b.emit("sellers", _seller_row(b, seller_id, ids, site["place"]))
             truth["sellers"].append(seller_id)
             if i == 0:
                 leaders.append(seller_id)
             shops += _ring_shops(b, seller_id, site, brands, truth)
         bridge = group["payout"]
-    _ring_offline(b, ring_id, sites, shops, brands, leaders, payouts, base,
-                  truth["listings_to_sites"])
+    raided = _ring_offline(b, ring_id, sites, shops, brands, leaders, payouts, base,
+                           truth["listings_to_sites"])
     b.rings.append(truth)
+    b.known_rings.append({"ring_id": ring_id, "groups": kept, "brands": brands, "raided": raided,
+                          "sites": [{k: s[k] for k in ("site_id", "status", "place")}
+                                    for s in sites]})
     return size
+
+
+def _carrier_ip(b: Bundle, seller_id: str) -> list[str]:
+    """Every other ring seller logs in through a mobile carrier, like honest sellers."""
+    n = int(seller_id[1:])
+    return [] if n % 2 else [b.carrier_ips[n // 2 % len(b.carrier_ips)]]
+
+
+def hub_text(place: tuple[District, str]) -> str:
+    district, street = place
+    return f"{district.province}{district.city}{district.name}{street}"
 
 
 def _ring_sites(b: Bundle, local: list[District], count: int) -> list[dict[str, Any]]:
@@ -149,11 +165,15 @@ def _ring_shops(b: Bundle, seller_id: str, site: dict[str, Any], brands: list[st
     shop_ids = []
     for _ in range(b.rng.randint(1, 2)):
         shop_id = b.next_id("SH", 7)
-        b.emit("shops", {
+        row = {
             "shop_id": shop_id, "seller_id": seller_id, "platform": b.rng.choice(PLATFORMS),
             "name": f"{b.rng.choice(PRODUCTS)}工厂店", "opened_on": day(b.rng), "status": "open",
             "ship_from_address": b.spell(site["place"]), "return_address": b.spell(site["place"]),
-        })
+        }
+        n = int(shop_id[2:])
+        if n % 3 == 0:  # a third of ring shops take returns at a fulfilment warehouse
+            row["return_address"] = hub_text(b.hubs[n // 3 % len(b.hubs)])
+        b.emit("shops", row)
         listing_ids = _listings(b, shop_id, brands, b.rng.randint(1, 3))
         truth["shops"].append(shop_id)
         truth["listings_to_sites"].setdefault(site["site_id"], []).extend(listing_ids)
@@ -163,7 +183,9 @@ def _ring_shops(b: Bundle, seller_id: str, site: dict[str, Any], brands: list[st
 
 def _ring_offline(b: Bundle, ring_id: str, sites: list[dict[str, Any]], shops: list[str],
                   brands: list[str], leaders: list[str], payouts: list[str], base: District,
-                  listings: dict[str, list[str]]) -> None:
+                  listings: dict[str, list[str]]) -> bool:
+    """The ring's money, persons, evidence and, for some, a lead and a case; True when
+    its sites were raided."""
     supplier_account = f"bank:6222{b.rng.randint(10**11, 10**12 - 1)}"
     for payout in payouts:
         hops = [payout] + [f"wx:mid{b.next_id('M', 7)}" for _ in range(b.rng.randint(0, 2))]
@@ -180,8 +202,9 @@ def _ring_offline(b: Bundle, ring_id: str, sites: list[dict[str, Any]], shops: l
                        "operates_sites": [sites[0]["site_id"]]})
     purchases, complaints = _evidence(b, sites, shops, brands, listings)
     if b.rng.random() < 0.3:
-        _lead_and_case(b, ring_id, base, brands, leaders, sites, [boss, supplier],
-                       purchases, complaints)
+        return _lead_and_case(b, ring_id, base, brands, leaders, sites, [boss, supplier],
+                              purchases, complaints)
+    return False
 
 
 def _evidence(b: Bundle, sites: list[dict[str, Any]], shops: list[str], brands: list[str],
@@ -213,7 +236,7 @@ def _evidence(b: Bundle, sites: list[dict[str, Any]], shops: list[str], brands: 
 
 def _lead_and_case(b: Bundle, ring_id: str, base: District, brands: list[str], leaders: list[str],
                    sites: list[dict[str, Any]], persons: list[str], purchases: list[str],
-                   complaints: list[str]) -> None:
+                   complaints: list[str]) -> bool:
     lead_id, agency = f"LEAD-{ring_id}", f"AG-{base.city_code}"
     status = b.rng.choice(LEAD_FLOW)
     b.emit("leads", {"lead_id": lead_id, "created_on": day(b.rng, 0, 200), "status": status,
@@ -230,8 +253,11 @@ def _lead_and_case(b: Bundle, ring_id: str, base: District, brands: list[str], l
                          "arrests": b.rng.randint(1, 20), "dens_destroyed": len(sites),
                          "raided_sites": [s["site_id"] for s in sites], "suspects": persons,
                          "brand_ids": brands})
+    return status in ("raided", "judged")
 
 
+KEEP_HONEST = 20
+"""One honest seller in this many is kept for the uploads (a new shop of a known seller)."""
 LANDLINE_AREAS = ("020-8", "010-6", "0755-8", "0571-8", "021-6")
 """Area codes with 8-digit local numbers (and the first digit of the local number)."""
 
@@ -262,6 +288,9 @@ def write_honest(b: Bundle) -> None:
         row["id_hash"] = hashlib.sha256(f"honest-identity-{n}".encode()).hexdigest()
     row["status"] = "active"
     b.emit("sellers", row)
+    if n % KEEP_HONEST == 0:
+        b.known_honest.append({**ids, "seller_id": seller_id, "platform": row["platform"],
+                               "id_hash": row.get("id_hash"), "home": home})
     shop_id = b.next_id("SH", 7)
     ship_from = b.rng.choice(b.hubs) if b.rng.random() < 0.6 else home
     b.emit("shops", {"shop_id": shop_id, "seller_id": seller_id, "platform": row["platform"],

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from alliance.generate import rows
 from alliance.generate.bundle import RING_SHARE, Bundle, Summary
+from alliance.generate.uploads import write_uploads
 
 
 def generate_bundle(out_dir: Path | str, *, scale: int, seed: int, fmt: str = "csv",
                     dirty: float = 0.005) -> Summary:
-    """Write a bundle of about `scale` sellers into `out_dir` (created), with truth.json."""
+    """Write a bundle of about `scale` sellers into `out_dir` (created), with truth.json
+    and the new uploads to screen (`uploads.jsonl`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     bundle = Bundle(out, scale, seed, fmt, dirty)
@@ -25,10 +28,10 @@ def generate_bundle(out_dir: Path | str, *, scale: int, seed: int, fmt: str = "c
     finally:
         for writer in bundle.out.values():
             writer.close()
-    return write_truth(bundle, seed)
+    return write_truth(bundle, seed, write_uploads(bundle, seed))
 
 
-def write_truth(bundle: Bundle, seed: int) -> Summary:
+def write_truth(bundle: Bundle, seed: int, uploads: list[dict[str, Any]]) -> Summary:
     summary = Summary(bundle.out_dir)
     counts = {}
     for name, writer in bundle.out.items():
@@ -39,6 +42,7 @@ def write_truth(bundle: Bundle, seed: int) -> Summary:
         "seed": seed, "scale": bundle.scale, "counts": counts,
         "hub_addresses": [f"{d.province}{d.city}{d.name}{s}" for d, s in bundle.hubs],
         "bad_rows": {k: v for k, v in bundle.bad_rows.items() if v},
+        "uploads": uploads,
     }
     with (bundle.out_dir / "truth.json").open("w", encoding="utf-8") as out:
         out.write("{\n")
