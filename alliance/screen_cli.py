@@ -47,8 +47,8 @@ def screen(
     uploads: Annotated[Path, typer.Argument(help="Uploads to screen (.jsonl or .csv).")],
     out: Annotated[Path, typer.Option("--out", help="Write the decisions here (JSON Lines).")],
     rejects: Annotated[Path | None, typer.Option(
-        help="Write invalid uploads (line and reasons) here; default OUT with the suffix "
-             ".rejects.jsonl.")] = None,
+        help="Write invalid uploads (line and reasons) here, when there are any; default "
+             "OUT with the suffix .rejects.jsonl.")] = None,
     record: Annotated[bool, typer.Option(help="Store each decision as a Screening node.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=MAX_BATCH,
                                             help="Uploads per query.")] = MAX_BATCH,
@@ -84,6 +84,8 @@ def screen(
                       f"is not answering; the decisions so far are in {escape(str(out))}.",
                       soft_wrap=True, highlight=False)
         raise typer.Exit(EXIT_DATABASE_UNAVAILABLE) from error
+    if not counts["rejected"]:
+        rejects.unlink()
     _summary(counts, out, rejects)
     raise typer.Exit(EXIT_SOME_REJECTED if counts["rejected"] else EXIT_ALL_SCREENED)
 
