@@ -5,7 +5,10 @@ maps each code to the HTTP status a REST route answers with; `rest_body` shapes 
 error into the JSON of that answer (`{"detail": ..., "requestId": ...}`), and the app's
 one handler for `AllianceError` (`api.main`) answers every REST route through both.
 A code whose status is 500 is the server's own fault (settings, the local server): over
-REST its message is logged and masked like any unexpected failure.
+REST its message is logged and masked like any unexpected failure. An error whose code
+is set per instance and is not in the table (a saved query's failure carries the code
+Neo4j gave) is reported with the code of its family (`public_code`), over REST and
+GraphQL alike.
 
 Over GraphQL, `UserError` (bad arguments, limits), `DatabaseUnavailable`, `QueryTooSlow`
 and every other `AllianceError` keep their message, and so do graphql-core's own errors
@@ -40,6 +43,7 @@ log = logging.getLogger("api.errors")
 
 STATUS: dict[str, int] = {
     "BAD_REQUEST": 400,
+    "BAD_QUERY_FILE": 400,
     "QUERY_TOO_COSTLY": 400,
     "OUT_OF_JURISDICTION": 400,
     "UNUSABLE_INPUT": 400,
@@ -65,16 +69,21 @@ HEADERS: dict[str, dict[str, str]] = {"UNAUTHENTICATED": {"WWW-Authenticate": "B
 """Headers an answer with that code carries."""
 
 
-def http_status(error: AllianceError) -> int:
-    """The status of `error`: that of its code, else of the nearest class whose code has
-    one (an error whose code is set per instance), else 500."""
+def public_code(error: AllianceError) -> str:
+    """The code clients see: `error.code` when the table has it, else the code of the
+    nearest class of `error` that the table has (at worst AllianceError's own)."""
     if error.code in STATUS:
-        return STATUS[error.code]
+        return error.code
     for kind in type(error).__mro__:
         code = vars(kind).get("code")
         if isinstance(code, str) and code in STATUS:
-            return STATUS[code]
-    return INTERNAL
+            return code
+    return AllianceError.code
+
+
+def http_status(error: AllianceError) -> int:
+    """The HTTP status of `error`'s code."""
+    return STATUS[public_code(error)]
 
 
 def rest_body(error: AllianceError, request_id: str) -> dict[str, Any]:
@@ -89,7 +98,7 @@ def rest_body(error: AllianceError, request_id: str) -> dict[str, Any]:
 def rest_response(error: AllianceError, request_id: str) -> JSONResponse:
     """The REST answer to `error`: `rest_body` with the status and headers of its code."""
     return JSONResponse(rest_body(error, request_id), status_code=http_status(error),
-                        headers=HEADERS.get(error.code))
+                        headers=HEADERS.get(public_code(error)))
 
 
 # ---------------------------------------------------------------- GraphQL
@@ -101,7 +110,7 @@ def error_code(error: GraphQLError) -> str | None:
     if original is None:
         return "GRAPHQL_VALIDATION"  # parse/validation errors (depth, tokens, aliases, types)
     if isinstance(original, AllianceError):
-        return original.code
+        return public_code(original)
     if isinstance(original, GraphQLError) and not error.path:
         return "BAD_REQUEST"  # a variable's value does not fit its type (before execution)
     return None

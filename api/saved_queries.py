@@ -8,9 +8,9 @@ Roles come from each query's header; the server parameters (`$_user`, `$_role`,
 `$_agency_adcodes`, ...) from the verified caller. Columns the caller may not see
 (`graph.query_library.may_see`) come back as `(hidden)`; CSV cells a spreadsheet would
 run as formulas get a leading quote. When Neo4j does not answer, every path here fails
-within about two seconds with DATABASE_UNAVAILABLE (503 over REST). Every failure is
-raised as an `AllianceError` (`answering`), whose code the GraphQL error shows and whose
-status the REST answer has (`api.errors.STATUS`).
+within about two seconds with DATABASE_UNAVAILABLE (503 over REST). The library's
+errors are `AllianceError`s (`graph.query_files`) and are raised as they are: the GraphQL
+error shows their code, the REST answer has its status (`api.errors.STATUS`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,21 +26,11 @@ import neo4j
 import strawberry
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from strawberry.scalars import JSON
 
-from api import metrics
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
-from api.errors import (
-    AllianceError,
-    Conflict,
-    DatabaseUnavailable,
-    Forbidden,
-    NotFound,
-    QueryTooSlow,
-    UserError,
-)
+from api.errors import UserError
 from graph import query_library
 from graph.caller import Caller
 
@@ -83,50 +72,6 @@ async def startup(driver: neo4j.AsyncDriver, database: str) -> query_library.Lib
     return await LIBRARY.get(driver, database)
 
 
-# ---------------------------------------------------------------- errors
-
-
-UNAVAILABLE = query_library.UNAVAILABLE
-UNAVAILABLE_CODE = "QUERY_UNAVAILABLE"
-"""The code of a query that exists but failed its checks (a `Conflict`)."""
-FAMILIES: dict[type[Exception], type[AllianceError]] = {
-    query_library.DatabaseUnavailable: DatabaseUnavailable,
-    query_library.UnknownQuery: NotFound,
-    query_library.Forbidden: Forbidden,
-    query_library.QueryUnavailable: Conflict,
-    query_library.ParamError: UserError,
-}
-"""The family of each of the library's errors that is not an `AllianceError` itself."""
-
-
-def own_error(exc: Exception) -> AllianceError:
-    """The library's error as an `AllianceError` with the same message; a database that
-    does not answer is counted."""
-    if isinstance(exc, query_library.DatabaseUnavailable):
-        metrics.DB_ERRORS.labels(kind="unavailable").inc()
-    if isinstance(exc, AllianceError):
-        return exc
-    if isinstance(exc, query_library.QueryFailed) and exc.timed_out:
-        return QueryTooSlow(str(exc))
-    family = next((f for kind, f in FAMILIES.items() if isinstance(exc, kind)), UserError)
-    error = family(str(exc))
-    if isinstance(exc, query_library.QueryUnavailable):
-        error.code = UNAVAILABLE_CODE
-    return error
-
-
-@contextmanager
-def answering() -> Iterator[None]:
-    """Around every use of the library: its errors, and a driver that gives up, become
-    `AllianceError`s (DATABASE_UNAVAILABLE for the latter)."""
-    try:
-        yield
-    except query_library.SavedQueryError as exc:
-        raise own_error(exc) from None
-    except (ServiceUnavailable, SessionExpired):
-        raise DatabaseUnavailable(UNAVAILABLE) from None
-
-
 # ---------------------------------------------------------------- shared steps
 
 
@@ -135,22 +80,13 @@ def visible(library: query_library.Library, caller: Caller) -> list[query_librar
     return [q for _, q in sorted(library.queries.items()) if q.allows(caller.role)]
 
 
-async def library_of(driver: neo4j.AsyncDriver, database: str) -> query_library.Library:
-    """The checked library; its failures as `AllianceError`s."""
-    with answering():
-        return await LIBRARY.get(driver, database)
-
-
 async def execute(
     driver: neo4j.AsyncDriver, database: str, caller: Caller, name: str,
     params: dict[str, Any] | None, request_id: str,
 ) -> query_library.QueryResult:
-    """Run the saved query `name` for `caller`; its failures as `AllianceError`s."""
-    library = await library_of(driver, database)
-    with answering():
-        query = library.get(name)
-        return await query_library.run_async(driver, database, query, params, caller,
-                                             request_id=request_id)
+    library = await LIBRARY.get(driver, database)
+    query = library.get(name)
+    return await query_library.run_async(driver, database, query, params, caller, request_id=request_id)
 
 
 def query_params(request: Request) -> dict[str, Any]:
@@ -202,7 +138,7 @@ class SavedQueriesQuery:
     @strawberry.field(description="The saved queries the caller may run.")
     async def saved_queries(self, info: strawberry.Info) -> list[SavedQuery]:
         ctx: Context = info.context
-        library = await library_of(ctx.driver, ctx.database)
+        library = await LIBRARY.get(ctx.driver, ctx.database)
         return [saved_query_type(q) for q in visible(library, ctx.caller)]
 
     @strawberry.field(description="Run a saved query by name (read-only, audited).")
@@ -224,7 +160,7 @@ router = APIRouter(prefix="/queries", tags=["saved queries"])
 
 @router.get("", summary="The saved queries the caller may run.")
 async def list_queries(caller: CallerDep, driver: DriverDep, database: DatabaseDep) -> JSONResponse:
-    library = await library_of(driver, database)
+    library = await LIBRARY.get(driver, database)
     return JSONResponse({"queries": [query_library.describe(q) for q in visible(library, caller)]})
 
 

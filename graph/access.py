@@ -26,8 +26,9 @@ reach the caller as they are.
 
 Sync and async callers share one body wherever there is logic: the statements of a write
 transaction and the steps of a computation are generators (`_transaction`, the caller's
-own), the failures are translated and counted by one context manager (`_accounted`), and
-one `_Retry` decides when to give up.
+own), the failures are translated and counted by one context manager (`accounted`), and
+one `_Retry` decides when to give up. Code that runs its own transactions (the loader's
+ordered batches) opens its sessions with `session_config` and wraps them in `accounted`.
 """
 
 from __future__ import annotations
@@ -53,14 +54,8 @@ from neo4j.exceptions import (
 )
 from prometheus_client import Counter, Histogram
 
-from core.errors import (
-    AllianceError,
-    Conflict,
-    DatabaseUnavailable,
-    QueryTooSlow,
-    SchemaMissing,
-    UserError,
-)
+from core import errors
+from core.errors import AllianceError, Conflict, QueryTooSlow, SchemaMissing, UserError
 
 DEFAULT_TIMEOUT = 15.0
 """Seconds a transaction may run unless its caller says otherwise (a GraphQL request's
@@ -89,6 +84,11 @@ Steps = Generator[Query, list[dict[str, Any]], Any]
 
 class ChangedMeanwhile(Conflict):
     """The object moved on since it was read."""
+
+
+class DatabaseUnavailable(errors.DatabaseUnavailable, ServiceUnavailable):
+    """The server does not answer. Also a `ServiceUnavailable`, so code that catches the
+    driver's error (the loader's command, for one) keeps working."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,8 @@ class Rows(list[neo4j.Record]):
 def translated(exc: BaseException, timeout: float | None) -> tuple[str, AllianceError] | None:
     """The kind of a driver failure and the error the caller gets for it; None for a
     failure that reaches the caller as it is."""
+    if isinstance(exc, AllianceError):
+        return None
     if isinstance(exc, ClientError) and exc.code in TIMEOUT_CODES:
         limit = "" if timeout is None else f" (over {timeout:g} s)"
         return "timeout", QueryTooSlow(
@@ -153,8 +155,9 @@ def _kind(exc: BaseException) -> str:
 
 
 @contextmanager
-def _accounted(name: str, timeout: float | None) -> Iterator[None]:
-    """Time the block under `name`, count its failure by kind and translate it."""
+def accounted(name: str, timeout: float | None) -> Iterator[None]:
+    """Time the block under `name`, count its failure by kind and translate it (also for
+    code that runs its own transactions, such as the loader)."""
     started = time.perf_counter()
     try:
         yield
@@ -216,7 +219,7 @@ def read(driver: neo4j.Driver, database: str, cypher: LiteralString,
     is discarded). `notifications`: the server's warnings, in `Rows.summary`."""
     query = neo4j.Query(cypher, timeout=timeout)
     config = _read_config(database, at_most, notifications)
-    with _accounted(name, timeout):
+    with accounted(name, timeout):
         retry = _Retry()
         while True:
             try:
@@ -245,7 +248,7 @@ async def read_async(driver: neo4j.AsyncDriver, database: str, cypher: LiteralSt
     """`read` with the async driver."""
     query = neo4j.Query(cypher, timeout=timeout)
     config = _read_config(database, at_most, notifications)
-    with _accounted(name, timeout):
+    with accounted(name, timeout):
         retry = _Retry()
         while True:
             try:
@@ -273,7 +276,7 @@ def stream(driver: neo4j.Driver, database: str, cypher: LiteralString,
            name: str = "read") -> Iterator[neo4j.Record]:
     """The records of one read as they arrive, for reads of the whole graph that should
     not sit in memory at once. Not retried: the caller may have used part of them."""
-    with _accounted(name, timeout), \
+    with accounted(name, timeout), \
             driver.session(**session_config(database, read=True)) as session:
         yield from session.run(neo4j.Query(cypher, timeout=timeout), dict(params or {}))
 
@@ -348,7 +351,7 @@ def write(driver: neo4j.Driver, database: str, statements: list[Statement], *,
         result: list[list[dict[str, Any]]] = _drive(_transaction(statements), run)
         return result
 
-    with _accounted(name, timeout), \
+    with accounted(name, timeout), \
             driver.session(**session_config(database, read=False)) as session:
         return session.execute_write(work)
 
@@ -365,7 +368,7 @@ async def write_async(driver: neo4j.AsyncDriver, database: str, statements: list
         result: list[list[dict[str, Any]]] = await _drive_async(_transaction(statements), run)
         return result
 
-    with _accounted(name, timeout):
+    with accounted(name, timeout):
         async with driver.session(**session_config(database, read=False)) as session:
             return await session.execute_write(work)
 
@@ -376,6 +379,6 @@ def write_autocommit(driver: neo4j.Driver, database: str, cypher: LiteralString,
     """Run one statement in its own auto-commit transaction, for a statement that
     commits in batches itself (`CALL { ... } IN TRANSACTIONS`). Not retried: it may have
     committed part of its work."""
-    with _accounted(name, timeout), \
+    with accounted(name, timeout), \
             driver.session(**session_config(database, read=False)) as session:
         session.run(neo4j.Query(cypher, timeout=timeout), dict(params or {})).consume()

@@ -16,8 +16,9 @@ from collections.abc import Callable
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from graphql.error import GraphQLError
 
-from api.errors import STATUS, http_status
+from api.errors import STATUS, error_code, http_status, public_code
 from api.main import create_app
 from core.errors import (
     AllianceError,
@@ -28,6 +29,7 @@ from core.errors import (
     SettingsError,
     UserError,
 )
+from graph import query_library
 from graph.drivers import Connection
 
 PACKAGES = ("core", "graph", "loaders", "api", "alliance")
@@ -60,7 +62,8 @@ def test_every_code_an_error_declares_has_a_status() -> None:
     names = set(codes)
     for expected in ("api.auth.AuthError", "api.cost.QueryTooCostly", "api.main.BodyTooLarge",
                      "loaders.read.UnusableInput", "core.local_server.ServerError",
-                     "graph.lifecycle.TransitionError", "core.errors.SchemaMissing"):
+                     "graph.lifecycle.TransitionError", "core.errors.SchemaMissing",
+                     "graph.query_files.HeaderError"):
         assert expected in names, f"{expected} not found: the walk missed modules"
     missing = {name: code for name, code in codes.items() if code not in STATUS}
     assert not missing, f"codes without an HTTP status in api.errors.STATUS: {missing}"
@@ -87,11 +90,27 @@ def test_the_statuses_clients_get() -> None:
 def test_a_code_set_on_an_instance_falls_back_to_its_family() -> None:
     unknown = Conflict("it moved")
     unknown.code = "SOMETHING_ELSE"
-    assert http_status(unknown) == 409
+    assert (public_code(unknown), http_status(unknown)) == ("CONFLICT", 409)
     timed_out = UserError("stopped")
     timed_out.code = "TIMEOUT"
-    assert http_status(timed_out) == 504
+    assert (public_code(timed_out), http_status(timed_out)) == ("TIMEOUT", 504)
     assert http_status(AllianceError("what")) == 500
+
+
+@pytest.mark.parametrize(("error", "code", "status"), [
+    (query_library.QueryTimedOut("q: stopped", "Neo.ClientError.Transaction.TransactionTimedOut"),
+     "TIMEOUT", 504),
+    (query_library.QueryFailed("q: refused", "Neo.ClientError.Statement.AccessMode"),
+     "BAD_REQUEST", 400),
+    (query_library.QueryUnavailable("q cannot run"), "QUERY_UNAVAILABLE", 409),
+    (query_library.UnknownQuery("no q"), "NOT_FOUND", 404),
+], ids=["timed out", "refused", "unavailable", "unknown"])
+def test_a_saved_querys_failure_shows_the_code_of_its_family(
+        error: AllianceError, code: str, status: int) -> None:
+    """Its own code is Neo4j's; clients get the family's, over REST and GraphQL."""
+    assert (public_code(error), http_status(error)) == (code, status)
+    wrapped = GraphQLError(str(error), path=["runSavedQuery"], original_error=error)
+    assert error_code(wrapped) == code
 
 
 # --- the app's one handler ----------------------------------------------------------------
