@@ -3,7 +3,7 @@
 Both take up to `MAX_BATCH` uploads (data contract, "Uploads to screen") and run the same
 `screen` below: the uploads are checked and normalised by the app's upload checker (the
 loaders' checks, `loaders.uploads`; handed to `create_app` by the `alliance` command), the
-batch is matched in one read (`graph.screening.MATCH` through `api.db.read`) and decided
+batch is matched in one read (`graph.screening.MATCH` through `graph.access`) and decided
 with the thresholds of the settings. With `record` the decisions are stored as
 `Screening` nodes; a batch with a BLOCK appends one audit event (`screen.block`); both in
 one write transaction. One invalid upload refuses the whole batch, naming every invalid
