@@ -18,8 +18,7 @@ from alliance.demo import demo
 from alliance.generate.cli import generate
 from alliance.query_cli import query_app
 from api.serve_cli import serve, token_app
-from core.local_server import ServerError
-from core.settings import SettingsError
+from core.errors import AllianceError
 from loaders.load_cli import load
 
 app = typer.Typer(
@@ -47,7 +46,7 @@ def main() -> None:
     """Entry point: user-caused errors become one clear sentence and exit code 2."""
     try:
         app()
-    except (ServerError, SettingsError) as exc:
+    except AllianceError as exc:
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
 
