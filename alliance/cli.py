@@ -19,8 +19,7 @@ from alliance.generate.cli import generate
 from alliance.query_cli import query_app
 from alliance.screen_cli import screen
 from api.serve_cli import serve, token_app
-from core.local_server import ServerError
-from core.settings import SettingsError
+from core.errors import AllianceError
 from loaders.load_cli import load
 
 app = typer.Typer(
@@ -49,7 +48,7 @@ def main() -> None:
     """Entry point: user-caused errors become one clear sentence and exit code 2."""
     try:
         app()
-    except (ServerError, SettingsError) as exc:
+    except AllianceError as exc:
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
 

@@ -38,7 +38,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.type.definition import GraphQLNamedType
 from strawberry.extensions import SchemaExtension
 
-from api.errors import UserError
+from core.errors import UserError
 
 DEFAULT_CAPS: dict[str, int] = {
     "admin": 50_000,

@@ -1,8 +1,9 @@
 """FastAPI dependencies, as short `Annotated` aliases.
 
-`CallerDep` is the verified caller (401 with one sentence otherwise); `DriverDep` the
-process's async driver (from the lifespan); `DatabaseDep` the database name;
-`RequestIdDep` the id the request-id middleware gave this request.
+`CallerDep` is the verified caller (`AuthError` with one sentence otherwise, 401 through
+`api.errors.STATUS`); `DriverDep` the process's async driver (from the lifespan);
+`DatabaseDep` the database name; `RequestIdDep` the id the request-id middleware gave
+this request.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import uuid
 from typing import Annotated
 
 import neo4j
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 
 from api.auth import AuthError, verify_token
-from api.errors import DatabaseUnavailable
+from core.errors import DatabaseUnavailable
 from graph import access
 from graph.caller import Caller
 
@@ -36,7 +37,7 @@ RETURN collect(DISTINCT below.adcode) AS adcodes
 async def get_driver(request: Request) -> neo4j.AsyncDriver:
     driver: neo4j.AsyncDriver | None = getattr(request.app.state, "driver", None)
     if driver is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the database driver is not open.")
+        raise DatabaseUnavailable("the database driver is not open.")
     return driver
 
 
@@ -57,24 +58,18 @@ DatabaseDep = Annotated[str, Depends(get_database)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
 
 
-def unauthorized(message: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"}
-    )
-
-
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization")
     if not header:
-        raise unauthorized("no bearer token: send `Authorization: Bearer <token>` "
-                           "(make one with `alliance token issue`).")
+        raise AuthError("no bearer token: send `Authorization: Bearer <token>` "
+                        "(make one with `alliance token issue`).")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("the Authorization header must be `Bearer <token>`.")
+        raise AuthError("the Authorization header must be `Bearer <token>`.")
     token = token.strip()
     if token.split()[0].lower() == "bearer":
-        raise unauthorized("the token starts with `Bearer` again: send `Bearer <token>` once "
-                           "(a tool that adds `Bearer ` itself wants the token alone).")
+        raise AuthError("the token starts with `Bearer` again: send `Bearer <token>` once "
+                        "(a tool that adds `Bearer ` itself wants the token alone).")
     return token
 
 
@@ -106,15 +101,9 @@ def forget_jurisdictions() -> None:
 async def caller_from_token(
     token: str, driver: neo4j.AsyncDriver, database: str
 ) -> Caller:
-    try:
-        caller = verify_token(token)
-    except AuthError as exc:
-        raise unauthorized(str(exc)) from None
+    caller = verify_token(token)
     if caller.role == "police_liaison" and caller.agency_id:
-        try:
-            adcodes = await jurisdiction(driver, database, caller.agency_id)
-        except DatabaseUnavailable as exc:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+        adcodes = await jurisdiction(driver, database, caller.agency_id)
         caller = Caller(sub=caller.sub, role=caller.role, agency_id=caller.agency_id,
                         brand_id=caller.brand_id, agency_adcodes=adcodes)
     return caller

@@ -37,9 +37,9 @@ import strawberry
 
 from api import scope
 from api.context import Context
-from api.errors import Forbidden, NotFound
 from api.investigation import SourceTrace, TraceNode, source_trace
 from api.values import plain
+from core.errors import Forbidden, NotFound
 from graph import access, audit, trace
 from graph.lifecycle import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES, Thresholds
 

@@ -28,16 +28,7 @@ from starlette.responses import JSONResponse
 from strawberry.extensions import MaskErrors
 
 from api import metrics
-from core.errors import (  # noqa: F401  (the families, importable from here too)
-    AllianceError,
-    Conflict,
-    DatabaseUnavailable,
-    Forbidden,
-    NotFound,
-    QueryTooSlow,
-    SchemaMissing,
-    UserError,
-)
+from core.errors import AllianceError
 
 log = logging.getLogger("api.errors")
 

@@ -20,7 +20,7 @@ from typing import Any, LiteralString
 import strawberry
 
 from api.context import Context
-from api.errors import Forbidden, UserError
+from core.errors import Forbidden, UserError
 from graph import access, risk, seller_networks, trace
 
 MAX_FIRST = 100

@@ -27,7 +27,6 @@ import strawberry
 
 from api import scope
 from api.context import Context
-from api.errors import Forbidden, NotFound, UserError
 from api.lookups import nodes_by_key
 from api.types import (
     CONNECTION_CLASSES,
@@ -41,7 +40,7 @@ from api.types import (
     offset_after,
     row_projection,
 )
-from core.errors import AllianceError
+from core.errors import AllianceError, Forbidden, NotFound, UserError
 from graph import access, audit, lifecycle, risk
 from graph.access import Statement
 from graph.caller import Caller

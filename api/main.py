@@ -31,9 +31,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import cost, dossier_http, metrics, saved_queries, screening
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
-from api.errors import AllianceError, DatabaseUnavailable, UserError, rest_response
+from api.errors import rest_response
 from api.jsonio import GraphQLApp
 from api.schema import schema
+from core.errors import AllianceError, DatabaseUnavailable, UserError
 from core.settings import DEFAULT_MAX_BODY_BYTES, Settings, get_settings
 from graph import access, drivers
 from graph.caller import Caller

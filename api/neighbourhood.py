@@ -19,10 +19,10 @@ from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField
 
 from api.context import Context
-from api.errors import UserError
 from api.scope import Kind, visible_any_as
 from api.types import NODES_BY_LABEL, caption, node_fields
 from api.values import plain
+from core.errors import UserError
 from graph import access
 from graph.model import NODES, REL_BY_TYPE, check_label, check_rel_type, node
 

@@ -30,7 +30,7 @@ from strawberry.scalars import JSON
 
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
-from api.errors import UserError
+from core.errors import UserError
 from graph import query_library
 from graph.caller import Caller
 

@@ -14,8 +14,8 @@ import strawberry
 
 from api import lookups
 from api.context import Context
-from api.errors import UserError
 from api.types import NODES_BY_LABEL, caption, check_first
+from core.errors import UserError
 from graph import access
 from graph.model import NODES
 from graph.schema import ADDRESS_LABELS, FULLTEXT_ADDRESSES, FULLTEXT_NAMES

@@ -23,11 +23,11 @@ from strawberry.types.nodes import SelectedField
 
 from api import lookups
 from api.context import Context
-from api.errors import UserError
 from api.extra_fields import extra_fields
 from api.pacing import pace
 from api.scope import Kind, visible_as
 from api.values import plain
+from core.errors import UserError
 from graph import access
 from graph.model import NODES, PROVENANCE, RELATIONSHIPS, NodeType, PropType, check_rel_type
 

@@ -28,6 +28,7 @@ from alliance import local_neo4j
 from core.settings import get_settings
 from graph import schema
 from graph.drivers import Connection
+from tests.throwaway_server import throwaway_server
 
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="alliance-test-home-"))
 os.environ["ALLIANCE_HOME"] = str(_TEST_HOME)
@@ -92,14 +93,8 @@ def neo4j_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conne
                               ("neo4j", container.password), "neo4j", local=False)
             yield from _exported(conn)
         return
-    home = tmp_path_factory.mktemp("neo4j-server")
-    config = local_neo4j.ServerConfig(home=home, port=local_neo4j.free_port(), auth=False,
-                                 memory=local_neo4j.SMALL_MEMORY)
-    local_neo4j.start(config)
-    try:
+    with throwaway_server(tmp_path_factory.mktemp("neo4j-server")) as config:
         yield from _exported(Connection(config.uri, None, "neo4j", local=False))
-    finally:
-        local_neo4j.stop(home)
 
 
 def _exported(conn: Connection) -> Iterator[Connection]:

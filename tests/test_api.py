@@ -26,9 +26,9 @@ from alliance.cli import app as cli_app
 from api import schema
 from api.auth import issue_token, verify_token
 from api.deps import caller_from_token
-from api.errors import QueryTooSlow
 from api.main import create_app
 from api.scope import SENSITIVE_LABELS
+from core.errors import QueryTooSlow
 from core.settings import get_settings
 from graph import access
 from graph.caller import Caller

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +18,7 @@ from api.auth import issue_token
 from api.main import create_app
 from graph.caller import Caller
 from graph.drivers import Connection
+from tests.throwaway_server import throwaway_server
 
 pytestmark = pytest.mark.neo4j
 
@@ -27,14 +27,8 @@ QUERY = '{ brand(brandId: "B1") { name } }'
 
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local_neo4j.ServerConfig]:
-    home: Path = tmp_path_factory.mktemp("neo4j-recovery")
-    config = local_neo4j.ServerConfig(home=home, port=local_neo4j.free_port(), auth=False,
-                                 memory=local_neo4j.SMALL_MEMORY)
-    local_neo4j.start(config)
-    try:
+    with throwaway_server(tmp_path_factory.mktemp("neo4j-recovery")) as config:
         yield config
-    finally:
-        local_neo4j.stop(home)
 
 
 def ask(client: TestClient, query: str = QUERY) -> dict[str, object]:

@@ -34,6 +34,7 @@ from graph.drivers import Connection
 from loaders import load_paths
 from tests.hostile import world
 from tests.test_load import graph_dump
+from tests.throwaway_server import throwaway_server
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -44,14 +45,8 @@ ANSWER_BOUND = 10.0
 
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local_neo4j.ServerConfig]:
-    home = tmp_path_factory.mktemp("neo4j-drills")
-    config = local_neo4j.ServerConfig(home=home, port=local_neo4j.free_port(), auth=False,
-                                 memory=local_neo4j.SMALL_MEMORY)
-    local_neo4j.start(config)
-    try:
+    with throwaway_server(tmp_path_factory.mktemp("neo4j-drills")) as config:
         yield config
-    finally:
-        local_neo4j.stop(home)
 
 
 @pytest.fixture(scope="module")

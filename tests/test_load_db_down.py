@@ -18,6 +18,7 @@ from neo4j import Driver, GraphDatabase
 from alliance import local_neo4j
 from alliance.generate import generate_bundle
 from loaders import load_paths
+from tests.throwaway_server import throwaway_server
 
 PROVENANCE = {"run_id", "first_seen_at", "last_seen_at"}
 KEY = b"k" * 40
@@ -26,13 +27,8 @@ KEY = b"k" * 40
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[local_neo4j.ServerConfig]:
     """A throwaway Neo4j of this test's own (it is killed), stopped at the end."""
-    config = local_neo4j.ServerConfig(home=tmp_path / "neo4j", port=local_neo4j.free_port(), auth=False,
-                                 memory=local_neo4j.SMALL_MEMORY)
-    local_neo4j.start(config)
-    try:
+    with throwaway_server(tmp_path / "neo4j") as config:
         yield config
-    finally:
-        local_neo4j.stop(config.home)
 
 
 def load(bundle: Path, uri: str, home: Path, batch_size: int = 1000) -> subprocess.Popen[str]:
