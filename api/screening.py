@@ -27,10 +27,10 @@ from starlette.datastructures import State
 
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
-from api.errors import Forbidden, UserError, http_status
+from api.errors import http_status
 from api.jsonio import FastJSONResponse, loads
 from api.scope import sees_sellers
-from core.errors import SettingsError
+from core.errors import Forbidden, SettingsError, UserError
 from graph import screening
 from graph.access import DEFAULT_TIMEOUT
 from graph.caller import SCREENERS, Caller
