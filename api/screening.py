@@ -70,8 +70,9 @@ class Screener:
 def screener_of(state: State) -> Screener:
     found: Screener = state.screener
     if found.checker is None:
-        raise ScreeningUnavailable("screening is not set up in this process: serve the API "
-                                   "with `alliance serve`")
+        raise ScreeningUnavailable("screening is not set up in this process: its app was made "
+                                   "without an upload checker (alliance.api_app.create_app "
+                                   "makes the app with one)")
     return found
 
 
