@@ -444,3 +444,15 @@ def test_the_data_contract_documents_the_upload_fields() -> None:
                   for r in rows}
     assert documented == {name: (doc_format(kind), required)
                           for name, (kind, required) in UPLOAD_FIELDS.items()}
+
+
+def test_an_app_made_without_an_upload_checker_refuses_to_screen(
+        world: Driver, neo4j_connection: Connection) -> None:
+    with TestClient(create_app(connection=neo4j_connection)) as bare:
+        response = bare.post("/screen", json={"uploads": [upload(95)]}, headers=bearer())
+        assert response.status_code == 500 and "internal error" in response.json()["detail"]
+        query = "mutation($u: [UploadInput!]!) { screen(uploads: $u) { decision } }"
+        body = bare.post("/graphql", json={"query": query, "variables": {"u": [{"uploadId": "U95"}]}},
+                         headers=bearer()).json()
+        assert body["errors"][0]["extensions"]["code"] == "SETTINGS"
+        assert "without an upload checker" in body["errors"][0]["message"]
