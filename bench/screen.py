@@ -7,7 +7,7 @@ actors reusing nothing known, honest sellers and honest traps).
 
 Quality: every upload is checked (`loaders.uploads`) and matched (`graph.screening.MATCH`,
 batches of 500) once; the decisions at the settings' thresholds and at other pairs of
-thresholds follow from the scores. Targets (issue): of the ring uploads that reuse
+thresholds follow from the scores. Targets: of the ring uploads that reuse
 anything the graph knows, at least 0.96 blocked; honest uploads blocked at most 0.5%,
 sent to review at most 3%. All ring uploads and the review rates are reported too.
 
