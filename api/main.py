@@ -237,7 +237,8 @@ def create_app(*, connection: Connection | None = None,
     `cost_caps` overrides the most a GraphQL operation may cost, by role, over
     ALLIANCE_QUERY_COST_CAPS over `api.cost.DEFAULT_CAPS`. `settings` defaults to the
     environment's. `upload_checker` checks uploads for `POST /screen` and `screen`
-    (`loaders.uploads.UploadChecker`; without one they answer SCREENING_UNAVAILABLE)."""
+    (`loaders.uploads.UploadChecker`; without one they answer that screening is not set
+    up in this process)."""
     settings = settings or get_settings()
     app = FastAPI(title="Alliance Graph API", lifespan=lifespan_for(connection),
                   docs_url=None, redoc_url=None, openapi_url=None)
