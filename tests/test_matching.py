@@ -10,9 +10,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from neo4j import Driver
 
 from alliance.generate import evasion, generate_bundle, read_truth
+from core.settings import DEFAULT_MATCH_THRESHOLD
 from graph import match_features as mf
+from graph import matching, seller_networks
+
+THRESHOLD = DEFAULT_MATCH_THRESHOLD
 
 TODAY_DIGEST = "4587295bb954cbd9cf7d15de1ff639eb8e9e72f8a605e9aad7e32cb2782e4a70"
 """SHA-256 of the thirteen files and truth.json of `generate_bundle(scale=300, seed=3)` as
@@ -98,3 +103,117 @@ def test_hidden_names_and_addresses_give_their_parts() -> None:
     assert mf.divisions("440300") == (None, "440300", "440000")
     assert mf.phone_blocks(["+8617712345678"]) == (["+86177123456"], ["+861771234"])
     assert mf.mail_letters(["Chen.ZhiQiang88@qq.com", "h12@163.com"]) == ["chenzhiqiang"]
+
+
+# --- on a real Neo4j -----------------------------------------------------------------------
+
+WORLD = """
+UNWIND $rows AS row
+CREATE (s:Seller {seller_id: row.id, legal_name: row.name})
+CREATE (a:Address {address_key: row.id + ':home', normalized: row.address, adcode: row.adcode,
+                   province: row.province, city: row.city, district: row.district})
+CREATE (s)-[:REGISTERED_AT]->(a)
+MERGE (p:Phone {e164: row.phone})
+CREATE (s)-[:HAS_PHONE]->(p)
+MERGE (e:Email {email: row.email})
+CREATE (s)-[:HAS_EMAIL]->(e)
+MERGE (x:PaymentAccount {account: 'alipay:' + row.id})
+CREATE (s)-[:PAID_TO]->(x)
+FOREACH (holder IN row.holders |
+  MERGE (h:Person {person_id: row.id + ':holder'}) SET h.name = holder MERGE (h)-[:OWNS]->(x))
+"""
+
+SZ = ("广东省", "深圳市", "南山区", "440305")
+RING = [
+    ("r1", "陈志强", "工业路88号B区3栋", SZ, "+8617712345601", "chenzhiqiang85@qq.com", []),
+    ("r2", "陳志強", "工业路88号B3栋", SZ, "+8617712345642", "chen.zhiqiang@163.com", ["陈志强"]),
+    ("r3", "Chen Zhiqiang", "工业路88号3号楼", ("广东省", "深圳市", None, "440300"),
+     "+8617712345677", "czqchen85@126.com", []),
+    ("r4", "陈智强", "工业路88号B区3栋", SZ, "+8617712345690", "chenzhiqiang@sina.com", ["陈智强"]),
+]
+NAMESAKES = [
+    ("w1", "王伟", "人民路5号", ("广东省", "广州市", "天河区", "440106"), "+8613800000001",
+     "wangwei1@163.com", ["王伟"]),
+    ("w2", "王伟", "建设路9号", ("浙江省", "杭州市", "西湖区", "330106"), "+8618600000002",
+     "wangwei2@qq.com", ["王伟"]),
+]
+HONEST = 800
+
+
+def _row(sid: str, name: str, street: str, place: tuple[str, str, str | None, str], phone: str,
+         email: str, holders: list[str]) -> dict[str, object]:
+    province, city, district, adcode = place
+    return {"id": sid, "name": name, "address": province + city + (district or "") + street,
+            "adcode": adcode, "province": province, "city": city, "district": district,
+            "phone": phone, "email": email, "holders": holders}
+
+
+def _honest() -> list[dict[str, object]]:
+    """Honest sellers all over the country, with sequential phones and a few namesakes."""
+    import random
+
+    from alliance.generate.geography import STREETS, districts
+
+    rng = random.Random(5)
+    rows = []
+    for i in range(HONEST):
+        d = rng.choice(districts())
+        name = rng.choice(evasion.COMMON_NAMES) if i % 40 == 0 else \
+            rng.choice(evasion.SURNAMES) + rng.choice(evasion.GIVEN) + rng.choice(evasion.GIVEN)
+        rows.append(_row(f"h{i:04d}", name, f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
+                         (d.province, d.city, d.name, d.adcode), f"+86139{i:08d}",
+                         f"h{i}@163.com", [name] if i % 4 == 0 else []))
+    return rows
+
+
+@pytest.fixture
+def world(clean_db: Driver, database: str) -> Driver:
+    rows = [_row(*r) for r in RING + NAMESAKES] + _honest()
+    clean_db.execute_query(WORLD, {"rows": rows}, database_=database)
+    return clean_db
+
+
+def _links(driver: Driver, database: str) -> dict[tuple[str, str], dict[str, object]]:
+    records, _, _ = driver.execute_query(
+        "MATCH (a:Seller)-[r:PROBABLY_SAME]->(b:Seller) RETURN a.seller_id AS a, "
+        "b.seller_id AS b, properties(r) AS r", database_=database)
+    return {(r["a"], r["b"]): dict(r["r"]) for r in records}
+
+
+RING_PAIRS = {(a, b) for a in ("r1", "r2", "r3", "r4") for b in ("r1", "r2", "r3", "r4") if a < b}
+
+
+def test_a_ring_that_shares_no_identifier_is_linked_at_probable_not_strong(
+        world: Driver, database: str) -> None:
+    run = matching.analyze_matches(world, database, threshold=THRESHOLD)
+    links = _links(world, database)
+    assert set(links) == RING_PAIRS, sorted(links)
+    reasons = links[("r1", "r4")]["reasons"]
+    assert "name pinyin equal" in reasons and "same building" in reasons, reasons
+    assert "phone prefix equal" in reasons
+    assert all(THRESHOLD <= float(lk["probability"]) <= 1 for lk in links.values())  # type: ignore[arg-type]
+    assert {lk["run_id"] for lk in links.values()} == {run.run_id}
+
+    strong = seller_networks.seller_network(world, database, "r1", strength="STRONG")
+    assert set(strong.reach.sellers) == {"r1"}
+    probable = seller_networks.seller_network(world, database, "r1", strength="PROBABLE")
+    assert set(probable.reach.sellers) == {"r1", "r2", "r3", "r4"}
+    via = {v.kind for lk in probable.links for v in lk.via}
+    assert via == {"probable"}
+    components, _ = seller_networks.analyze_networks(world, database, strength="PROBABLE")
+    assert components.groups == [["r1", "r2", "r3", "r4"]]
+
+
+def test_two_honest_namesakes_in_different_provinces_are_not_linked(world: Driver, database: str) -> None:
+    matching.analyze_matches(world, database, threshold=THRESHOLD)
+    linked = {s for pair in _links(world, database) for s in pair}
+    assert not linked & {"w1", "w2"}
+    assert linked == {"r1", "r2", "r3", "r4"}
+
+
+def test_a_second_run_changes_nothing(world: Driver, database: str) -> None:
+    first = matching.analyze_matches(world, database, threshold=THRESHOLD)
+    before = _links(world, database)
+    second = matching.analyze_matches(world, database, threshold=THRESHOLD)
+    assert first.written == len(RING_PAIRS) and (second.written, second.dropped) == (0, 0)
+    assert _links(world, database) == before and second.run_id == first.run_id
