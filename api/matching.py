@@ -15,12 +15,10 @@ from typing import Any, LiteralString
 
 import strawberry
 
-from api import db
 from api.context import Context
 from api.errors import UserError
 from api.investigation import allowed
-from api.writes import Statement, write
-from graph import audit, matching
+from graph import access, audit, matching
 
 MAX_NOTE = 2000
 
@@ -50,8 +48,9 @@ class ProbableLink:
 
 
 async def _before(ctx: Context, a: str, b: str) -> dict[str, Any] | None:
-    records = await db.read(ctx.driver, ctx.database, SELLERS_AND_LINK, {"a": a, "b": b},
-                            timeout=ctx.timeout, name="probableLink:read")
+    records = await access.read_async(ctx.driver, ctx.database, SELLERS_AND_LINK,
+                                      {"a": a, "b": b}, timeout=ctx.timeout,
+                                      name="probableLink:read")
     row = records[0]
     missing = [sid for sid, found in ((a, row["has_a"]), (b, row["has_b"])) if not found]
     if missing:
@@ -69,8 +68,9 @@ async def decide(ctx: Context, a: str, b: str, decision: LinkDecision, note: str
     except ValueError as exc:
         raise UserError(f"decideProbableLink: {exc}") from None
     before = await _before(ctx, params["a"], params["b"])
-    rows = (await write(ctx.driver, ctx.database, [Statement(matching.DECIDE, params)],
-                        name="probableLink:decide"))[0]
+    rows = (await access.write_async(ctx.driver, ctx.database,
+                                     [access.Statement(matching.DECIDE, params)],
+                                     timeout=ctx.timeout, name="probableLink:decide"))[0]
     await audit.append_async(ctx.driver, ctx.database, audit.event(
         ctx.caller, "probable_link.decide", ids=[params["a"], params["b"]],
         request_id=ctx.request_id,

@@ -31,13 +31,15 @@ from typing import Any, Literal, LiteralString
 
 import neo4j
 
-from graph import match_model
+from graph import access, match_model
 from graph.model import check_rel_type
 
 REL = check_rel_type("PROBABLY_SAME")
 Decision = Literal["confirmed", "rejected"]
 DECISIONS: tuple[str, ...] = ("confirmed", "rejected")
 WRITE_BATCH = 2000
+TIMEOUT: float | None = None
+"""Whole-graph work of the command line: the server's own limit applies."""
 
 EXPORT: LiteralString = """
 MATCH (s:Seller)
@@ -108,19 +110,14 @@ class MatchRun:
 
 def export(driver: neo4j.Driver, database: str) -> Iterator[dict[str, Any]]:
     """Every seller's comparison inputs, streamed."""
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
-                        notifications_min_severity="OFF") as session:
-        result = session.run(EXPORT)
-        keys = result.keys()
-        for values in result:
-            yield dict(zip(keys, values, strict=True))
+    for record in access.stream(driver, database, EXPORT, timeout=TIMEOUT, name="matches:export"):
+        yield dict(zip(record.keys(), record.values(), strict=True))
 
 
 def existing_links(driver: neo4j.Driver, database: str) -> dict[tuple[str, str], str | None]:
     """Every PROBABLY_SAME pair with its decision (None when nobody decided)."""
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
-                        notifications_min_severity="OFF") as session:
-        return {(r["a"], r["b"]): r["decision"] for r in session.run(LINKS)}
+    return {(r["a"], r["b"]): r["decision"]
+            for r in access.stream(driver, database, LINKS, timeout=TIMEOUT, name="matches:links")}
 
 
 def _chunks(items: list[Any], size: int = WRITE_BATCH) -> Iterator[list[Any]]:
@@ -148,14 +145,16 @@ def analyze_matches(driver: neo4j.Driver, database: str, *, threshold: float) ->
     wanted = [p for p in scored.pairs if old.get((p["a"], p["b"])) is None]
     run.kept_decided = sum(1 for d in old.values() if d is not None)
     for chunk in _chunks(wanted):
-        records, _, _ = driver.execute_query(WRITE_LINKS, {"rows": chunk, "run_id": run.run_id},
-                                             database_=database)
-        run.written += records[0]["written"]
+        rows = access.write(driver, database, [access.Statement(
+            WRITE_LINKS, {"rows": chunk, "run_id": run.run_id})], timeout=TIMEOUT,
+            name="matches:write")[0]
+        run.written += rows[0]["written"]
     keep = {(p["a"], p["b"]) for p in scored.pairs}
     stale = [{"a": a, "b": b} for (a, b), d in old.items() if d is None and (a, b) not in keep]
     for chunk in _chunks(stale):
-        records, _, _ = driver.execute_query(DROP_LINKS, {"rows": chunk}, database_=database)
-        run.dropped += records[0]["dropped"]
+        rows = access.write(driver, database, [access.Statement(DROP_LINKS, {"rows": chunk})],
+                            timeout=TIMEOUT, name="matches:drop")[0]
+        run.dropped += rows[0]["dropped"]
     run.timings["write"] = time.perf_counter() - began - run.timings["export"] - run.timings["model"]
     return run
 
