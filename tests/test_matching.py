@@ -8,14 +8,20 @@ import csv
 import hashlib
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from neo4j import Driver
 
 from alliance.generate import evasion, generate_bundle, read_truth
+from api.auth import issue_token
+from api.main import create_app
 from core.settings import DEFAULT_MATCH_THRESHOLD
 from graph import match_features as mf
 from graph import matching, seller_networks
+from graph.caller import Caller
+from graph.drivers import Connection
 
 THRESHOLD = DEFAULT_MATCH_THRESHOLD
 
@@ -166,11 +172,15 @@ def _honest() -> list[dict[str, object]]:
     return rows
 
 
-@pytest.fixture
-def world(clean_db: Driver, database: str) -> Driver:
+@pytest.fixture(scope="module")
+def world(driver: Driver, database: str) -> tuple[Driver, matching.MatchRun]:
+    """The hand-made ring, two namesakes and honest sellers, matched once (the model is
+    trained on them: a few seconds)."""
+    with driver.session(database=database) as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
     rows = [_row(*r) for r in RING + NAMESAKES] + _honest()
-    clean_db.execute_query(WORLD, {"rows": rows}, database_=database)
-    return clean_db
+    driver.execute_query(WORLD, {"rows": rows}, database_=database)
+    return driver, matching.analyze_matches(driver, database, threshold=THRESHOLD)
 
 
 def _links(driver: Driver, database: str) -> dict[tuple[str, str], dict[str, object]]:
@@ -184,36 +194,88 @@ RING_PAIRS = {(a, b) for a in ("r1", "r2", "r3", "r4") for b in ("r1", "r2", "r3
 
 
 def test_a_ring_that_shares_no_identifier_is_linked_at_probable_not_strong(
-        world: Driver, database: str) -> None:
-    run = matching.analyze_matches(world, database, threshold=THRESHOLD)
-    links = _links(world, database)
+        world: tuple[Driver, matching.MatchRun], database: str) -> None:
+    driver, run = world
+    links = _links(driver, database)
     assert set(links) == RING_PAIRS, sorted(links)
     reasons = links[("r1", "r4")]["reasons"]
-    assert "name pinyin equal" in reasons and "same building" in reasons, reasons
-    assert "phone prefix equal" in reasons
+    assert "name pinyin equal" in reasons and "same building" in reasons, reasons  # type: ignore[operator]
+    assert "phone prefix equal" in reasons  # type: ignore[operator]
     assert all(THRESHOLD <= float(lk["probability"]) <= 1 for lk in links.values())  # type: ignore[arg-type]
     assert {lk["run_id"] for lk in links.values()} == {run.run_id}
 
-    strong = seller_networks.seller_network(world, database, "r1", strength="STRONG")
+    strong = seller_networks.seller_network(driver, database, "r1", strength="STRONG", timeout=120)
     assert set(strong.reach.sellers) == {"r1"}
-    probable = seller_networks.seller_network(world, database, "r1", strength="PROBABLE")
+    probable = seller_networks.seller_network(driver, database, "r1", strength="PROBABLE",
+                                              timeout=120)
     assert set(probable.reach.sellers) == {"r1", "r2", "r3", "r4"}
-    via = {v.kind for lk in probable.links for v in lk.via}
-    assert via == {"probable"}
-    components, _ = seller_networks.analyze_networks(world, database, strength="PROBABLE")
+    assert {v.kind for lk in probable.links for v in lk.via} == {"probable"}
+    components, _ = seller_networks.analyze_networks(driver, database, strength="PROBABLE")
     assert components.groups == [["r1", "r2", "r3", "r4"]]
 
 
-def test_two_honest_namesakes_in_different_provinces_are_not_linked(world: Driver, database: str) -> None:
-    matching.analyze_matches(world, database, threshold=THRESHOLD)
-    linked = {s for pair in _links(world, database) for s in pair}
+def test_two_honest_namesakes_in_different_provinces_are_not_linked(
+        world: tuple[Driver, matching.MatchRun], database: str) -> None:
+    linked = {s for pair in _links(world[0], database) for s in pair}
     assert not linked & {"w1", "w2"}
     assert linked == {"r1", "r2", "r3", "r4"}
 
 
-def test_a_second_run_changes_nothing(world: Driver, database: str) -> None:
-    first = matching.analyze_matches(world, database, threshold=THRESHOLD)
-    before = _links(world, database)
-    second = matching.analyze_matches(world, database, threshold=THRESHOLD)
+def test_a_second_run_changes_nothing(world: tuple[Driver, matching.MatchRun], database: str) -> None:
+    driver, first = world
+    before = _links(driver, database)
+    second = matching.analyze_matches(driver, database, threshold=THRESHOLD)
     assert first.written == len(RING_PAIRS) and (second.written, second.dropped) == (0, 0)
-    assert _links(world, database) == before and second.run_id == first.run_id
+    assert _links(driver, database) == before and second.run_id == first.run_id
+
+
+NETWORK = """query($id: ID!) { sellerNetwork(sellerId: $id, strength: PROBABLE) {
+  sellers { sellerId } links { a b via { kind weight reasons } } } }"""
+DECIDE = """mutation($a: ID!, $b: ID!, $d: LinkDecision!, $note: String) {
+  decideProbableLink(a: $a, b: $b, decision: $d, note: $note) {
+    a b decision probability reasons runId } }"""
+
+
+def _gql(client: TestClient, query: str, role: str = "investigator", **variables: object
+         ) -> dict[str, Any]:
+    bearer = issue_token(Caller(sub=f"test-{role}", role=role,  # type: ignore[arg-type]
+                                brand_id="B1" if role == "brand_member" else None))
+    response = client.post("/graphql", json={"query": query, "variables": variables},
+                           headers={"Authorization": f"Bearer {bearer}"})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_investigators_see_the_probable_tier_and_their_decisions_override_the_model(
+        world: tuple[Driver, matching.MatchRun], database: str,
+        neo4j_connection: Connection) -> None:
+    driver, _ = world
+    with TestClient(create_app(connection=neo4j_connection, query_timeout=120)) as client:
+        net = _gql(client, NETWORK, id="r2")["data"]["sellerNetwork"]
+        assert {m["sellerId"] for m in net["sellers"]} == {"r1", "r2", "r3", "r4"}
+        via = net["links"][0]["via"][0]
+        assert via["kind"] == "probable" and "name pinyin equal" in via["reasons"]
+
+        denied = _gql(client, DECIDE, role="brand_member", a="r1", b="r2", d="REJECTED")
+        assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        rejected = _gql(client, DECIDE, a="r2", b="r1", d="REJECTED", note="two cousins")
+        assert rejected["data"]["decideProbableLink"]["probability"] == 0.0
+        confirmed = _gql(client, DECIDE, a="r3", b="r4", d="CONFIRMED")["data"]["decideProbableLink"]
+        assert (confirmed["a"], confirmed["b"], confirmed["probability"]) == ("r3", "r4", 1.0)
+        assert "name pinyin equal" in confirmed["reasons"]
+
+        rerun = matching.analyze_matches(driver, database, threshold=THRESHOLD)
+        assert rerun.kept_decided == 2
+        links = _links(driver, database)
+        assert links[("r1", "r2")]["decision"] == "rejected" and links[("r1", "r2")]["probability"] == 0.0
+        assert links[("r3", "r4")]["probability"] == 1.0
+        net = _gql(client, NETWORK, id="r1")["data"]["sellerNetwork"]
+        assert ("r1", "r2") not in {(lk["a"], lk["b"]) for lk in net["links"]}
+        assert {m["sellerId"] for m in net["sellers"]} == {"r1", "r2", "r3", "r4"}  # via r3, r4
+
+    records, _, _ = driver.execute_query(
+        "MATCH (e:AuditEvent {action: 'probable_link.decide'}) RETURN e.ids AS ids, e.details AS d "
+        "ORDER BY e.at", database_=database)
+    assert [r["ids"] for r in records] == [["r1", "r2"], ["r3", "r4"]]
+    assert "two cousins" in records[0]["d"] and '"probability": ' in records[0]["d"]
