@@ -253,8 +253,8 @@ def train_and_score(table: pa.Table, *, threshold: float, confirmed: list[tuple[
             estimate_without_term_frequencies=True)
     if confirmed:
         con.register("confirmed_pairs", pa.table({
-            "source_dataset_l": ["sellers"] * len(confirmed), "unique_id_l": [a for a, _ in confirmed],
-            "source_dataset_r": ["sellers"] * len(confirmed), "unique_id_r": [b for _, b in confirmed]}))
+            "source_dataset_l": ["sellers"] * len(confirmed), "id_l": [a for a, _ in confirmed],
+            "source_dataset_r": ["sellers"] * len(confirmed), "id_r": [b for _, b in confirmed]}))
         linker.training.estimate_m_from_pairwise_labels("confirmed_pairs")
     model = linker.misc.save_model_to_json()
     predicted = linker.inference.predict(threshold_match_probability=threshold)
