@@ -25,6 +25,7 @@ PLACEHOLDERS = {"", "changethis", "change-me", "changeme", "secret", "password",
 MIN_SECRET_LENGTH = 32
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 """Bytes an API request body may have (a GraphQL query is a few KB; its variables little more)."""
+DEFAULT_MATCH_THRESHOLD = 0.99
 
 
 class Settings(BaseSettings):
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     JSON text such as `{"investigator": 80000}`."""
     alliance_max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     """Bytes an API request body may have; a larger one is refused with 413."""
+    alliance_match_threshold: float = DEFAULT_MATCH_THRESHOLD
+    """The match probability at or above which `alliance analyze matches` writes a
+    PROBABLY_SAME link between two sellers."""
 
     @field_validator("alliance_query_cost_caps", mode="before")
     @classmethod
@@ -57,6 +61,14 @@ class Settings(BaseSettings):
     @classmethod
     def _max_body(cls, value: Any) -> int:
         return max_body_from(value)
+
+    @field_validator("alliance_match_threshold")
+    @classmethod
+    def _match_threshold(cls, value: float) -> float:
+        if not 0.0 < value <= 1.0:
+            raise SettingsError(f"ALLIANCE_MATCH_THRESHOLD must be above 0 and at most 1 "
+                                f"(default {DEFAULT_MATCH_THRESHOLD}), not {value}.")
+        return value
 
     @field_validator("alliance_home")
     @classmethod

@@ -210,6 +210,12 @@ RELATIONSHIPS: tuple[RelType, ...] = (
     RelType("NAMES_SUSPECT", ("Case",), ("Person",)),
     RelType("IN_NETWORK", ("Seller",), ("Network",), contract=False),
     RelType("HAS_EVENT", ("Lead", "Case"), ("StatusEvent",), contract=False),
+    RelType(
+        "PROBABLY_SAME", ("Seller",), ("Seller",),
+        {"probability": "float", "reasons": "list", "run_id": "string", "decision": "string",
+         "decided_by": "string", "decided_at": "datetime", "note": "string"},
+        contract=False,
+    ),
 )
 
 NODE_BY_LABEL: dict[str, NodeType] = {n.label: n for n in NODES}
