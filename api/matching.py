@@ -16,8 +16,8 @@ from typing import Any, LiteralString
 import strawberry
 
 from api.context import Context
-from api.errors import UserError
 from api.investigation import allowed
+from core.errors import UserError
 from graph import access, audit, matching
 
 MAX_NOTE = 2000
