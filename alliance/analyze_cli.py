@@ -3,6 +3,9 @@
 The whole graph by default (every stored network of that strength is replaced), or only
 the sellers one load touched with `--incremental --run-id ID`. Networks of a single
 seller are not stored: a seller without IN_NETWORK is alone.
+
+`alliance analyze matches`: score pairs of sellers that may be one and write their
+PROBABLY_SAME links (`graph.matching`), which `networks --strength probable` then uses.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from neo4j import Driver
 from rich.console import Console
 
 from core.errors import AllianceError
-from graph import seller_networks
+from core.settings import get_settings
+from graph import matching, seller_networks
 from graph.drivers import Connection, connection, open_driver
 
-analyze_app = typer.Typer(help="Analyses over the whole graph (seller networks).",
+analyze_app = typer.Typer(help="Analyses over the whole graph (seller networks, probable matches).",
                           no_args_is_help=True)
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -30,6 +34,7 @@ err = Console(stderr=True, soft_wrap=True)
 class StrengthOption(StrEnum):
     STRONG = "STRONG"
     WEAK = "WEAK"
+    PROBABLE = "PROBABLE"
 
 
 @contextmanager
@@ -84,3 +89,27 @@ def networks(
               f"{time.perf_counter() - started:.1f} s")
     for hub in sorted(components.hubs, key=lambda h: -h.sellers)[:20]:
         out.print(f"hub skipped: {hub.kind} {hub.value} shared by {hub.sellers} sellers")
+
+
+@analyze_app.command("matches")
+def matches(
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", min=0.0, max=1.0,
+        help="Match probability at or above which a link is written "
+             "(default: ALLIANCE_MATCH_THRESHOLD, 0.99).")] = None,
+) -> None:
+    """Score pairs of sellers that share no exact identifier and write PROBABLY_SAME links."""
+    cut = get_settings().alliance_match_threshold if threshold is None else threshold
+    conn = connection()
+    started = time.perf_counter()
+    with _database(conn) as driver:
+        try:
+            run = matching.analyze_matches(driver, conn.database, threshold=cut)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in run.timings.items())
+    out.print(f"{run.pairs} probable pairs of {run.sellers} sellers at >= {cut} (model "
+              f"{run.run_id or '-'}): {run.written} links written, {run.dropped} dropped, "
+              f"{run.kept_decided} decided by investigators kept, in "
+              f"{time.perf_counter() - started:.1f} s ({steps})")

@@ -26,10 +26,12 @@ from graph import access, risk, seller_networks, trace
 MAX_FIRST = 100
 
 
-@strawberry.enum(description="Which shared identifiers link two sellers.")
+@strawberry.enum(description="Which shared identifiers link two sellers (PROBABLE: STRONG "
+                             "plus the probable matches no investigator rejected).")
 class LinkStrength(Enum):
     STRONG = "STRONG"
     WEAK = "WEAK"
+    PROBABLE = "PROBABLE"
 
 
 @strawberry.enum(description="How stored networks are ranked.")
@@ -38,12 +40,15 @@ class NetworkOrder(Enum):
     SIZE = "SIZE"
 
 
-@strawberry.type(description="An identifier two sellers share.")
+@strawberry.type(description="An identifier two sellers share, or a probable match (kind "
+                             "`probable`: its weight is the match probability).")
 class LinkVia:
     kind: str
     label: str
     value: str
     weight: float
+    reasons: list[str] = strawberry.field(
+        default_factory=list, description="For a probable match: what the model saw.")
 
 
 @strawberry.type
@@ -243,7 +248,8 @@ def _network(net: seller_networks.SellerNetwork) -> SellerNetwork:
                  for k, d in sorted(net.reach.sellers.items(), key=lambda kv: (kv[1], kv[0]))],
         shops=[strawberry.ID(x) for x in net.shops],
         links=[SellerLink(a=strawberry.ID(lk.a), b=strawberry.ID(lk.b), via=[
-            LinkVia(kind=v.kind, label=v.label, value=v.value, weight=v.weight) for v in lk.via])
+            LinkVia(kind=v.kind, label=v.label, value=v.value, weight=v.weight,
+                    reasons=v.value.split(", ") if v.kind == "probable" else []) for v in lk.via])
             for lk in net.links],
         hubs_skipped=[HubSkipped(kind=h.kind, label=h.label, value=h.value, sellers=h.sellers)
                       for h in net.reach.hubs.values()],

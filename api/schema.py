@@ -25,6 +25,7 @@ from api.entities import EntitiesQuery
 from api.errors import ErrorShaping
 from api.investigation import InvestigationQuery
 from api.leads import LeadsMutation, LeadsQuery
+from api.matching import MatchingMutation
 from api.neighbourhood import NetworkQuery
 from api.saved_queries import SavedQueriesQuery
 from api.screening import ScreeningMutation
@@ -42,7 +43,7 @@ validation results by rules, so rules made anew for each request would never hit
 DOMAIN_QUERIES: list[type] = [
     EntitiesQuery, SearchQuery, NetworkQuery, SavedQueriesQuery, InvestigationQuery, LeadsQuery,
 ]
-DOMAIN_MUTATIONS: list[type] = [LeadsMutation, ScreeningMutation]
+DOMAIN_MUTATIONS: list[type] = [LeadsMutation, MatchingMutation, ScreeningMutation]
 
 
 def build_schema() -> strawberry.Schema:

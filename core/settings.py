@@ -25,6 +25,7 @@ PLACEHOLDERS = {"", "changethis", "change-me", "changeme", "secret", "password",
 MIN_SECRET_LENGTH = 32
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 """Bytes an API request body may have (a GraphQL query is a few KB; its variables little more)."""
+DEFAULT_MATCH_THRESHOLD = 0.99
 DEFAULT_SCREEN_BLOCK = 0.5
 DEFAULT_SCREEN_REVIEW = 0.25
 """Screening thresholds, chosen with the quality benchmark (bench/screen.py, figures in
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     JSON text such as `{"investigator": 80000}`."""
     alliance_max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     """Bytes an API request body may have; a larger one is refused with 413."""
+    alliance_match_threshold: float = DEFAULT_MATCH_THRESHOLD
+    """The match probability at or above which `alliance analyze matches` writes a
+    PROBABLY_SAME link between two sellers."""
     alliance_screen_block: float = DEFAULT_SCREEN_BLOCK
     """Screening score at or above which a new upload is blocked (graph/screening.py)."""
     alliance_screen_review: float = DEFAULT_SCREEN_REVIEW
@@ -65,6 +69,14 @@ class Settings(BaseSettings):
     @classmethod
     def _max_body(cls, value: Any) -> int:
         return max_body_from(value)
+
+    @field_validator("alliance_match_threshold")
+    @classmethod
+    def _match_threshold(cls, value: float) -> float:
+        if not 0.0 < value <= 1.0:
+            raise SettingsError(f"ALLIANCE_MATCH_THRESHOLD must be above 0 and at most 1 "
+                                f"(default {DEFAULT_MATCH_THRESHOLD}), not {value}.")
+        return value
 
     @model_validator(mode="after")
     def _screen_thresholds(self) -> Settings:

@@ -218,6 +218,12 @@ RELATIONSHIPS: tuple[RelType, ...] = (
     RelType("IN_NETWORK", ("Seller",), ("Network",), contract=False),
     RelType("HAS_EVENT", ("Lead", "Case"), ("StatusEvent",), contract=False),
     RelType(
+        "PROBABLY_SAME", ("Seller",), ("Seller",),
+        {"probability": "float", "reasons": "list", "run_id": "string", "decision": "string",
+         "decided_by": "string", "decided_at": "datetime", "note": "string"},
+        contract=False,
+    ),
+    RelType(
         "MATCHED", ("Screening",),
         ("Seller", "Identity", "Phone", "Email", "PaymentAccount", "Device", "Address",
          "Network", "Site"),

@@ -7,10 +7,14 @@ link sellers"):
   an Email (HAS_EMAIL) or a Device of kind `fp` (USED_DEVICE).
 - WEAK: all of STRONG, plus a Device of kind `ip` and an Address that shops of both
   sellers ship from or return to (Seller-OPERATES->Shop-SHIPS_FROM|RETURNS_TO->Address).
+- PROBABLE: all of STRONG, plus the `PROBABLY_SAME` links `alliance analyze matches`
+  wrote (`graph.matching`) that no investigator rejected; such a link's weight is its
+  probability and its value its reasons.
 
 Hubs do not link: an identifier shared by more sellers than `hub_threshold` (default 30)
 is a hub (a fulfilment warehouse, a carrier's IP range); it is reported with its seller
-count and never joins two sellers.
+count and never joins two sellers. A probable link joins one pair of sellers; the hub
+rule applies to the identifiers beside it as at STRONG.
 
 `seller_network` walks the link graph breadth-first from one seller. The first `LEVELS`
 hops run in one query (each hop expands the whole frontier; the stats of what was found
@@ -41,8 +45,8 @@ import neo4j.time
 from graph import access, risk
 from graph.model import node
 
-Strength = Literal["STRONG", "WEAK"]
-STRENGTHS: tuple[str, ...] = ("STRONG", "WEAK")
+Strength = Literal["STRONG", "WEAK", "PROBABLE"]
+STRENGTHS: tuple[str, ...] = ("STRONG", "WEAK", "PROBABLE")
 HUB_THRESHOLD = 30
 MAX_SIZE = 500
 FRONTIER_BATCH = 5000
@@ -61,6 +65,7 @@ LINK_WEIGHTS: dict[str, float] = {
     "device_fp": 0.7,
     "device_ip": 0.3,
     "address": 0.4,
+    "probable": 0.9,
 }
 """How strongly one shared identifier of each kind says two sellers are run together."""
 
@@ -69,6 +74,7 @@ _KIND_OF_LABEL = {
     "PaymentAccount": "payment_account",
     "Phone": "phone",
     "Email": "email",
+    "PROBABLY_SAME": "probable",
 }
 
 ANALYZE_TIMEOUT: float | None = None
@@ -145,6 +151,21 @@ _HOLDERS_ADDRESS = """
 """
 
 
+_HOLDERS_PROBABLE = """
+  MATCH (s)-[r:PROBABLY_SAME]-(o:Seller) WHERE coalesce(r.decision, '') <> 'rejected'
+  RETURN 'PROBABLY_SAME' AS label,
+         {probability: r.probability, reasons: r.reasons, decision: r.decision} AS key,
+         null AS device_kind, 'PROBABLY_SAME' AS type, 2 AS n, [o] AS others
+"""
+"""For a seller `s`: each probable link not rejected, as a row of its own (its key a map
+of the link's probability, reasons and decision)."""
+
+
+def _holders(strength: str) -> str:
+    extra = {"WEAK": _HOLDERS_ADDRESS, "PROBABLE": _HOLDERS_PROBABLE}.get(strength)
+    return _HOLDERS_DIRECT + (" UNION ALL " + extra if extra else "")
+
+
 def _one_hop(holders: str) -> LiteralString:
     """One hop of the walk as its own query: for each frontier seller in $ids, its
     identifiers and, for each, the number of sellers holding it and (when it is not a
@@ -157,13 +178,14 @@ def _one_hop(holders: str) -> LiteralString:
 
 NEIGHBOURS_DIRECT = _one_hop(_HOLDERS_DIRECT)
 NEIGHBOURS_ADDRESS = _one_hop(_HOLDERS_ADDRESS)
+NEIGHBOURS_PROBABLE = _one_hop(_HOLDERS_PROBABLE)
 
 
-def _level(weak: bool, carry: str) -> str:
+def _level(strength: str, carry: str) -> str:
     """One hop inside a query: the rows `NEIGHBOURS_DIRECT` (and `NEIGHBOURS_ADDRESS`)
     give for `frontier`, then the sellers not seen yet as the next frontier (none once
     there are more than $cap of them: the walk then goes on hop by hop)."""
-    holders = _HOLDERS_DIRECT + (" UNION ALL " + _HOLDERS_ADDRESS if weak else "")
+    holders = _holders(strength)
     return (
         "CALL (frontier) { UNWIND frontier AS s CALL (s) { " + holders + " } "
         "RETURN collect({sid: s.seller_id, label: label, key: key, device_kind: device_kind, "
@@ -183,7 +205,7 @@ def levels_part(levels: int, strength: Strength, carry: str = "", seeds: str = "
     `capped` for what follows. `carry` names more variables to keep (`a, b, `)."""
     text = f"WITH {carry}{seeds} AS frontier, {seeds} AS seen, [] AS levels, false AS capped "
     for _ in range(levels):
-        text += _level(strength == "WEAK", carry)
+        text += _level(strength, carry)
     return text
 
 
@@ -262,6 +284,8 @@ def walk(seeds: Iterable[str], *, strength: Strength = "STRONG",
             rows += yield NEIGHBOURS_DIRECT, {"ids": ids, **params}
             if strength == "WEAK":
                 rows += yield NEIGHBOURS_ADDRESS, {"ids": ids, **params}
+            if strength == "PROBABLE":
+                rows += yield NEIGHBOURS_PROBABLE, {"ids": ids, **params}
         depth += 1
         frontier = _expand(reach, rows, depth, max_size)
     return reach
@@ -289,7 +313,8 @@ def _expand(reach: Reach, rows: list[dict[str, Any]], depth: int, max_size: int)
             reach.hubs[(row["label"], str(row["key"]))] = Hub(
                 kind, row["label"], str(row["key"]), row["n"])
             continue
-        via = Via(kind, row["label"], str(row["key"]), row["type"], LINK_WEIGHTS[kind])
+        via = _probable_via(row["key"]) if kind == "probable" else \
+            Via(kind, row["label"], str(row["key"]), row["type"], LINK_WEIGHTS[kind])
         for other in sorted(row["others"]):
             if other == row["sid"]:
                 continue
@@ -306,6 +331,13 @@ def _expand(reach: Reach, rows: list[dict[str, Any]], depth: int, max_size: int)
             reach.parent[other] = (row["sid"], via)
             found.append(other)
     return found
+
+
+def _probable_via(key: dict[str, Any]) -> Via:
+    """A probable link as a Via: its reasons as the value, its probability as the weight."""
+    reasons = ", ".join(key.get("reasons") or []) or f"{key.get('decision') or 'no'} decision"
+    return Via("probable", "PROBABLY_SAME", reasons, "PROBABLY_SAME",
+               float(key.get("probability") or 0.0))
 
 
 def links_within(reach: Reach) -> list[Link]:
@@ -340,6 +372,13 @@ WEAK_IDENTIFIERS: tuple[tuple[str, LiteralString], ...] = (
 )
 """Every STRONG identifier held by two or more sellers, streamed identifier by identifier
 (a pattern comprehension per node: no eager aggregation over the whole graph)."""
+
+PROBABLE_LINKS: tuple[tuple[str, LiteralString], ...] = (
+    ("probable", "MATCH (a:Seller)-[r:PROBABLY_SAME]->(b:Seller) "
+                 "WHERE coalesce(r.decision, '') <> 'rejected' "
+                 "RETURN a.seller_id + '~' + b.seller_id AS key, [a.seller_id, b.seller_id] AS ids"),
+)
+"""Every probable link no investigator rejected, as a pair."""
 
 
 class UnionFind:
@@ -394,7 +433,8 @@ class Components:
 def compute_networks(driver: neo4j.Driver, database: str, *, strength: Strength = "STRONG",
                      hub_threshold: int = HUB_THRESHOLD) -> Components:
     """Connected components (two or more sellers) of the link graph, hubs excluded."""
-    queries = SHARED_IDENTIFIERS + (WEAK_IDENTIFIERS if strength == "WEAK" else ())
+    queries = SHARED_IDENTIFIERS + {"WEAK": WEAK_IDENTIFIERS, "PROBABLE": PROBABLE_LINKS}.get(
+        strength, ())
     uf = UnionFind()
     hubs: list[Hub] = []
     seen = 0
@@ -414,8 +454,8 @@ def compute_networks(driver: neo4j.Driver, database: str, *, strength: Strength 
 
 def network_id(members: list[str], strength: str = "STRONG") -> str:
     """Deterministic: the smallest seller id of the network, prefixed by the strength
-    (`net:` for STRONG, `net-weak:` for WEAK)."""
-    prefix = "net:" if strength == "STRONG" else "net-weak:"
+    (`net:` for STRONG, `net-weak:` for WEAK, `net-probable:` for PROBABLE)."""
+    prefix = {"STRONG": "net:", "WEAK": "net-weak:"}.get(strength, "net-probable:")
     return f"{prefix}{min(members)}"
 
 

@@ -182,8 +182,10 @@ class Spool:
 class Bundle:
     """The state of one generation run."""
 
-    def __init__(self, out_dir: Path, scale: int, seed: int, fmt: str, dirty: float) -> None:
+    def __init__(self, out_dir: Path, scale: int, seed: int, fmt: str, dirty: float,
+                 evasion: int = 0) -> None:
         self.rng = random.Random(seed)
+        self.evasion = evasion
         self.scale, self.dirty, self.out_dir = scale, dirty, out_dir
         ext = "csv" if fmt == "csv" else "jsonl"
         self.out = {name: Writer(out_dir / f"{name}.{ext}", fields, fmt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from alliance.generate.bundle import (
@@ -268,8 +269,10 @@ def landline(n: int) -> str:
     return f"{area}{n % 10**7:07d}"
 
 
-def write_honest(b: Bundle) -> None:
-    """An honest seller: its own identifiers, hub warehouses and carrier IPs only."""
+def write_honest(b: Bundle, dress: Callable[[Bundle, dict[str, Any], District], None] | None = None
+                 ) -> None:
+    """An honest seller: its own identifiers, hub warehouses and carrier IPs only;
+    `dress` may add to its row before it is written (`evasion.dress_honest`)."""
     seller_id = b.next_id("H", 7)
     n = int(seller_id[1:])
     district = b.rng.choice(b.geo)
@@ -287,6 +290,8 @@ def write_honest(b: Bundle) -> None:
     if not n % 3:
         row["id_hash"] = hashlib.sha256(f"honest-identity-{n}".encode()).hexdigest()
     row["status"] = "active"
+    if dress:
+        dress(b, row, district)
     b.emit("sellers", row)
     if n % KEEP_HONEST == 0:
         b.known_honest.append({**ids, "seller_id": seller_id, "platform": row["platform"],
