@@ -19,6 +19,9 @@ Each upload (data contract, "Uploads to screen") is one of these kinds, in these
   confirmed or suspected one when no site was raided), at another unit: the same street
   number, a unit after it.
 
+A bundle whose rings all hide (`--evasion` 1 to 3) gets no ring uploads and no
+`honest_park`: the uploads are made from the identifiers the plain rings keep.
+
 The uploads come from their own random generator (seeded from the bundle's seed), so
 adding them changes nothing else of the bundle. Fresh identifiers are new to the bundle
 (phones from 199, e-mails at 126.com, `alipay:u...`, `fp:u...`). truth.json's `uploads`
@@ -177,9 +180,15 @@ MAKERS = {"ring_reuse": ring_reuse, "ring_fresh": ring_fresh, "new_bad": plain,
           "honest_carrier_ip": honest_carrier_ip, "honest_park": honest_park}
 
 
+NEED_RINGS = ("ring_reuse", "ring_fresh", "honest_park")
+"""Kinds made from what the run kept of its rings: none when every ring hides
+(`alliance generate --evasion`, whose rings `evasion.py` writes)."""
+
+
 def kinds_in_order(u: Uploads, count: int) -> list[str]:
     """Each kind its share of `count` (at least one each), shuffled."""
-    kinds = [kind for kind, share in SHARES for _ in range(max(1, round(share * count)))]
+    kinds = [kind for kind, share in SHARES for _ in range(max(1, round(share * count)))
+             if u.b.known_rings or kind not in NEED_RINGS]
     u.rng.shuffle(kinds)
     return kinds
 
