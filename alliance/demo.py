@@ -304,7 +304,7 @@ def serve_api(host: str, port: int) -> None:
     from api.logs import LOG_CONFIG
 
     say("\nServing the API; Ctrl-C stops it.")
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=LOG_CONFIG)
+    uvicorn.run("alliance.api_app:create_app", factory=True, host=host, port=port, log_config=LOG_CONFIG)
 
 
 def demo(

@@ -46,6 +46,7 @@ DEFAULT_CAPS: dict[str, int] = {
     "police_liaison": 20_000,
     "brand_member": 20_000,
     "analyst": 5_000,
+    "platform": 2_000,
 }
 """The most a query may cost, per role."""
 SIZE_ARGUMENTS = ("first", "limit", "maxSize")

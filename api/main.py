@@ -243,8 +243,8 @@ def create_app(*, connection: Connection | None = None,
     app = FastAPI(title="Alliance Graph API", lifespan=lifespan_for(connection),
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.query_timeout = query_timeout
-    app.state.cost_caps = {**screening.COST_CAPS, **cost.caps(
-        {**settings.query_cost_caps(cost.DEFAULT_CAPS), **(cost_caps or {})})}
+    app.state.cost_caps = cost.caps(
+        {**settings.query_cost_caps(cost.DEFAULT_CAPS), **(cost_caps or {})})
     app.state.screener = screening.Screener(upload_checker, thresholds(settings))
     app.add_middleware(RequestContext, max_body=max_body or settings.alliance_max_body_bytes)
     app.add_exception_handler(AllianceError, alliance_error)

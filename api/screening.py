@@ -36,7 +36,6 @@ from graph.access import DEFAULT_TIMEOUT
 from graph.caller import SCREENERS, Caller
 from graph.screening import MAX_BATCH, Checker, Decision, Invalid, Thresholds
 
-COST_CAPS = {"platform": 2_000}
 """The platform's GraphQL cost cap: enough for `screen` with every field, nothing more."""
 SHOWN_INVALID = 5
 """Invalid uploads named in an error's message (all of them are in its details)."""

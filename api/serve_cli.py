@@ -32,7 +32,7 @@ def serve(
     typer.echo("query cost caps: " + ", ".join(f"{role} {cap}" for role, cap in caps.items())
                + f"; request bodies up to {get_settings().alliance_max_body_bytes} bytes", err=True)
     typer.echo(f"serving on http://{host}:{port}/graphql", err=True)
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("alliance.api_app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_config=LOG_CONFIG)
 
 

@@ -34,7 +34,7 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path: Path
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
         generate_bundle(tmp_path / name, scale=300, seed=seed)
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert len(files) == 14
+    assert len(files) == 15
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a" / "sellers.csv").read_bytes() != (tmp_path / "c" / "sellers.csv").read_bytes()

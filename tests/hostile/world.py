@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +23,11 @@ from neo4j import Driver
 from alliance.generate import generate_bundle, read_truth
 from api.auth import issue_token
 from api.scope import SENSITIVE_LABELS
-from graph import model
-from graph.caller import Caller
+from graph import model, screening
+from graph.caller import LOCAL_OPERATOR, Caller
 from graph.seller_networks import analyze_networks
 from loaders import load_paths
+from loaders.uploads import UploadChecker
 
 LEADS_BUNDLE = Path(__file__).parent.parent / "fixtures" / "leads"
 PII_KEY = b"hostile-suite-key"
@@ -44,6 +46,7 @@ CALLERS: dict[str, Caller] = {
     "brand_member": Caller(sub="hostile-brand-b2", role="brand_member", brand_id="B2"),
     "police_liaison": Caller(sub="hostile-liaison-gz", role="police_liaison", agency_id="AG-GZ"),
     "analyst": Caller(sub="hostile-analyst", role="analyst"),
+    "platform": Caller(sub="hostile-platform", role="platform"),
 }
 """One caller per role (graph.caller.ROLES); the brand and agency are the leads fixture's."""
 SEES_IDENTIFIERS = frozenset({"investigator", "admin"})
@@ -121,7 +124,17 @@ def load(driver: Driver, database: str, folder: Path, scale: int, seed: int = 11
         for f in report.files:
             assert f.read == f.loaded + f.rejected, f
     analyze_networks(driver, database)
+    screen_first_upload(driver, database, bundle)
     return read_truth(bundle)
+
+
+def screen_first_upload(driver: Driver, database: str, bundle: Path) -> None:
+    """Record the screening of the bundle's first upload, so a `Screening` node exists."""
+    first = json.loads((bundle / "uploads.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    valid, invalid = UploadChecker(PII_KEY).check([first])
+    assert not invalid, invalid
+    screening.screen(driver, database, [u for _, u in valid], LOCAL_OPERATOR,
+                     screening.Thresholds(0.5, 0.25), record=True)
 
 
 def _gql(client: TestClient, role: str, query: str, **variables: Any) -> dict[str, Any]:
