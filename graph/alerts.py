@@ -28,16 +28,18 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, LiteralString, cast
 
 import neo4j
+import neo4j.exceptions
 
 from core import errors
 from graph import access, query_library
 from graph.access import Statement
 from graph.caller import Caller
 from graph.model import ALERT_SUBJECTS, check_label, check_rel_type, node
-from graph.query_files import SavedQuery
+from graph.query_files import QUERIES_DIR, SavedQuery
 
 log = logging.getLogger(__name__)
 
@@ -295,9 +297,10 @@ def run_alerts(driver: neo4j.Driver, database: str, queries: list[SavedQuery], *
 
 
 def run_all(driver: neo4j.Driver, database: str, name: str | None = None, *,
-            run_id: str | None = None, progress: Progress | None = None) -> AlertRun:
+            run_id: str | None = None, progress: Progress | None = None,
+            directory: Path = QUERIES_DIR) -> AlertRun:
     """Load and check the library, then run its alerts (or the one named)."""
-    library = query_library.load_checked(driver, database)
+    library = query_library.load_checked(driver, database, directory)
     return run_alerts(driver, database, alert_queries(library, name), run_id=run_id,
                       progress=progress)
 
@@ -326,6 +329,14 @@ MATCH (a:Alert {alert_id: $id}) WHERE a.receiver = $receiver AND a.status = $fro
 SET a.status = $to, a.updated_at = datetime(), a.updated_by = $who,
     a.note = coalesce($note, a.note)
 RETURN a.alert_id AS id
+"""
+
+LIST_ALL: LiteralString = """
+MATCH (a:Alert) WHERE ($status IS NULL OR a.status = $status)
+  AND ($receiver IS NULL OR a.receiver = $receiver)
+RETURN a.alert_id AS id, a.alert AS alert, a.receiver AS receiver, a.status AS status,
+       toString(a.raised_at) AS raised_at, a.keys AS keys
+ORDER BY a.raised_at DESC, a.alert_id LIMIT $limit
 """
 
 LINK_LEAD: LiteralString = """
