@@ -173,6 +173,6 @@ def test_key_columns_hidden_from_a_receiver_fail_the_library(tmp_path: Path) -> 
 def test_match_hash_is_the_sha256_of_the_canonical_key_columns() -> None:
     query = query_library.load().get(SITE_ALERT)
     row = {"site_id": "SITE1", "shop_id": "SH1", "via": ["SHIPS_FROM"]}
-    expected = hashlib.sha256('{"shop_id":"SH1","site_id":"SITE1"}'.encode()).hexdigest()
+    expected = hashlib.sha256(b'{"shop_id":"SH1","site_id":"SITE1"}').hexdigest()
     assert alerts.match_hash(query, row) == expected
     assert alerts.match_hash(query, {**row, "via": ["RETURNS_TO"]}) == expected
