@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     JSON text such as `{"investigator": 80000}`."""
     alliance_max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     """Bytes an API request body may have; a larger one is refused with 413."""
+    alliance_alerts_schedule: bool = False
+    """Run the watchlist alerts on their schedule inside `alliance serve` (off unless set)."""
+    alliance_alerts_tick_seconds: float = 60.0
+    """How often the schedule looks for alerts that are due."""
 
     @field_validator("alliance_query_cost_caps", mode="before")
     @classmethod

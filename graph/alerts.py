@@ -311,9 +311,9 @@ def run_all(driver: neo4j.Driver, database: str, name: str | None = None, *,
 LIST: LiteralString = """
 MATCH (a:Alert) WHERE a.receiver = $receiver AND ($status IS NULL OR a.status = $status)
 WITH a ORDER BY a.raised_at DESC, a.alert_id
-WITH collect(a) AS all
-RETURN size(all) AS total,
-       [x IN all[$skip..$skip + $first] | x {
+WITH collect(a) AS found
+RETURN size(found) AS total,
+       [x IN found[$skip..$skip + $first] | x {
           .*, subjects: [(x)-[:ABOUT]->(e) | {label: labels(e)[0], properties: properties(e)}]
        }] AS page
 """

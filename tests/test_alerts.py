@@ -176,3 +176,116 @@ def test_match_hash_is_the_sha256_of_the_canonical_key_columns() -> None:
     expected = hashlib.sha256(b'{"shop_id":"SH1","site_id":"SITE1"}').hexdigest()
     assert alerts.match_hash(query, row) == expected
     assert alerts.match_hash(query, {**row, "via": ["RETURNS_TO"]}) == expected
+
+
+# --- GraphQL, per role ------------------------------------------------------------------
+
+ALERTS = """query($status: String) { alerts(status: $status, first: 50) {
+  total hasNextPage endCursor nodes { id alert status keys row subjects { label key } } } }"""
+UPDATE = """mutation($id: ID!, $status: String!, $note: String) {
+  updateAlert(id: $id, status: $status, note: $note) { id status note updatedBy } }"""
+RAISE = """mutation($id: ID!, $brands: [ID!]) {
+  raiseLeadFromAlert(id: $id, brandIds: $brands) { leadId status } }"""
+
+
+@pytest.fixture(scope="module")
+def api(driver: Driver, database: str, neo4j_connection: Any) -> Any:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    write_fixture(driver, database)
+    driver.execute_query("MATCH (a:Alert) DETACH DELETE a", database_=database)
+    alerts.run_all(driver, database)
+    with TestClient(create_app(connection=neo4j_connection)) as client:
+        yield client
+
+
+def _mine(api: Any, who: str, status: str | None = None) -> list[dict[str, Any]]:
+    from tests.test_leads import data
+    answer = data(api, who, ALERTS, status=status)["alerts"]
+    assert answer["total"] == len(answer["nodes"]) and not answer["hasNextPage"]
+    return list(answer["nodes"])
+
+
+def test_each_caller_reads_only_its_own_receivers_alerts(api: Any) -> None:
+    investigator = _mine(api, "investigator")
+    assert sorted({a["alert"] for a in investigator}) == [
+        "alert-network-counterfeit-without-lead", "alert-network-seller-on-other-platform",
+        "alert-shop-at-known-site", "alert-suspended-seller-identifiers"]
+    assert len(investigator) == 8
+    jinjiang = _mine(api, "liaison:AG2")
+    assert [(a["alert"], json.loads(a["keys"])) for a in jinjiang] == [
+        (SITE_ALERT, {"shop_id": "SH3", "site_id": "SITE2"})]
+    assert sorted(s["key"] for s in jinjiang[0]["subjects"]) == ["SH3", "SITE2"]
+    shenzhen = _mine(api, "liaison:AG1")
+    assert sorted(json.loads(a["keys"])["shop_id"] for a in shenzhen) == ["SH1", "SH2"]
+    brand = _mine(api, "brand:B1")
+    assert {a["alert"] for a in brand} == {"alert-counterfeit-purchase-for-brand"}
+    assert sorted(json.loads(a["row"])["verdict_on"] for a in brand) == ["2024-01-25", "2024-04-12"]
+    assert _mine(api, "brand:B3") == [] and _mine(api, "analyst") == []
+
+
+def test_update_alert_moves_only_ones_own_alert_and_is_audited(
+    api: Any, driver: Driver, database: str,
+) -> None:
+    from tests.test_leads import data, error
+    mine = _mine(api, "liaison:AG2")[0]["id"]
+    other = error(api, "liaison:AG1", UPDATE, id=mine, status="dismissed")
+    assert other["extensions"]["code"] == "NOT_FOUND"
+    moved = data(api, "liaison:AG2", UPDATE, id=mine, status="dismissed", note="known den")
+    assert moved["updateAlert"] == {"id": mine, "status": "dismissed", "note": "known den",
+                                    "updatedBy": "liaison-AG2"}
+    back = error(api, "liaison:AG2", UPDATE, id=mine, status="new")
+    assert back["extensions"]["code"] == "ILLEGAL_TRANSITION"
+    assert _mine(api, "liaison:AG2", "new") == []
+    records, _, _ = driver.execute_query(
+        "MATCH (e:AuditEvent {action: 'alert.update'}) WHERE $id IN e.ids RETURN e.who AS who",
+        {"id": mine}, database_=database)
+    assert [r["who"] for r in records] == ["liaison-AG2"]
+    assert alerts.run_all(driver, database, SITE_ALERT).raised == 0
+    assert _mine(api, "liaison:AG2")[0]["status"] == "dismissed"
+
+
+def test_raise_lead_from_alert_goes_through_lead_creation(
+    api: Any, driver: Driver, database: str,
+) -> None:
+    from tests.test_leads import data, error
+    suspended = [a for a in _mine(api, "investigator")
+                 if a["alert"] == "alert-suspended-seller-identifiers"][0]["id"]
+    no_brand = error(api, "investigator", RAISE, id=suspended)
+    assert "brand" in no_brand["message"]
+    lead = data(api, "investigator", RAISE, id=suspended, brands=["B1"])["raiseLeadFromAlert"]
+    assert lead["status"] == "draft"
+    records, _, _ = driver.execute_query(
+        "MATCH (:Alert {alert_id: $id})-[:RAISED_LEAD]->(l:Lead {lead_id: $lead}) "
+        "MATCH (l)-[:CONCERNS]->(s:Seller) RETURN collect(s.seller_id) AS sellers",
+        {"id": suspended, "lead": lead["leadId"]}, database_=database)
+    assert sorted(records[0]["sellers"]) == ["S4", "S5"]
+    brand_alert = _mine(api, "brand:B1")[0]["id"]
+    refused = error(api, "brand:B1", RAISE, id=brand_alert)
+    assert "at least one seller" in refused["message"]  # the lead rules, as createLead says
+    liaison = error(api, "liaison:AG1", RAISE, id=_mine(api, "liaison:AG1")[0]["id"],
+                    brands=["B1"])
+    assert liaison["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_the_schedule_runs_what_is_due_one_run_at_a_time(
+    fixture_graph: Driver, database: str, neo4j_connection: Any,
+) -> None:
+    import asyncio
+
+    from api.alerts import AlertSchedule
+
+    schedule = AlertSchedule(neo4j_connection, tick=60.0)
+
+    async def twice() -> tuple[Any, Any]:
+        return await asyncio.gather(schedule.once(), schedule.once())
+
+    first, second = asyncio.run(twice())
+    assert first is not None and first.raised == len(_ids(fixture_graph, database)) > 0
+    assert second is None  # the lock let one run through; then nothing was due
+    schedule.last_run["alert-shop-at-known-site"] -= 3600
+    third = asyncio.run(schedule.once())
+    assert third is not None and {r.alert for r in third.results} == {"alert-shop-at-known-site"}
+    assert third.raised == 0
