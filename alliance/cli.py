@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from alliance import db_cli
+from alliance.alerts_cli import alerts_app
 from alliance.analyze_cli import analyze_app
 from alliance.audit_cli import audit_app
 from alliance.demo import demo
@@ -37,6 +38,7 @@ app.command("serve")(serve)
 app.add_typer(token_app, name="token")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(audit_app, name="audit")
+app.add_typer(alerts_app, name="alerts")
 app.command("generate")(generate)
 app.command("load")(load)
 app.command("screen")(screen)

@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import cost, dossier_http, metrics, saved_queries, screening
+from api import alerts, cost, dossier_http, metrics, saved_queries, screening
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
 from api.errors import rest_response
@@ -73,7 +73,7 @@ async def get_context(request: Request, driver: DriverDep, database: DatabaseDep
 
 
 def lifespan_for(
-    conn: Connection | None,
+    conn: Connection | None, alerts_schedule: bool = False, alerts_tick: float = 60.0,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,7 +84,9 @@ def lifespan_for(
         gc.collect()
         gc.freeze()  # what start-up made lives as long as the process: collections skip it
         try:
-            yield
+            async with alerts.scheduled(connection, alerts_schedule, alerts_tick) as schedule:
+                app.state.alert_schedule = schedule
+                yield
         finally:
             await app.state.driver.close()
 
@@ -230,7 +232,8 @@ def create_app(*, connection: Connection | None = None,
                query_timeout: float = access.DEFAULT_TIMEOUT, max_body: int | None = None,
                cost_caps: Mapping[str, int] | None = None,
                settings: Settings | None = None,
-               upload_checker: Checker | None = None) -> FastAPI:
+               upload_checker: Checker | None = None,
+               alerts_schedule: bool | None = None) -> FastAPI:
     """The API. `connection` defaults to `graph.drivers.connection()` (NEO4J_URI or the local
     server); `query_timeout` is the transaction timeout of every query, in seconds;
     `max_body` the bytes a request body may have (default ALLIANCE_MAX_BODY_BYTES);
@@ -238,9 +241,13 @@ def create_app(*, connection: Connection | None = None,
     ALLIANCE_QUERY_COST_CAPS over `api.cost.DEFAULT_CAPS`. `settings` defaults to the
     environment's. `upload_checker` checks uploads for `POST /screen` and `screen`
     (`loaders.uploads.UploadChecker`; without one they answer that screening is not set
-    up in this process)."""
+    up in this process).
+    `alerts_schedule` runs the watchlist alerts on their schedule
+    (`api.alerts.AlertSchedule`; default ALLIANCE_ALERTS_SCHEDULE, off)."""
     settings = settings or get_settings()
-    app = FastAPI(title="Alliance Graph API", lifespan=lifespan_for(connection),
+    schedule = settings.alliance_alerts_schedule if alerts_schedule is None else alerts_schedule
+    lifespan = lifespan_for(connection, schedule, settings.alliance_alerts_tick_seconds)
+    app = FastAPI(title="Alliance Graph API", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.query_timeout = query_timeout
     app.state.cost_caps = cost.caps(

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
+from api.alerts import AlertsMutation, AlertsQuery
 from api.cost import CostLimit
 from api.documents import CachedDocuments
 from api.entities import EntitiesQuery
@@ -42,8 +43,9 @@ validation results by rules, so rules made anew for each request would never hit
 
 DOMAIN_QUERIES: list[type] = [
     EntitiesQuery, SearchQuery, NetworkQuery, SavedQueriesQuery, InvestigationQuery, LeadsQuery,
+    AlertsQuery,
 ]
-DOMAIN_MUTATIONS: list[type] = [LeadsMutation, MatchingMutation, ScreeningMutation]
+DOMAIN_MUTATIONS: list[type] = [LeadsMutation, MatchingMutation, ScreeningMutation, AlertsMutation]
 
 
 def build_schema() -> strawberry.Schema:

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     """Screening score at or above which a new upload is blocked (graph/screening.py)."""
     alliance_screen_review: float = DEFAULT_SCREEN_REVIEW
     """Screening score at or above which a new upload not blocked goes to review."""
+    alliance_alerts_schedule: bool = False
+    """Run the watchlist alerts on their schedule inside `alliance serve` (off unless set)."""
+    alliance_alerts_tick_seconds: float = 60.0
+    """How often the schedule looks for alerts that are due."""
 
     @field_validator("alliance_query_cost_caps", mode="before")
     @classmethod

@@ -169,7 +169,22 @@ NODES: tuple[NodeType, ...] = (
          "brand_id": "string", "decision": "string", "score": "float", "reasons": "string"},
         caption=("decision",), indexed=("at", "decision", "seller_id"), contract=False,
     ),
+    _node(
+        "Alert", "alert_id",
+        {"alert": "string", "receiver": "string", "role": "string", "agency_id": "string",
+         "brand_id": "string", "match_hash": "string", "keys": "string", "row": "string",
+         "status": "string", "raised_at": "datetime", "updated_at": "datetime",
+         "updated_by": "string", "note": "string", "run_id": "string"},
+        caption=("alert",), indexed=("receiver", "status", "raised_at", "alert"),
+        contract=False,
+    ),
 )
+
+ALERT_SUBJECTS: tuple[str, ...] = (
+    "Seller", "Shop", "Listing", "Site", "Person", "TestPurchase", "Complaint", "Network",
+    "Brand", "Lead", "Case",
+)
+"""Labels an `Alert` may be linked to (`ABOUT`), by the key of a key column."""
 
 _ONLINE = ("Seller", "Shop", "Site", "Person")
 
@@ -229,6 +244,8 @@ RELATIONSHIPS: tuple[RelType, ...] = (
          "Network", "Site"),
         {"kind": "string"}, contract=False,
     ),
+    RelType("ABOUT", ("Alert",), ALERT_SUBJECTS, contract=False),
+    RelType("RAISED_LEAD", ("Alert",), ("Lead",), contract=False),
 )
 
 NODE_BY_LABEL: dict[str, NodeType] = {n.label: n for n in NODES}

@@ -16,6 +16,12 @@ is a YAML header:
     //   identifier: [identifiers]
     // max_rows: 1000
     // timeout: 10
+    // alert:                      (optional: the query is also an alert)
+    //   keys: {seller_id: Seller}  (the columns that identify a match; label to link)
+    //   receivers: [investigator, police_liaison]
+    //   every: 15m
+    //   max_rows: 500
+    //   timeout: 10
     MATCH ...
 
 Parameter types: string, int, float, bool, date, list of string. A parameter without a
@@ -52,6 +58,7 @@ from neo4j.exceptions import ServiceUnavailable
 
 from core import errors
 from graph.caller import ROLES
+from graph.model import ALERT_SUBJECTS
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
 SUFFIX = ".cypher"
@@ -61,7 +68,14 @@ DEFAULT_MAX_ROWS = 1000
 MAX_ROWS_LIMIT = 100_000
 DEFAULT_TIMEOUT = 10.0
 TIMEOUT_LIMIT = 300.0
-HEADER_KEYS = ("title", "description", "params", "roles", "columns", "max_rows", "timeout")
+HEADER_KEYS = ("title", "description", "params", "roles", "columns", "max_rows", "timeout",
+               "alert")
+ALERT_KEYS = ("keys", "receivers", "every", "max_rows", "timeout")
+ALERT_RECEIVERS = ("investigator", "analyst", "admin", "police_liaison", "brand_member")
+DEFAULT_ALERT_EVERY = 900.0
+DEFAULT_ALERT_MAX_ROWS = 500
+_EVERY = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 COLUMN_KINDS = ("open", "entity", "identifier")
 PARAM_KEYS = ("name", "type", "default", "description")
 SERVER_PARAMS = ("_user", "_role", "_agency_id", "_agency_adcodes", "_brand_id")
@@ -157,6 +171,20 @@ class Param:
 
 
 @dataclass(frozen=True)
+class AlertSpec:
+    """The `alert:` block: which columns identify a match (column -> the model label the
+    value is a key of, or None), who receives it (roles; a police liaison per agency and
+    a brand member per brand, resolved at run time), how often it runs (seconds), and the
+    row and time caps of one run for one receiver."""
+
+    keys: Mapping[str, str | None] = field(hash=False)
+    receivers: tuple[str, ...]
+    every: float = DEFAULT_ALERT_EVERY
+    max_rows: int = DEFAULT_ALERT_MAX_ROWS
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
 class SavedQuery:
     name: str
     title: str
@@ -169,6 +197,8 @@ class SavedQuery:
     max_rows: int = DEFAULT_MAX_ROWS
     timeout: float = DEFAULT_TIMEOUT
     path: Path | None = None
+    alert: AlertSpec | None = None
+    """Set when the query is also an alert (its `alert:` block)."""
 
     def allows(self, role: str) -> bool:
         return role in self.roles
@@ -301,6 +331,69 @@ def check_scoping(path: Path, roles: tuple[str, ...], columns: Mapping[str, str]
                           "never uses $_agency_adcodes to keep the rows to its jurisdiction")
 
 
+def _every(path: Path, value: Any) -> float:
+    """`every: 15m` (s, m, h or d) as seconds; at least a minute."""
+    match = _EVERY.match(value) if isinstance(value, str) else None
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else 0
+    if seconds < 60:
+        raise HeaderError(f"{path.name}: `alert.every` must be a period like 15m, 2h or 1d "
+                          f"(at least 1m), not {value!r}")
+    return float(seconds)
+
+
+def _alert_keys(path: Path, value: Any, columns: Mapping[str, str]) -> dict[str, str | None]:
+    """`alert.keys`: a list of columns, or a map column -> label of the entity it keys."""
+    where = f"{path.name}: `alert.keys`"
+    if isinstance(value, list):
+        value = dict.fromkeys(value)
+    if not isinstance(value, dict) or not value:
+        raise HeaderError(f"{where} must list the columns that identify a match")
+    unknown = sorted(str(c) for c in value if c not in columns)
+    if unknown:
+        raise HeaderError(f"{where}: {unknown} are not columns of the query "
+                          f"({sorted(columns)})")
+    bad = sorted(str(v) for v in value.values() if v is not None and v not in ALERT_SUBJECTS)
+    if bad:
+        raise HeaderError(f"{where}: {bad} are not labels an alert links to; "
+                          f"labels: {list(ALERT_SUBJECTS)} (or null)")
+    return {str(c): label for c, label in value.items()}
+
+
+def _alert(path: Path, data: dict[str, Any], roles: tuple[str, ...],
+           columns: Mapping[str, str], params: tuple[Param, ...],
+           timeout: float) -> AlertSpec | None:
+    block = data.get("alert")
+    if block is None:
+        return None
+    if not isinstance(block, dict):
+        raise HeaderError(f"{path.name}: `alert` must be a mapping with keys and receivers")
+    unknown = sorted(str(k) for k in set(block) - set(ALERT_KEYS))
+    if unknown:
+        raise HeaderError(f"{path.name}: unknown `alert` keys {unknown}; allowed: "
+                          f"{list(ALERT_KEYS)}")
+    required = [p.name for p in params if p.required]
+    if required:
+        raise HeaderError(f"{path.name}: an alert runs without parameters, but {required} "
+                          "have no default")
+    receivers = block.get("receivers")
+    receivers = [receivers] if isinstance(receivers, str) else receivers
+    if not isinstance(receivers, list) or not receivers:
+        raise HeaderError(f"{path.name}: `alert.receivers` must list roles among "
+                          f"{list(ALERT_RECEIVERS)}")
+    outside = [r for r in receivers if r not in roles]
+    if outside:
+        raise HeaderError(f"{path.name}: `alert.receivers` {outside} may not run the query "
+                          f"(roles: {list(roles)})")
+    return AlertSpec(
+        keys=_alert_keys(path, block.get("keys"), columns),
+        receivers=tuple(dict.fromkeys(receivers)),
+        every=_every(path, block.get("every", "15m")),
+        max_rows=int(_number(path, block, "max_rows", DEFAULT_ALERT_MAX_ROWS, MAX_ROWS_LIMIT,
+                             integer=True)),
+        timeout=float(_number(path, block, "timeout", timeout, TIMEOUT_LIMIT, integer=False)),
+    )
+
+
 def _param(path: Path, index: int, spec: Any) -> Param:
     where = f"{path.name}: params[{index}]"
     if not isinstance(spec, dict):
@@ -380,6 +473,8 @@ def parse_query(path: Path) -> SavedQuery:
     roles = _roles(path, data)
     columns = _columns(path, data)
     check_scoping(path, roles, columns, cypher)
+    timeout = float(_number(path, data, "timeout", DEFAULT_TIMEOUT, TIMEOUT_LIMIT,
+                            integer=False))
     return SavedQuery(
         name=name,
         title=_text(path, data, "title", required=True),
@@ -390,9 +485,9 @@ def parse_query(path: Path) -> SavedQuery:
         columns=columns,
         max_rows=int(_number(path, data, "max_rows", DEFAULT_MAX_ROWS, MAX_ROWS_LIMIT,
                              integer=True)),
-        timeout=float(_number(path, data, "timeout", DEFAULT_TIMEOUT, TIMEOUT_LIMIT,
-                              integer=False)),
+        timeout=timeout,
         path=path,
+        alert=_alert(path, data, roles, columns, params, timeout),
     )
 
 
@@ -506,4 +601,12 @@ def describe(query: SavedQuery) -> dict[str, Any]:
     return {"name": query.name, "title": query.title, "description": query.description,
             "params": [p.describe() for p in query.params], "roles": list(query.roles),
             "columns": dict(query.columns), "max_rows": query.max_rows,
-            "timeout": query.timeout}
+            "timeout": query.timeout, **_describe_alert(query.alert)}
+
+
+def _describe_alert(alert: AlertSpec | None) -> dict[str, Any]:
+    if alert is None:
+        return {}
+    return {"alert": {"keys": list(alert.keys), "receivers": list(alert.receivers),
+                      "every_seconds": alert.every, "max_rows": alert.max_rows,
+                      "timeout": alert.timeout}}

@@ -111,7 +111,7 @@ __all__ = [
     "AUDIT_ACTION", "EXPLAIN_TIMEOUT", "HIDDEN", "READ_ONLY", "UNAVAILABLE", "Library",
     "QueryResult", "load", "check", "check_async", "load_checked", "load_checked_async",
     "run", "run_async", "explain_problem", "columns_problem", "failure", "server_params",
-    "ensure_allowed", "to_plain", "may_see", "hidden_columns", "csv_cell", "csv_lines",
+    "ensure_allowed", "to_plain", "may_see", "alert_problem", "hidden_columns", "csv_cell", "csv_lines",
 ]
 
 EXPLAIN_TIMEOUT = 30.0
@@ -170,7 +170,25 @@ def load(directory: Path = QUERIES_DIR) -> Library:
             library.queries[name] = parse_query(path)
         except SavedQueryError as exc:
             library.problems[name] = str(exc)
+            continue
+        problem = alert_problem(library.queries[name])
+        if problem:
+            library.fail(name, problem)
     return library
+
+
+def alert_problem(query: SavedQuery) -> str | None:
+    """Why the query's `alert:` block cannot work, or None: every receiver must see the
+    key columns (`may_see`), or all its matches would look alike."""
+    if query.alert is None:
+        return None
+    for role in query.alert.receivers:
+        hidden = [c for c in query.alert.keys
+                  if not may_see(query.kind(c), Caller(sub="receiver", role=role))]  # type: ignore[arg-type]
+        if hidden:
+            return (f"{query.name}{SUFFIX}: `alert.keys` {hidden} are hidden from receiver "
+                    f"{role}; key an alert on columns every receiver may see")
+    return None
 
 
 # ---------------------------------------------------------------- steps and their drivers

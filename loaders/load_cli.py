@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from neo4j import Driver
 from neo4j.exceptions import DatabaseUnavailable, ServiceUnavailable, SessionExpired
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from graph import drivers, schema
+from graph import alerts, drivers, schema
 from loaders.pipeline import BATCH_SIZE, RunReport, load_paths
 from loaders.pipeline import Progress as ProgressCallback
 from loaders.read import UnusableInput
@@ -54,6 +55,9 @@ def load(
     encoding: Annotated[str, typer.Option(help="auto, utf-8 or gb18030.")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = BATCH_SIZE,
     strict: Annotated[bool, typer.Option(help="Load nothing if any row is bad.")] = False,
+    run_alerts: Annotated[bool, typer.Option(
+        "--alerts/--no-alerts", help="Run the watchlist alerts after a load that loaded rows.")
+    ] = True,
 ) -> None:
     """Load bundles. Exit 0 if all rows loaded, 3 if some were rejected, 2 if the input
     is unusable (nothing written), 4 if the database stopped answering."""
@@ -65,6 +69,7 @@ def load(
             result = load_paths(driver, conn.database, paths, source=source,
                                 batch_size=batch_size, strict=strict, encoding=encoding,
                                 rejects_path=rejects, progress=file_bars(bars))
+            raised = _run_alerts(driver, conn.database, result) if run_alerts else None
     except UnusableInput as error:
         console.print(f"[red]Unusable input:[/red] {escape(str(error))} (nothing loaded)",
                       soft_wrap=True)
@@ -76,9 +81,31 @@ def load(
                       "and changes nothing else.", soft_wrap=True, highlight=False)
         raise typer.Exit(EXIT_DATABASE_UNAVAILABLE) from error
     _summary(result)
+    _alerts_summary(raised)
     if report is not None:
-        report.write_text(json.dumps(result.as_dict(), indent=2), encoding="utf-8")
+        body = {**result.as_dict(), **({"alerts": raised.as_dict()} if raised else {})}
+        report.write_text(json.dumps(body, indent=2), encoding="utf-8")
     raise typer.Exit(EXIT_SOME_REJECTED if result.rejected else EXIT_ALL_LOADED)
+
+
+def _run_alerts(driver: Driver, database: str, result: RunReport) -> alerts.AlertRun | None:
+    """The watchlist alerts after a load that loaded rows (`graph.alerts`); an alert that
+    fails is named in the report and does not fail the load."""
+    if not sum(f.loaded for f in result.files):
+        return None
+    return alerts.run_all(driver, database, run_id=result.run_id)
+
+
+def _alerts_summary(raised: alerts.AlertRun | None) -> None:
+    if raised is None:
+        return
+    by_alert = raised.raised_by_alert()
+    named = ", ".join(f"{name} ({count})" for name, count in sorted(by_alert.items()))
+    console.print(f"alerts raised: {raised.raised}" + (f": {escape(named)}" if named else ""),
+                  soft_wrap=True, highlight=False)
+    for name, reason in raised.failures.items():
+        console.print(f"[yellow]alert {escape(name)} failed:[/yellow] {escape(reason)}",
+                      soft_wrap=True, highlight=False)
 
 
 def _first_line(error: BaseException) -> str:

@@ -20,6 +20,36 @@ ANALYST = Caller(sub="ana", role="analyst")
 INVESTIGATOR = Caller(sub="ivy", role="investigator")
 
 CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
+    ("alert-shop-at-known-site", {}, [
+        {"shop_id": "SH1", "platform_shop": "一号店", "site_id": "SITE1",
+         "site_status": "confirmed", "adcode": "440307", "via": ["SHIPS_FROM"]},
+        {"shop_id": "SH2", "platform_shop": None, "site_id": "SITE1",
+         "site_status": "confirmed", "adcode": "440307", "via": ["SHIPS_FROM"]},
+        {"shop_id": "SH3", "platform_shop": None, "site_id": "SITE2",
+         "site_status": "suspected", "adcode": "350582", "via": ["SHIPS_FROM"]},
+    ]),
+    ("alert-network-seller-on-other-platform", {}, [
+        {"network_id": "N1", "home_platform": "taobao", "platform": "pinduoduo",
+         "seller_id": "S3"},
+        {"network_id": "N2", "home_platform": "jd", "platform": "taobao", "seller_id": "S4"},
+    ]),
+    ("alert-suspended-seller-identifiers", {}, [
+        {"suspended_seller": "S4", "seller_id": "S5", "platform": "jd",
+         "linked_by": ["identity"]},
+    ]),
+    ("alert-network-counterfeit-without-lead", {}, [
+        {"network_id": "N1", "sellers": 3, "counterfeit_verdicts": 2},
+        {"network_id": "N2", "sellers": 2, "counterfeit_verdicts": 1},
+    ]),
+    ("alert-counterfeit-purchase-for-brand", {"brand_id": "B1"}, [
+        {"brand_id": "B1", "brand": "Acme", "verdict_on": "2024-01-25", "purchases": 1},
+        {"brand_id": "B1", "brand": "Acme", "verdict_on": "2024-04-12", "purchases": 1},
+    ]),
+    ("alert-counterfeit-purchase-for-brand", {}, [
+        {"brand_id": "B1", "brand": "Acme", "verdict_on": "2024-01-25", "purchases": 1},
+        {"brand_id": "B1", "brand": "Acme", "verdict_on": "2024-04-12", "purchases": 1},
+        {"brand_id": "B2", "brand": "Bolt", "verdict_on": "2024-02-20", "purchases": 1},
+    ]),
     ("sellers-sharing-identifiers", {"seller_id": "S1"}, [
         {"seller_id": "S2", "platform": "taobao", "nickname": "=1+1", "linked_by": ["phone"],
          "identifiers": ["+8613800138000"], "shared": 1},

@@ -67,7 +67,8 @@ def test_graphql_lists_the_queries_a_role_may_run(client: TestClient) -> None:
         {"name": "as_of", "type": "date", "required": False, "default": None},
     ]
     liaison = gql(client, LIST, bearer("police_liaison", agency_id="AG1"))["data"]["savedQueries"]
-    assert [q["name"] for q in liaison] == ["cases-in-my-jurisdiction", "leads-in-my-jurisdiction"]
+    assert [q["name"] for q in liaison] == [
+        "alert-shop-at-known-site", "cases-in-my-jurisdiction", "leads-in-my-jurisdiction"]
 
 
 def test_graphql_runs_a_query_with_typed_params(client: TestClient) -> None:

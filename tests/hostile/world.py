@@ -23,7 +23,7 @@ from neo4j import Driver
 from alliance.generate import generate_bundle, read_truth
 from api.auth import issue_token
 from api.scope import SENSITIVE_LABELS
-from graph import model, screening
+from graph import alerts, model, screening
 from graph.caller import LOCAL_OPERATOR, Caller
 from graph.seller_networks import analyze_networks
 from loaders import load_paths
@@ -125,6 +125,7 @@ def load(driver: Driver, database: str, folder: Path, scale: int, seed: int = 11
             assert f.read == f.loaded + f.rejected, f
     analyze_networks(driver, database)
     screen_first_upload(driver, database, bundle)
+    alerts.run_all(driver, database)
     return read_truth(bundle)
 
 

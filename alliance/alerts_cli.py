@@ -1,0 +1,88 @@
+"""`alliance alerts ...`: run the watchlist alerts (saved queries with an `alert:` block)
+by hand, and list the alerts they raised.
+
+`run` runs every alert (or the one named) for each of its receivers, with a progress
+bar, and says how many new alerts each raised (`graph.alerts`). `alliance load` runs
+them too after a load that loaded rows (`loaders/load_cli.py`), and `alliance serve` on
+each alert's schedule.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+from graph import access, alerts
+from graph.drivers import connection, open_driver
+from graph.query_files import QUERIES_DIR
+
+alerts_app = typer.Typer(help="Watchlist alerts: run them, list what they raised.",
+                         no_args_is_help=True)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+
+def summary(report: alerts.AlertRun) -> Table:
+    """One line per alert and receiver: matches and new alerts."""
+    table = Table(title=f"alerts: {report.raised} new ({report.elapsed_ms:g} ms)")
+    for column in ("alert", "receiver", "matches", "new", "truncated"):
+        table.add_column(column)
+    for r in report.results:
+        table.add_row(r.alert, r.receiver, str(r.matches), str(len(r.raised)),
+                      "yes" if r.truncated else "")
+    return table
+
+
+@alerts_app.command("run")
+def run(
+    name: Annotated[str | None, typer.Argument(help="One alert (default: all).")] = None,
+    directory: Annotated[Path, typer.Option("--dir", help="Folder of saved queries.")] = QUERIES_DIR,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Run the alerts now; exit 0, or 1 when an alert failed (the others still ran)."""
+    conn = connection()
+    with open_driver(conn) as driver, Progress(console=err, transient=True) as bars:
+        task = bars.add_task("alerts", total=None)
+
+        def progress(alert: str, done: int, total: int) -> None:
+            bars.update(task, description=alert, completed=done, total=total)
+
+        report = alerts.run_all(driver, conn.database, name, progress=progress,
+                                directory=directory)
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+    else:
+        out.print(summary(report))
+    for alert, reason in report.failures.items():
+        err.print(f"[red]{escape(alert)} failed:[/red] {escape(reason)}", highlight=False)
+    raise typer.Exit(1 if report.failures else 0)
+
+
+@alerts_app.command("list")
+def list_alerts(
+    status: Annotated[str | None, typer.Option(help="new, confirmed or dismissed.")] = None,
+    receiver: Annotated[str | None, typer.Option(
+        help="investigator, police_liaison:AGENCY, brand_member:BRAND, ...")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+) -> None:
+    """The alerts raised, newest first."""
+    conn = connection()
+    with open_driver(conn) as driver:
+        rows = access.read(driver, conn.database, alerts.LIST_ALL,
+                           {"status": status, "receiver": receiver, "limit": limit},
+                           timeout=alerts.READ_TIMEOUT, name="alerts:list")
+    table = Table(title=f"{len(rows)} alerts")
+    for column in ("id", "alert", "receiver", "status", "raised_at", "keys"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(escape(str(row[c])) for c in
+                        ("id", "alert", "receiver", "status", "raised_at", "keys")))
+    out.print(table)
