@@ -1,6 +1,8 @@
 """FastAPI dependencies, as short `Annotated` aliases.
 
-`CallerDep` is the verified caller (401 with one sentence otherwise); `DriverDep` the
+`CallerDep` is the verified caller (401 with one sentence otherwise), from the
+`Authorization: Bearer` header when the request has one (programs), else from the
+browser's session cookie (`api.session`); `DriverDep` the
 process's async driver (from the lifespan); `DatabaseDep` the database name;
 `RequestIdDep` the id the request-id middleware gave this request.
 """
@@ -14,7 +16,7 @@ from typing import Annotated
 import neo4j
 from fastapi import Depends, HTTPException, Request, status
 
-from api import db
+from api import db, session
 from api.auth import AuthError, verify_token
 from api.errors import DatabaseUnavailable
 from graph.caller import Caller
@@ -67,7 +69,7 @@ def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization")
     if not header:
         raise unauthorized("no bearer token: send `Authorization: Bearer <token>` "
-                           "(make one with `alliance token issue`).")
+                           "(make one with `alliance token issue`), or sign in at /signin.")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("the Authorization header must be `Bearer <token>`.")
@@ -110,6 +112,11 @@ async def caller_from_token(
         caller = verify_token(token)
     except AuthError as exc:
         raise unauthorized(str(exc)) from None
+    return await with_jurisdiction(caller, driver, database)
+
+
+async def with_jurisdiction(caller: Caller, driver: neo4j.AsyncDriver, database: str) -> Caller:
+    """A police liaison with its jurisdiction's adcodes; anyone else as given."""
     if caller.role == "police_liaison" and caller.agency_id:
         try:
             adcodes = await jurisdiction(driver, database, caller.agency_id)
@@ -120,8 +127,25 @@ async def caller_from_token(
     return caller
 
 
-async def get_caller(request: Request, driver: DriverDep, database: DatabaseDep) -> Caller:
+def session_caller(request: Request) -> Caller | None:
+    """The caller of the session the request's cookie names, or None."""
+    value = request.cookies.get(session.COOKIE)
+    found = session.find_session(value) if value else None
+    return found.caller if found else None
+
+
+async def caller_from_request(request: Request, driver: neo4j.AsyncDriver, database: str) -> Caller:
+    """The caller of a Bearer header, else of the session cookie; 401 saying both ways."""
+    if request.headers.get("authorization") is None and session.COOKIE in request.cookies:
+        caller = session_caller(request)
+        if caller is None:
+            raise unauthorized("the session has ended or expired: sign in again at /signin.")
+        return await with_jurisdiction(caller, driver, database)
     return await caller_from_token(bearer_token(request), driver, database)
+
+
+async def get_caller(request: Request, driver: DriverDep, database: DatabaseDep) -> Caller:
+    return await caller_from_request(request, driver, database)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
