@@ -60,6 +60,11 @@ class Session:
     expires_at: float
 
 
+def now() -> float:
+    """Seconds since the epoch (one place, so that tests can move the clock)."""
+    return time.time()
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -68,17 +73,24 @@ def store_path() -> Path:
     return get_settings().alliance_home / "web" / "sessions.sqlite3"
 
 
+_READY: set[Path] = set()
+"""Store files known to exist with their tables, in this process."""
+
+
 @contextmanager
 def _db(path: Path | None = None) -> Iterator[sqlite3.Connection]:
     """A connection to the store (created 0600 on first use), in autocommit mode; callers
     that read then write open `BEGIN IMMEDIATE` themselves."""
     path = path or store_path()
-    if not path.exists():
+    existed = path.exists()
+    if not existed:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
     try:
-        conn.executescript(_SCHEMA)
+        if not existed or path not in _READY:
+            conn.executescript(_SCHEMA)
+            _READY.add(path)
         yield conn
     finally:
         conn.close()
@@ -95,14 +107,14 @@ def _caller_row(caller: Caller) -> tuple[str, str, str | None, str | None]:
 
 def open_session(caller: Caller, expires_at: float) -> Session:
     """A new session for `caller`, ending at `expires_at` (seconds since the epoch)."""
-    now = time.time()
-    if expires_at <= now:
+    at = now()
+    if expires_at <= at:
         raise ValueError("a session must end in the future")
     value = secrets.token_urlsafe(32)
     with _db() as conn:
-        _purge(conn, now)
+        _purge(conn, at)
         conn.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (_digest(value), *_caller_row(caller), now, expires_at))
+                     (_digest(value), *_caller_row(caller), at, expires_at))
     return Session(value=value, caller=caller, expires_at=expires_at)
 
 
@@ -113,7 +125,7 @@ def find_session(value: str) -> Session | None:
     with _db() as conn:
         row = conn.execute(
             "SELECT sub, role, agency_id, brand_id, expires_at FROM sessions "
-            "WHERE id_hash = ? AND expires_at > ?", (_digest(value), time.time())).fetchone()
+            "WHERE id_hash = ? AND expires_at > ?", (_digest(value), now())).fetchone()
     if row is None:
         return None
     sub, role, agency_id, brand_id, expires_at = row
@@ -132,30 +144,30 @@ def issue_code(caller: Caller, *, ttl: float = CODE_TTL,
     """A one-time code that signs `caller` in once, within `ttl` seconds, for a session of
     `session_seconds`. Only its SHA-256 is stored."""
     code = secrets.token_urlsafe(24)
-    now = time.time()
+    at = now()
     with _db() as conn:
-        _purge(conn, now)
+        _purge(conn, at)
         conn.execute("INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (_digest(code), *_caller_row(caller), now + ttl, session_seconds))
+                     (_digest(code), *_caller_row(caller), at + ttl, session_seconds))
     return code
 
 
 def redeem_code(code: str) -> Session:
     """Open the session a one-time code stands for, and use the code up; CodeRefused
     when it is unknown, used or expired."""
-    now = time.time()
+    at = now()
     with _db() as conn:
         conn.execute("BEGIN IMMEDIATE")
         row = conn.execute(
             "DELETE FROM codes WHERE code_hash = ? RETURNING sub, role, agency_id, brand_id, "
             "expires_at, session_seconds", (_digest(code),)).fetchone()
         conn.execute("COMMIT")
-    if row is None or row[4] <= now:
+    if row is None or row[4] <= at:
         raise CodeRefused("this sign-in link is unknown, was used already or has expired "
                           f"(links are valid once, for {CODE_TTL // 60} minutes); sign in with a "
                           "token instead, or run `alliance demo` again for a new link.")
     sub, role, agency_id, brand_id, _, seconds = row
-    return open_session(_caller(sub, role, agency_id, brand_id), now + seconds)
+    return open_session(_caller(sub, role, agency_id, brand_id), at + seconds)
 
 
 def _caller(sub: str, role: str, agency_id: str | None, brand_id: str | None) -> Caller:
