@@ -3,7 +3,9 @@ GraphiQL at /graphql from the app's own files, with no request leaving 127.0.0.1
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 
 from api import session
 from graph.caller import ROLES
-from tests.browser.harness import Web, outside, seen, sign_in
+from tests.browser.harness import Web, free_port, outside, seen, sign_in
 
 SHOTS = Path(__file__).parent / "screenshots"
 
@@ -93,3 +95,55 @@ def test_graphiql_renders_from_local_files_and_runs_a_query_with_the_session(
     assert [e for e in errors if "Content Security Policy" in e] == [], errors
     assert outside(page, web.base) == [], seen(page)
     assert any("/static/vendor/graphiql-" in url for url in seen(page))
+
+
+def test_the_printed_dossier_link_opens_styled_in_the_signed_in_browser(
+    web: Web, new_page: Callable[[], Any],
+) -> None:
+    page = new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{web.base}/signin/code/{session.issue_code(web.callers['investigator'])}")
+    # planning a dossier's queries the first time is slow on a busy machine
+    page.goto(f"{web.base}/leads/LD-GZ/dossier.html", timeout=180_000)
+    assert page.inner_text("h1").startswith("Dossier LD-GZ")
+    # the dossier's own <style> applies: its hash is in the policy
+    assert page.evaluate("getComputedStyle(document.querySelector('h2')).borderBottomStyle") == "solid"
+    assert violations == []
+
+
+class _OtherSite(BaseHTTPRequestHandler):
+    """Another program on this machine (another port: the same site for cookies, another
+    origin) whose page posts to the app as soon as it opens."""
+
+    target = ""
+
+    def do_GET(self) -> None:
+        mutation = ('{"query": "mutation { updateLeadStatus(leadId: \\"LD-NONE\\", '
+                    'status: \\"closed\\") { status } }", "x": "')
+        body = (f'<form id="f" method="post" action="{self.target}/graphql" enctype="text/plain">'
+                f"<input type=\"hidden\" name='{mutation}' value='\"}}'></form>"
+                "<script>document.getElementById('f').submit()</script>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_page_of_another_origin_posting_with_the_cookie_is_refused(
+    web: Web, page_for: Callable[[str], Any],
+) -> None:
+    page = page_for("investigator")
+    _OtherSite.target = web.base
+    other = ThreadingHTTPServer(("127.0.0.1", free_port()), _OtherSite)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        with page.expect_navigation(url=f"{web.base}/graphql"):
+            page.goto(f"http://127.0.0.1:{other.server_port}/")
+        assert "cross-site request refused" in page.inner_text("body")
+    finally:
+        other.shutdown()
+    assert page.evaluate("fetch('/session').then(r => r.status)") == 200  # still signed in
