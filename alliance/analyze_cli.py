@@ -8,14 +8,18 @@ seller are not stored: a seller without IN_NETWORK is alone.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated
 
 import typer
+from neo4j import Driver
 from rich.console import Console
 
+from core.errors import AllianceError
 from graph import seller_networks
-from graph.drivers import connection, open_driver
+from graph.drivers import Connection, connection, open_driver
 
 analyze_app = typer.Typer(help="Analyses over the whole graph (seller networks).",
                           no_args_is_help=True)
@@ -26,6 +30,18 @@ err = Console(stderr=True, soft_wrap=True)
 class StrengthOption(StrEnum):
     STRONG = "STRONG"
     WEAK = "WEAK"
+
+
+@contextmanager
+def _database(conn: Connection) -> Iterator[Driver]:
+    """A driver for `conn`; an error of the project's own (the server does not answer, a
+    query over its timeout) ends the command with one line and exit code 2."""
+    try:
+        with open_driver(conn) as driver:
+            yield driver
+    except AllianceError as exc:
+        err.print(f"[red]error:[/red] {exc} ({conn.describe()})", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @analyze_app.command("networks")
@@ -48,7 +64,7 @@ def networks(
         raise typer.Exit(2)
     conn = connection()
     started = time.perf_counter()
-    with open_driver(conn) as driver:
+    with _database(conn) as driver:
         if run_id is not None:
             try:
                 touched, stored = seller_networks.analyze_incremental(

@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from neo4j import Driver, RoutingControl
+from neo4j import Driver
 from rich.console import Console
 from rich.progress import Progress
 
 from alliance import local_neo4j
 from core.local_server import local_home
 from core.settings import get_settings
+from graph import access
 from graph.caller import Caller
 from graph.drivers import connection, open_driver
 
@@ -77,11 +78,9 @@ def demo_bundle(home: Path) -> Path:
 
 
 def already_loaded(driver: Driver, database: str, source: str) -> bool:
-    records, _, _ = driver.execute_query(
-        "MATCH (r:IngestRun {source: $source}) WHERE r.finished_at IS NOT NULL "
-        "RETURN count(r) AS runs",
-        source=source, database_=database, routing_=RoutingControl.READ,
-    )
+    records = access.read(driver, database,
+                          "MATCH (r:IngestRun {source: $source}) WHERE r.finished_at IS NOT NULL "
+                          "RETURN count(r) AS runs", {"source": source}, name="demo:loaded")
     return bool(records[0]["runs"])
 
 
@@ -112,12 +111,11 @@ def compute_networks(driver: Driver, database: str) -> None:
 
 
 def example_ids(driver: Driver, database: str) -> tuple[str, str]:
-    records, _, _ = driver.execute_query(
+    records = access.read(
+        driver, database,
         "MATCH (s:Seller)-[:IN_NETWORK]->(n:Network) WITH s, n ORDER BY n.risk_score DESC, "
         "s.seller_id LIMIT 1 OPTIONAL MATCH (s)-[:OPERATES]->(:Shop)-[:OFFERS]->(l:Listing) "
-        "RETURN s.seller_id AS seller, min(l.listing_id) AS listing",
-        database_=database, routing_=RoutingControl.READ,
-    )
+        "RETURN s.seller_id AS seller, min(l.listing_id) AS listing", name="demo:example")
     if not records:
         return "S000001", "L000001"
     return records[0]["seller"], records[0]["listing"] or "L000001"
@@ -125,12 +123,11 @@ def example_ids(driver: Driver, database: str) -> tuple[str, str]:
 
 def busiest_agency(driver: Driver, database: str) -> tuple[str, str] | None:
     """The agency with the most leads pushed to it, and its newest lead."""
-    records, _, _ = driver.execute_query(
+    records = access.read(
+        driver, database,
         "MATCH (l:Lead)-[:PUSHED_TO]->(a:Agency) WITH a, l ORDER BY l.created_on DESC, l.lead_id "
         "WITH a, collect(l.lead_id) AS leads ORDER BY size(leads) DESC, a.agency_id LIMIT 1 "
-        "RETURN a.agency_id AS agency, leads[0] AS lead",
-        database_=database, routing_=RoutingControl.READ,
-    )
+        "RETURN a.agency_id AS agency, leads[0] AS lead", name="demo:agency")
     return (records[0]["agency"], records[0]["lead"]) if records else None
 
 

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core import errors
 from graph import query_library
 from graph.caller import LOCAL_OPERATOR
 from graph.drivers import connection, open_driver
@@ -59,7 +60,7 @@ def _driver() -> Iterator[tuple[neo4j.Driver, str]]:
     try:
         with open_driver(conn) as driver:
             yield driver, conn.database
-    except query_library.DatabaseUnavailable as exc:
+    except errors.DatabaseUnavailable as exc:  # the library's, or the audit write's
         raise fail(f"{exc.code}: {exc} ({conn.describe()})") from None
 
 
@@ -172,7 +173,7 @@ def run_query(
             single = query_library.Library(directory, {name: query})
             query_library.check(single, driver, database)
             result = query_library.run(driver, database, single.get(name), raw, LOCAL_OPERATOR)
-    except query_library.SavedQueryError as exc:
+    except errors.AllianceError as exc:  # the library's errors, or a bad value Neo4j refused
         raise fail(str(exc)) from None
     _write(result, fmt, output)
 

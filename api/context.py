@@ -12,8 +12,8 @@ import neo4j
 from strawberry.fastapi import BaseContext
 
 from api import scope
-from api.db import DEFAULT_TIMEOUT
 from api.scope import Kind
+from graph.access import DEFAULT_TIMEOUT
 from graph.caller import Caller
 
 

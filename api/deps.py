@@ -16,9 +16,10 @@ from typing import Annotated
 import neo4j
 from fastapi import Depends, HTTPException, Request, status
 
-from api import db, session
+from api import session
 from api.auth import AuthError, verify_token
 from api.errors import DatabaseUnavailable
+from graph import access
 from graph.caller import Caller
 
 LOOKUP_TIMEOUT = 10.0
@@ -93,8 +94,8 @@ async def jurisdiction(driver: neo4j.AsyncDriver, database: str, agency_id: str)
     cached = _jurisdictions.get(key)
     if cached is not None and time.monotonic() - cached[0] < JURISDICTION_TTL:
         return cached[1]
-    records = await db.read(driver, database, JURISDICTION, {"agency_id": agency_id},
-                            timeout=LOOKUP_TIMEOUT, name="jurisdiction")
+    records = await access.read_async(driver, database, JURISDICTION, {"agency_id": agency_id},
+                                      timeout=LOOKUP_TIMEOUT, name="jurisdiction")
     adcodes = tuple(sorted(records[0]["adcodes"])) if records else ()
     if adcodes:
         _jurisdictions[key] = (time.monotonic(), adcodes)

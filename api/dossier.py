@@ -35,12 +35,12 @@ from typing import Any, LiteralString, cast
 
 import strawberry
 
-from api import db, scope
+from api import scope
 from api.context import Context
 from api.errors import Forbidden, NotFound
 from api.investigation import SourceTrace, TraceNode, source_trace
 from api.values import plain
-from graph import audit, trace
+from graph import access, audit, trace
 from graph.lifecycle import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES, Thresholds
 
 TRACED_SUBJECTS = 5
@@ -337,9 +337,9 @@ class Refs:
         async def one(label: str, keys: set[str]) -> set[tuple[str, str]]:
             if scope.visible_as(who, label, "n") == "false":
                 return set()  # the rule passes no node of this label: nothing to ask
-            records = await db.read(ctx.driver, ctx.database, visible_keys_query(who, label),
-                                    {"keys": sorted(keys), **ctx.scope},
-                                    timeout=ctx.timeout, name="lead:dossier-scope")
+            records = await access.read_async(ctx.driver, ctx.database, visible_keys_query(who, label),
+                                              {"keys": sorted(keys), **ctx.scope},
+                                              timeout=ctx.timeout, name="lead:dossier-scope")
             return {(label, r["key"]) for r in records}
 
         found = await asyncio.gather(*(one(label, keys) for label, keys in self.keys.items()))
@@ -447,10 +447,11 @@ def value_assessment(estimated: float | None) -> ValueAssessment:
 
 async def conflict_rows(ctx: Context, lead_id: str) -> list[Any]:
     """The other open leads and cases on the lead's subjects, before the reader's rules."""
-    return list(await db.read(ctx.driver, ctx.database, conflicts_query(scope.kind(ctx.caller)),
-                              {"lead_id": lead_id, "open_leads": list(OPEN_LEAD_STATUSES),
-                               "open_cases": list(OPEN_CASE_STATUSES), **ctx.scope},
-                              timeout=ctx.timeout, name="lead:conflicts"))
+    return list(await access.read_async(
+        ctx.driver, ctx.database, conflicts_query(scope.kind(ctx.caller)),
+        {"lead_id": lead_id, "open_leads": list(OPEN_LEAD_STATUSES),
+         "open_cases": list(OPEN_CASE_STATUSES), **ctx.scope},
+        timeout=ctx.timeout, name="lead:conflicts"))
 
 
 def add_conflict_refs(refs: Refs, records: list[Any]) -> None:
@@ -484,8 +485,9 @@ async def _traces(ctx: Context, subjects: list[DossierSubject]) -> Traced:
     async def one(s: DossierSubject) -> list[SourceTrace]:
         option = {"seller_id": s.key} if s.label == "Seller" else {"shop_id": s.key}
         try:
-            found = await trace.trace_to_source_async(ctx.driver, ctx.database,
-                                                      first=TRACES_PER_SUBJECT, **option)
+            found = await trace.trace_to_source_async(
+                ctx.driver, ctx.database, first=TRACES_PER_SUBJECT, timeout=ctx.timeout,
+                name="lead:dossier-trace", **option)
         except LookupError:
             found = []
         return [source_trace(t) for t in found]
@@ -522,9 +524,9 @@ async def build_dossier(ctx: Context, lead_id: str) -> Dossier:
     see the lead, Forbidden for analysts. Not audited here (see `read_dossier`)."""
     if ctx.caller.role == "analyst":
         raise Forbidden("analysts read aggregates only (leadCounts, saved queries), not dossiers")
-    records = await db.read(ctx.driver, ctx.database, lead_query(scope.kind(ctx.caller)),
-                            {"lead_id": lead_id, **ctx.scope},
-                            timeout=ctx.timeout, name="lead:dossier")
+    records = await access.read_async(ctx.driver, ctx.database, lead_query(scope.kind(ctx.caller)),
+                                      {"lead_id": lead_id, **ctx.scope},
+                                      timeout=ctx.timeout, name="lead:dossier")
     if not records:
         raise NotFound(f"no lead {lead_id!r}")
     row = records[0]
@@ -584,8 +586,8 @@ def lead_refs(row: Any) -> Refs:
 async def _fetch_shipments(ctx: Context, ids: list[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    records = await db.read(ctx.driver, ctx.database, SHIPMENTS_QUERY, {"ids": ids},
-                            timeout=ctx.timeout, name="lead:shipments")
+    records = await access.read_async(ctx.driver, ctx.database, SHIPMENTS_QUERY, {"ids": ids},
+                                      timeout=ctx.timeout, name="lead:shipments")
     return [r["shipment"] for r in records]
 
 

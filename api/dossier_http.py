@@ -2,7 +2,9 @@
 
 Both need a bearer token like `/graphql`; both are audited (`dossier.read`). The JSON is
 the dossier with camelCase keys; the HTML is a printable page with every item and the
-SHA-256 manifest at the end (the same hashes as the JSON's `manifest`).
+SHA-256 manifest at the end (the same hashes as the JSON's `manifest`). Errors (no such
+lead, a role that reads no dossiers, the database away) are raised as they are and
+answered by the app's handler (`api.errors.STATUS`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
 from api.dossier import Dossier, as_data, read_dossier
-from api.errors import DatabaseUnavailable, Forbidden, NotFound, QueryTooSlow
 from api.jsonio import FastJSONResponse
 from api.types import camel
 
@@ -38,14 +39,7 @@ async def _dossier(request: Request, lead_id: str, form: str, driver: Any, datab
                    caller: Any, request_id: str) -> Dossier:
     ctx = Context(driver=driver, database=database, caller=caller, request_id=request_id,
                   timeout=request.app.state.query_timeout)
-    try:
-        return await read_dossier(ctx, lead_id, form=form)
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-    except Forbidden as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except (DatabaseUnavailable, QueryTooSlow) as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    return await read_dossier(ctx, lead_id, form=form)
 
 
 @router.get("/leads/{lead_id}/dossier.json", summary="A lead's dossier as JSON (audited).")

@@ -1,8 +1,8 @@
 """Investigation queries: seller networks, stored networks ranked by risk, trace to source.
 
 `sellerNetwork` and `traceToSource` are computed on the fly by `graph.seller_networks` and
-`graph.trace` (the same code as the CLI, its queries sent through `api.db.read`: one
-round trip each for most networks and traces);
+`graph.trace` (the same code as the CLI, its queries sent through `graph.access` with the
+request's timeout: one round trip each for most networks and traces);
 `networks` reads the `Network` nodes `alliance analyze networks` stored. The formulas
 (link weights, path weights, noisy-or, risk factors) are documented in those modules.
 A trace's paths are read from the start (listing -> shop -> seller, the links to other
@@ -14,16 +14,14 @@ For now only investigators and admins may use them; other roles get FORBIDDEN.
 from __future__ import annotations
 
 import re
-from collections.abc import Generator
 from enum import Enum
 from typing import Any, LiteralString
 
 import strawberry
 
-from api import db
 from api.context import Context
 from api.errors import Forbidden, UserError
-from graph import risk, seller_networks, trace
+from graph import access, risk, seller_networks, trace
 
 MAX_FIRST = 100
 
@@ -197,22 +195,16 @@ RETURN n.size AS size
 """
 
 
-async def run(ctx: Context, gen: Generator[seller_networks.Query, Any, Any], name: str) -> Any:
-    """Drive a `graph.seller_networks` walk generator with the request's reads."""
-    try:
-        query, params = next(gen)
-        while True:
-            records = await db.read(ctx.driver, ctx.database, query, params,
-                                    timeout=ctx.timeout, name=name)
-            query, params = gen.send([r.data() for r in records])
-    except StopIteration as done:
-        return done.value
+async def run(ctx: Context, gen: access.Steps, name: str) -> Any:
+    """Drive a `graph.seller_networks` or `graph.trace` computation with the request's
+    reads (its timeout, retries, metrics and errors: `graph.access`)."""
+    return await access.steps_async(ctx.driver, ctx.database, gen, timeout=ctx.timeout, name=name)
 
 
 async def rows(ctx: Context, query: LiteralString, params: dict[str, Any], name: str
                ) -> list[dict[str, Any]]:
-    return [r.data() for r in await db.read(ctx.driver, ctx.database, query, params,
-                                            timeout=ctx.timeout, name=name)]
+    return [r.data() for r in await access.read_async(ctx.driver, ctx.database, query, params,
+                                                      timeout=ctx.timeout, name=name)]
 
 
 def allowed(ctx: Context) -> None:

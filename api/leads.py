@@ -25,7 +25,7 @@ from typing import Any, LiteralString, Optional, cast
 import neo4j
 import strawberry
 
-from api import db, scope
+from api import scope
 from api.context import Context
 from api.errors import Forbidden, NotFound, UserError
 from api.lookups import nodes_by_key
@@ -41,9 +41,9 @@ from api.types import (
     offset_after,
     row_projection,
 )
-from api.writes import Statement, write
 from core.errors import AllianceError
-from graph import audit, lifecycle, risk
+from graph import access, audit, lifecycle, risk
+from graph.access import Statement
 from graph.caller import Caller
 
 log = logging.getLogger("api.leads")
@@ -172,15 +172,15 @@ async def _page(ctx: Context, label: str, query: LiteralString, params: dict[str
     skip = offset_after(after)
     first = check_first(first)
     names = frozenset(f.name for f in node_selections(info.selected_fields[0].selections))
-    records = await db.read(ctx.driver, ctx.database, list_query(query, label, names),
-                            {**params, "skip": skip, "first": first, **ctx.scope},
-                            timeout=ctx.timeout, name=f"list:{label}")
+    records = await access.read_async(ctx.driver, ctx.database, list_query(query, label, names),
+                                      {**params, "skip": skip, "first": first, **ctx.scope},
+                                      timeout=ctx.timeout, name=f"list:{label}")
     return connection(label, records[0]["total"], records[0]["page"], skip)
 
 
 async def fetch_node(ctx: Context, label: str, key: str) -> Any:
-    records = await db.read(ctx.driver, ctx.database, nodes_by_key(label, ctx.kind),
-                            {"keys": [key], **ctx.scope}, timeout=ctx.timeout, name=f"node:{label}")
+    records = await access.read_async(ctx.driver, ctx.database, nodes_by_key(label, ctx.kind),
+                                      {"keys": [key], **ctx.scope}, timeout=ctx.timeout, name=f"node:{label}")
     return make_node(label, records[0]["props"]) if records else None
 
 
@@ -228,9 +228,9 @@ class LeadsQuery:
                           brand_id: strawberry.ID | None = None) -> list[StatusCount]:
         ctx: Context = info.context
         counts_all = ctx.caller.sees_everything or ctx.caller.role == "analyst"
-        records = await db.read(ctx.driver, ctx.database, COUNTS_QUERY,
-                                {"brand": brand_id, "counts_all": counts_all, **ctx.scope},
-                                timeout=ctx.timeout, name="lead:counts")
+        records = await access.read_async(ctx.driver, ctx.database, COUNTS_QUERY,
+                                          {"brand": brand_id, "counts_all": counts_all, **ctx.scope},
+                                          timeout=ctx.timeout, name="lead:counts")
         return [StatusCount(status=r["status"], leads=r["leads"]) for r in records]
 
     @strawberry.field(description="The lead and case lifecycle: allowed steps and who may take them.")
@@ -415,8 +415,8 @@ class LeadState:
 
 
 async def lead_state(ctx: Context, lead_id: str) -> LeadState:
-    records = await db.read(ctx.driver, ctx.database, LEAD_STATE, {"lead_id": lead_id, **ctx.scope},
-                            timeout=ctx.timeout, name="lead:state")
+    records = await access.read_async(ctx.driver, ctx.database, LEAD_STATE, {"lead_id": lead_id, **ctx.scope},
+                                      timeout=ctx.timeout, name="lead:state")
     if not records:
         raise NotFound(f"no lead {lead_id!r}")
     r = records[0]
@@ -424,8 +424,8 @@ async def lead_state(ctx: Context, lead_id: str) -> LeadState:
 
 
 async def case_state(ctx: Context, case_id: str) -> tuple[str, list[dict[str, Any]]]:
-    records = await db.read(ctx.driver, ctx.database, CASE_STATE, {"case_id": case_id, **ctx.scope},
-                            timeout=ctx.timeout, name="case:state")
+    records = await access.read_async(ctx.driver, ctx.database, CASE_STATE, {"case_id": case_id, **ctx.scope},
+                                      timeout=ctx.timeout, name="case:state")
     if not records:
         raise NotFound(f"no case {case_id!r}")
     return records[0]["status"], records[0]["leads"]
@@ -439,8 +439,8 @@ def check_liaison_owns(caller: Caller, adcodes: list[str], what: str) -> None:
 
 
 async def agency_adcode(ctx: Context, agency_id: str) -> str | None:
-    records = await db.read(ctx.driver, ctx.database, AGENCY_ADCODE, {"id": agency_id},
-                            timeout=ctx.timeout, name="agency:adcode")
+    records = await access.read_async(ctx.driver, ctx.database, AGENCY_ADCODE, {"id": agency_id},
+                                      timeout=ctx.timeout, name="agency:adcode")
     if not records:
         raise NotFound(f"no agency {agency_id!r}")
     return records[0]["adcode"]
@@ -471,9 +471,9 @@ def lead_refs(ctx: Context, data: CreateLeadInput) -> dict[str, list[str]]:
 
 
 async def check_refs(ctx: Context, refs: dict[str, list[str]]) -> None:
-    records = await db.read(ctx.driver, ctx.database, missing_query(scope.kind(ctx.caller)),
-                            {**refs, **ctx.scope},
-                            timeout=ctx.timeout, name="lead:refs")
+    records = await access.read_async(ctx.driver, ctx.database, missing_query(scope.kind(ctx.caller)),
+                                      {**refs, **ctx.scope},
+                                      timeout=ctx.timeout, name="lead:refs")
     missing = [f"{what}: {', '.join(records[0][fld])}" for fld, _, _, _, what in _REFS
                if records[0][fld]]
     if missing:
@@ -498,8 +498,8 @@ def lead_id_taken(lead_id: str) -> UserError:
 
 
 async def _check_lead_id(ctx: Context, lead_id: str) -> None:
-    records = await db.read(ctx.driver, ctx.database, LEAD_TAKEN, {"lead_id": lead_id},
-                            timeout=ctx.timeout, name="lead:id")
+    records = await access.read_async(ctx.driver, ctx.database, LEAD_TAKEN, {"lead_id": lead_id},
+                                      timeout=ctx.timeout, name="lead:id")
     if records and records[0]["taken"]:
         raise lead_id_taken(lead_id)
 
@@ -515,7 +515,8 @@ async def create_lead(ctx: Context, data: CreateLeadInput) -> Any:
     params = {"lead_id": lead_id, "props": _lead_props(data, ctx), "prov": provenance(ctx),
               "event": status_event(ctx, None, "draft", data.note), **refs}
     try:
-        await write(ctx.driver, ctx.database, [Statement(CREATE_QUERY, params)], name="lead:create")
+        await access.write_async(ctx.driver, ctx.database, [Statement(CREATE_QUERY, params)],
+                                 name="lead:create")
     except UserError as exc:
         # Created meanwhile by someone else: the constraint's own message names the
         # other node by its internal id, which is not for the caller.
@@ -535,7 +536,7 @@ async def move_lead(ctx: Context, lead_id: str, target: str, note: str | None) -
     if target in ("registered", "declined", "transferred"):
         check_liaison_owns(ctx.caller, state.agency_adcodes, f"lead {lead_id!r}")
     event = status_event(ctx, state.status, target, note)
-    await write(ctx.driver, ctx.database, [Statement(
+    await access.write_async(ctx.driver, ctx.database, [Statement(
         MOVE_LEAD, {"id": lead_id, "from": state.status, "to": target, "event": event},
         must_match=True, what=f"lead {lead_id!r}")], name="lead:status")
     await _audited(ctx, "lead.status", [lead_id], {"from": state.status, "to": target, "note": note})
@@ -547,7 +548,7 @@ async def push_lead(ctx: Context, lead_id: str, agency_id: str, note: str | None
     _check(lifecycle.check_lead_move, state.status, "pushed", ctx.caller)
     await agency_adcode(ctx, agency_id)
     event = status_event(ctx, state.status, "pushed", note or f"pushed to {agency_id}")
-    await write(ctx.driver, ctx.database, [Statement(
+    await access.write_async(ctx.driver, ctx.database, [Statement(
         PUSH_LEAD, {"id": lead_id, "from": state.status, "agency_id": agency_id, "event": event,
                     "prov": provenance(ctx)}, must_match=True, what=f"lead {lead_id!r}")],
         name="lead:push")
@@ -577,8 +578,8 @@ async def open_case(ctx: Context, lead_id: str, data: OpenCaseInput) -> Any:
               "props": _case_props(data, ctx), "prov": provenance(ctx),
               "lead_event": status_event(ctx, state.status, "filed", f"case {data.case_id} opened"),
               "case_event": status_event(ctx, None, "open", data.title)}
-    await write(ctx.driver, ctx.database, [Statement(OPEN_CASE, params, must_match=True,
-                                                     what=f"lead {lead_id!r}")], name="case:open")
+    await access.write_async(ctx.driver, ctx.database, [Statement(
+        OPEN_CASE, params, must_match=True, what=f"lead {lead_id!r}")], name="case:open")
     await _audited(ctx, "case.open", [str(data.case_id), lead_id, agency_id], {"charge": data.charge})
     return await fetch_node(ctx, "Case", str(data.case_id))
 
@@ -604,8 +605,8 @@ def case_moves(ctx: Context, case_id: str, old: str, new: str, leads: list[dict[
 async def move_case(ctx: Context, case_id: str, target: str, note: str | None) -> Any:
     status, leads = await case_state(ctx, case_id)
     _check(lifecycle.check_case_move, status, target, ctx.caller)
-    await write(ctx.driver, ctx.database, case_moves(ctx, case_id, status, target, leads, note),
-                name="case:status")
+    await access.write_async(ctx.driver, ctx.database,
+                             case_moves(ctx, case_id, status, target, leads, note), name="case:status")
     await refresh_risk(ctx, case_id, None)
     await _audited(ctx, "case.status", [case_id], {"from": status, "to": target, "note": note})
     return await fetch_node(ctx, "Case", case_id)
@@ -627,7 +628,7 @@ async def refresh_risk(ctx: Context, case_id: str, site_id: str | None) -> None:
     written: when this fails, it is logged and the score waits for the next
     `alliance analyze networks`."""
     try:
-        await write(ctx.driver, ctx.database, [Statement(
+        await access.write_async(ctx.driver, ctx.database, [Statement(
             risk.REFRESH_STORED, risk.refresh_params(case_id=case_id, site_id=site_id))],
             name="risk:refresh")
     except (AllianceError, neo4j.exceptions.Neo4jError) as exc:
@@ -638,9 +639,9 @@ async def refresh_risk(ctx: Context, case_id: str, site_id: str | None) -> None:
 async def check_raid_site(ctx: Context, case_id: str, site_id: str) -> None:
     """NotFound for a site the caller may not see (as for an unknown one); OutOfJurisdiction
     for a site outside the jurisdiction of the agency handling the case."""
-    records = await db.read(ctx.driver, ctx.database, RAID_SITE,
-                            {"case_id": case_id, "site_id": site_id, **ctx.scope},
-                            timeout=ctx.timeout, name="case:raid-site")
+    records = await access.read_async(ctx.driver, ctx.database, RAID_SITE,
+                                      {"case_id": case_id, "site_id": site_id, **ctx.scope},
+                                      timeout=ctx.timeout, name="case:raid-site")
     if not records:
         raise NotFound(f"no site {site_id!r}")
     r = records[0]
@@ -678,7 +679,7 @@ async def record_raid(ctx: Context, data: RaidInput) -> Any:
         "arrests": data.arrests, "dens": data.dens_destroyed, "seized": data.seized_value_cny,
         "prov": provenance(ctx)}, must_match=True, what=f"case {case_id!r} or site {data.site_id!r}")
     moves = case_moves(ctx, case_id, status, target, leads, f"raid on {data.site_id}")
-    await write(ctx.driver, ctx.database, [raid, *moves], name="case:raid")
+    await access.write_async(ctx.driver, ctx.database, [raid, *moves], name="case:raid")
     await refresh_risk(ctx, case_id, str(data.site_id))
     await _audited(ctx, "case.raid", [case_id, str(data.site_id)],
                    {"raided_on": data.raided_on.isoformat(), "arrests": data.arrests,

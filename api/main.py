@@ -4,10 +4,12 @@ browser the workbench at `/`, its files at `/static/`, sign-in and sign-out (`ap
 One async Neo4j driver per process, opened in the lifespan and handed to every request
 through the GraphQL context. Every response carries `X-Request-ID`; the same id is in
 the access log line, in GraphQL errors and in the JSON of every HTTP error
-(`{"detail": ..., "requestId": ...}`). A request body over `max_body` bytes is refused
-with 413 before it is read. Every response carries the security headers of
-`api.web.security` (Content-Security-Policy among them), and a state-changing request
-that rides on the session cookie from another site is refused with 403.
+(`{"detail": ..., "requestId": ...}`). Routes raise `AllianceError`s and one handler
+answers them with the status of their code (`api.errors.STATUS`). A request body over
+`max_body` bytes is refused with 413 before it is read. Every response carries the
+security headers of `api.web.security` (Content-Security-Policy among them), and a
+state-changing request that rides on the session cookie from another site is refused
+with 403.
 """
 
 from __future__ import annotations
@@ -30,22 +32,25 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import cost, db, dossier_http, metrics, saved_queries
+from api import cost, dossier_http, metrics, saved_queries
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, caller_from_request
-from api.errors import DatabaseUnavailable, QueryTooSlow
+from api.errors import AllianceError, DatabaseUnavailable, UserError, rest_response
 from api.schema import schema
 from api.web import pages
 from api.web.graphiql import WebGraphQLApp
 from api.web.security import SameOrigin, SecurityHeaders
 from core.settings import DEFAULT_MAX_BODY_BYTES, Settings, get_settings
-from graph import drivers
+from graph import access, drivers
 from graph.caller import Caller
 from graph.drivers import Connection
 
 log = logging.getLogger("api.access")
 
 READY_TIMEOUT = 3.0
+NOT_READY = 503
+"""/readyz's status when Neo4j does not answer in time, for any reason (a probe's answer,
+with its own body `{"status": "unavailable", "reason": ...}`, not an error of a route)."""
 MAX_BODY = DEFAULT_MAX_BODY_BYTES
 """Bytes a request body may have by default (ALLIANCE_MAX_BODY_BYTES)."""
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -95,7 +100,7 @@ async def check_saved_queries(driver: AsyncDriver, database: str) -> None:
     starts and the check runs on the first request that needs the library."""
     try:
         await saved_queries.startup(driver, database)
-    except (ServiceUnavailable, SessionExpired, OSError) as exc:
+    except (ServiceUnavailable, SessionExpired, OSError, DatabaseUnavailable) as exc:
         log.warning("saved queries not checked at start-up: %s", exc)
         saved_queries.LIBRARY.reset()
 
@@ -112,10 +117,12 @@ def route_path(path: str) -> str:
     return first if first in KNOWN_PREFIXES else "other"
 
 
-class BodyTooLarge(HTTPException):
+class BodyTooLarge(UserError):
+    code = "BODY_TOO_LARGE"
+
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than the limit of {limit} bytes; "
-                              "send a shorter query (variables for long values)")
+        super().__init__(f"the request body is larger than the limit of {limit} bytes; "
+                         "send a shorter query (variables for long values)")
 
 
 class RequestContext:
@@ -160,14 +167,14 @@ class RequestContext:
 
         try:
             if _announced(headers) > self.max_body:
-                await error_response(BodyTooLarge(self.max_body), request_id)(
+                await rest_response(BodyTooLarge(self.max_body), request_id)(
                     scope, receive, send_with_id)
             else:
                 await self.app(scope, receive_limited, send_with_id)
         except BodyTooLarge as exc:  # raised outside the app's own error handling
             if started_response:
                 raise
-            await error_response(exc, request_id)(scope, receive, send_with_id)
+            await rest_response(exc, request_id)(scope, receive, send_with_id)
         finally:
             record(scope["method"], scope["path"], status, time.perf_counter() - started, request_id)
 
@@ -179,7 +186,8 @@ def _announced(headers: dict[bytes, bytes]) -> int:
 
 
 def error_response(exc: HTTPException, request_id: str) -> JSONResponse:
-    """An HTTP error as JSON: `detail` says what, `requestId` finds it in the log."""
+    """An HTTP error of the framework (unknown path, a body that is not JSON, a missing
+    token) as JSON: `detail` says what, `requestId` finds it in the log."""
     return JSONResponse({"detail": exc.detail, "requestId": request_id},
                         status_code=exc.status_code, headers=exc.headers)
 
@@ -191,6 +199,12 @@ def request_id_of(request: Request) -> str:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     return error_response(exc, request_id_of(request))
+
+
+async def alliance_error(request: Request, exc: Exception) -> JSONResponse:
+    """Every error a route raises on purpose, answered through `api.errors.STATUS`."""
+    assert isinstance(exc, AllianceError)
+    return rest_response(exc, request_id_of(request))
 
 
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
@@ -220,7 +234,7 @@ def record(method: str, path: str, status: int, elapsed: float, request_id: str)
 
 
 def create_app(*, connection: Connection | None = None,
-               query_timeout: float = db.DEFAULT_TIMEOUT, max_body: int | None = None,
+               query_timeout: float = access.DEFAULT_TIMEOUT, max_body: int | None = None,
                cost_caps: Mapping[str, int] | None = None,
                settings: Settings | None = None) -> FastAPI:
     """The API. `connection` defaults to `graph.drivers.connection()` (NEO4J_URI or the local
@@ -238,6 +252,7 @@ def create_app(*, connection: Connection | None = None,
     app.add_middleware(SameOrigin)
     app.add_middleware(RequestContext, max_body=max_body or settings.alliance_max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(AllianceError, alliance_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, unexpected_error)
@@ -258,10 +273,11 @@ def add_health(app: FastAPI) -> None:
     @app.get("/readyz", summary="Neo4j answers.")
     async def readyz(driver: DriverDep, database: DatabaseDep) -> JSONResponse:
         try:
-            await db.read(driver, database, "RETURN 1 AS ok", {}, timeout=READY_TIMEOUT,
-                          name="readyz")
-        except (DatabaseUnavailable, QueryTooSlow) as exc:
-            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+            await access.read_async(driver, database, "RETURN 1 AS ok", timeout=READY_TIMEOUT,
+                                    name="readyz")
+        except AllianceError as exc:  # the probe's own answer, whatever the reason
+            return JSONResponse({"status": "unavailable", "reason": str(exc)},
+                                status_code=NOT_READY)
         return JSONResponse({"status": "ready", "database": database})
 
     @app.get("/metrics", summary="Prometheus metrics (any valid token).")

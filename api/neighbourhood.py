@@ -18,12 +18,12 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField
 
-from api import db
 from api.context import Context
 from api.errors import UserError
 from api.scope import Kind, visible_any_as
 from api.types import NODES_BY_LABEL, caption, node_fields
 from api.values import plain
+from graph import access
 from graph.model import NODES, REL_BY_TYPE, check_label, check_rel_type, node
 
 MAX_HOPS = 4
@@ -227,10 +227,10 @@ async def walk(ctx: Context, seed_ids: list[str], hops: int, rel_types: list[str
     keys = seed_keys(seed_ids)
     cap = limit * EDGES_PER_NODE
     query = network_query(tuple(sorted(keys)), hops, tuple(rel_types), ctx.kind)
-    records = await db.read(ctx.driver, ctx.database, query,
-                            {"keys": keys, "rows": cap + 1, "cap": cap, "hub": hub_degree,
+    records = await access.read_async(ctx.driver, ctx.database, query,
+                                      {"keys": keys, "rows": cap + 1, "cap": cap, "hub": hub_degree,
                              "skip": [] if full else TEMPORAL_NAMES, **ctx.scope},
-                            timeout=ctx.timeout, name="network")
+                                      timeout=ctx.timeout, name="network")
     result = Walk(limit=limit, hub_degree=hub_degree)
     for r in records[0]["seeds"]:
         result.add_node(r["eid"], r["labels"], r["props"], r["degree"], seed=True)

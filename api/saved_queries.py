@@ -8,7 +8,9 @@ Roles come from each query's header; the server parameters (`$_user`, `$_role`,
 `$_agency_adcodes`, ...) from the verified caller. Columns the caller may not see
 (`graph.query_library.may_see`) come back as `(hidden)`; CSV cells a spreadsheet would
 run as formulas get a leading quote. When Neo4j does not answer, every path here fails
-within about two seconds with DATABASE_UNAVAILABLE (503 over REST).
+within about two seconds with DATABASE_UNAVAILABLE (503 over REST). The library's
+errors are `AllianceError`s (`graph.query_files`) and are raised as they are: the GraphQL
+error shows their code, the REST answer has its status (`api.errors.STATUS`).
 """
 
 from __future__ import annotations
@@ -22,15 +24,13 @@ from typing import Any, cast
 
 import neo4j
 import strawberry
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from strawberry.scalars import JSON
 
-from api import metrics
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
-from api.errors import AllianceError, DatabaseUnavailable, UserError
+from api.errors import UserError
 from graph import query_library
 from graph.caller import Caller
 
@@ -70,45 +70,6 @@ LIBRARY = LibraryHolder()
 async def startup(driver: neo4j.AsyncDriver, database: str) -> query_library.Library:
     """Check the library now (for the API's lifespan); failures are logged, not raised."""
     return await LIBRARY.get(driver, database)
-
-
-# ---------------------------------------------------------------- errors
-
-
-ERROR_CODES: dict[type[query_library.SavedQueryError], tuple[str, int]] = {
-    query_library.DatabaseUnavailable: ("DATABASE_UNAVAILABLE", status.HTTP_503_SERVICE_UNAVAILABLE),
-    query_library.UnknownQuery: ("NOT_FOUND", status.HTTP_404_NOT_FOUND),
-    query_library.Forbidden: ("FORBIDDEN", status.HTTP_403_FORBIDDEN),
-    query_library.QueryUnavailable: ("QUERY_UNAVAILABLE", status.HTTP_409_CONFLICT),
-    query_library.ParamError: ("BAD_REQUEST", status.HTTP_400_BAD_REQUEST),
-}
-
-
-def code_and_status(exc: query_library.SavedQueryError) -> tuple[str, int]:
-    if isinstance(exc, query_library.QueryFailed) and exc.timed_out:
-        return "TIMEOUT", status.HTTP_504_GATEWAY_TIMEOUT
-    for kind, answer in ERROR_CODES.items():
-        if isinstance(exc, kind):
-            return answer
-    return "BAD_REQUEST", status.HTTP_400_BAD_REQUEST
-
-
-def graphql_error(exc: query_library.SavedQueryError) -> AllianceError:
-    if isinstance(exc, query_library.DatabaseUnavailable):
-        metrics.DB_ERRORS.labels(kind="unavailable").inc()
-        return DatabaseUnavailable(str(exc))
-    error = UserError(str(exc))
-    error.code = code_and_status(exc)[0]
-    return error
-
-
-def http_error(exc: query_library.SavedQueryError) -> HTTPException:
-    if isinstance(exc, query_library.DatabaseUnavailable):
-        metrics.DB_ERRORS.labels(kind="unavailable").inc()
-    return HTTPException(code_and_status(exc)[1], str(exc))
-
-
-UNAVAILABLE = query_library.UNAVAILABLE
 
 
 # ---------------------------------------------------------------- shared steps
@@ -177,7 +138,7 @@ class SavedQueriesQuery:
     @strawberry.field(description="The saved queries the caller may run.")
     async def saved_queries(self, info: strawberry.Info) -> list[SavedQuery]:
         ctx: Context = info.context
-        library = await _library(ctx)
+        library = await LIBRARY.get(ctx.driver, ctx.database)
         return [saved_query_type(q) for q in visible(library, ctx.caller)]
 
     @strawberry.field(description="Run a saved query by name (read-only, audited).")
@@ -186,22 +147,9 @@ class SavedQueriesQuery:
         ctx: Context = info.context
         if params is not None and not isinstance(params, dict):
             raise UserError("params: give a JSON object of parameter names to values")
-        try:
-            result = await execute(ctx.driver, ctx.database, ctx.caller, name, params,
-                                   ctx.request_id)
-        except query_library.SavedQueryError as exc:
-            raise graphql_error(exc) from None
-        except (ServiceUnavailable, SessionExpired):
-            raise DatabaseUnavailable(UNAVAILABLE) from None
+        result = await execute(ctx.driver, ctx.database, ctx.caller, name, params, ctx.request_id)
         return QueryResult(name=result.name, columns=result.columns, rows=cast(list[JSON], result.rows),
                            truncated=result.truncated, elapsed_ms=result.elapsed_ms)
-
-
-async def _library(ctx: Context) -> query_library.Library:
-    try:
-        return await LIBRARY.get(ctx.driver, ctx.database)
-    except (ServiceUnavailable, SessionExpired):
-        raise DatabaseUnavailable(UNAVAILABLE) from None
 
 
 # ---------------------------------------------------------------- REST
@@ -212,29 +160,14 @@ router = APIRouter(prefix="/queries", tags=["saved queries"])
 
 @router.get("", summary="The saved queries the caller may run.")
 async def list_queries(caller: CallerDep, driver: DriverDep, database: DatabaseDep) -> JSONResponse:
-    try:
-        library = await LIBRARY.get(driver, database)
-    except query_library.SavedQueryError as exc:
-        raise http_error(exc) from None
-    except (ServiceUnavailable, SessionExpired):
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from None
+    library = await LIBRARY.get(driver, database)
     return JSONResponse({"queries": [query_library.describe(q) for q in visible(library, caller)]})
-
-
-async def _run_rest(request: Request, name: str, caller: Caller, driver: neo4j.AsyncDriver,
-                    database: str, request_id: str) -> query_library.QueryResult:
-    try:
-        return await execute(driver, database, caller, name, query_params(request), request_id)
-    except query_library.SavedQueryError as exc:
-        raise http_error(exc) from None
-    except (ServiceUnavailable, SessionExpired):
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from None
 
 
 @router.get("/{name}.json", summary="Run a saved query; rows as JSON.")
 async def run_json(request: Request, name: str, caller: CallerDep, driver: DriverDep,
                    database: DatabaseDep, request_id: RequestIdDep) -> JSONResponse:
-    result = await _run_rest(request, name, caller, driver, database, request_id)
+    result = await execute(driver, database, caller, name, query_params(request), request_id)
     return JSONResponse({"query": result.name, "columns": result.columns, "rows": result.rows,
                          "truncated": result.truncated, "elapsed_ms": result.elapsed_ms})
 
@@ -253,7 +186,7 @@ async def _stream(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
 @router.get("/{name}.csv", summary="Run a saved query; rows as CSV (UTF-8 with BOM).")
 async def run_csv(request: Request, name: str, caller: CallerDep, driver: DriverDep,
                   database: DatabaseDep, request_id: RequestIdDep) -> StreamingResponse:
-    result = await _run_rest(request, name, caller, driver, database, request_id)
+    result = await execute(driver, database, caller, name, query_params(request), request_id)
     headers = {
         "Content-Disposition": f'attachment; filename="{result.name}.csv"',
         "X-Truncated": json.dumps(result.truncated),

@@ -12,10 +12,11 @@ import re
 
 import strawberry
 
-from api import db, lookups
+from api import lookups
 from api.context import Context
 from api.errors import UserError
 from api.types import NODES_BY_LABEL, caption, check_first
+from graph import access
 from graph.model import NODES
 from graph.schema import ADDRESS_LABELS, FULLTEXT_ADDRESSES, FULLTEXT_NAMES
 
@@ -70,7 +71,7 @@ class SearchQuery:
         if not query:
             raise UserError("text: give at least one word to search for")
         chosen = check_labels(labels)
-        records = await db.read(
+        records = await access.read_async(
             ctx.driver, ctx.database, lookups.search(indexes_for(chosen), ctx.kind),
             {"text": query, "labels": chosen, "first": check_first(first), **ctx.scope},
             timeout=ctx.timeout, name="search",

@@ -21,13 +21,14 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField
 
-from api import db, lookups
+from api import lookups
 from api.context import Context
 from api.errors import UserError
 from api.extra_fields import extra_fields
 from api.pacing import pace
 from api.scope import Kind, visible_as
 from api.values import plain
+from graph import access
 from graph.model import NODES, PROVENANCE, RELATIONSHIPS, NodeType, PropType, check_rel_type
 
 MAX_FIRST = 500
@@ -188,9 +189,9 @@ def node_loader(ctx: Context, label: str, selections: list[Any] | None = None
     async def load(keys: list[str]) -> list[Any]:
         query = (node_query(label, children, ctx.kind) if children
                  else lookups.nodes_by_key(label, ctx.kind))
-        records = await db.read(ctx.driver, ctx.database, query,
-                                {"keys": list(keys), **_children_params(children), **ctx.scope},
-                                timeout=ctx.timeout, name=f"node:{label}")
+        records = await access.read_async(ctx.driver, ctx.database, query,
+                                          {"keys": list(keys), **_children_params(children), **ctx.scope},
+                                          timeout=ctx.timeout, name=f"node:{label}")
         for r in records:
             _prime_children(ctx, children, r["props"][NODES_BY_LABEL[label].key], r)
         found = {r["key"]: make_node(label, r["props"]) for r in records}
@@ -334,9 +335,9 @@ def page_params(plan: Plan, tag: str = "") -> dict[str, int]:
 
 def page_loader(ctx: Context, plan: Plan) -> DataLoader[str, Page]:
     async def load(keys: list[str]) -> list[Page]:
-        records = await db.read(ctx.driver, ctx.database, page_query(plan, ctx.kind),
-                                {"keys": list(keys), **page_params(plan), **ctx.scope},
-                                timeout=ctx.timeout, name=f"rel:{plan.spec.rel_type}")
+        records = await access.read_async(ctx.driver, ctx.database, page_query(plan, ctx.kind),
+                                          {"keys": list(keys), **page_params(plan), **ctx.scope},
+                                          timeout=ctx.timeout, name=f"rel:{plan.spec.rel_type}")
         found = {r["key"]: Page(r["total"], r["page"]) for r in records}
         for page in found.values():
             prime(ctx, plan, page)

@@ -7,7 +7,7 @@ Three queries, run against one database in one run, each at 1 and 16 concurrent 
 Three contenders:
   ours  `alliance serve` (FastAPI + strawberry) over HTTP with an investigator token;
   raw   the Cypher our resolvers run, through the async Python driver in-process, sent
-        the way `api.db.read` sends it (auto-commit, notifications off): the builders of
+        through `graph.access.read_async` as the resolvers do: the builders of
         `api.lookups` and `api.types` are imported (not copied), (a) is the seller lookup
         then one query for its shops and their listings, as the API's DataLoaders plan
         it, and (b) runs the resolver's own walk `api.neighbourhood.walk` (one query), so only
@@ -75,7 +75,7 @@ from bench.common import (  # noqa: E402
     serve_ours,
     wait_ready,
 )
-from graph import schema  # noqa: E402
+from graph import access, schema  # noqa: E402
 from graph.caller import Caller  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,10 +212,8 @@ def raw_calls(driver: neo4j.AsyncDriver, inputs: Inputs) -> dict[str, Call]:
     ctx = SimpleNamespace(driver=driver, database=DATABASE, scope=scope, timeout=30.0)
 
     async def read(query: Any, parameters: dict[str, Any]) -> list[neo4j.Record]:
-        async with driver.session(database=DATABASE, default_access_mode=neo4j.READ_ACCESS,
-                                  notifications_min_severity="OFF") as session:
-            result = await session.run(query, parameters)
-            return [record async for record in result]
+        return await access.read_async(driver, DATABASE, query, parameters, timeout=30.0,
+                                       name="bench:raw")
 
     async def seller(i: int) -> None:
         key = pick(inputs.sellers, i)

@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import LiteralString
 
 import aiohttp
 import neo4j
@@ -57,7 +58,7 @@ from common import (
 
 from api import dossier, leads, scope
 from api.auth import issue_token
-from graph import audit, schema, trace
+from graph import access, audit, schema, trace
 from graph.caller import Caller
 from graph.lifecycle import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES
 
@@ -202,10 +203,8 @@ LIST_RAW = leads.list_query(leads.LEADS_QUERY, "Lead",
 def raw_calls(driver: neo4j.AsyncDriver, caller: Caller, ids: list[str]) -> dict[str, Call]:
     rights = scope.params(caller)
 
-    async def read(query: str, params: dict[str, object]) -> list[neo4j.Record]:
-        records, _, _ = await driver.execute_query(query, params, database_=DATABASE,  # type: ignore[call-overload]
-                                                   routing_=neo4j.RoutingControl.READ)
-        return list(records)
+    async def read(query: LiteralString, params: dict[str, object]) -> list[neo4j.Record]:
+        return await access.read_async(driver, DATABASE, query, params, name="bench:raw")
 
     async def list_leads(i: int) -> None:
         await read(LIST_RAW, {"status": None, "brand": None, "skip": 0, "first": 50, **rights})

@@ -44,12 +44,12 @@ from pathlib import Path
 from typing import Any, LiteralString
 
 import neo4j.time
-from neo4j import Driver, GraphDatabase, RoutingControl
+from neo4j import Driver, GraphDatabase
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alliance import local_neo4j
-from graph import risk, schema, seller_networks, trace  # noqa: E402
+from graph import access, risk, schema, seller_networks, trace  # noqa: E402
 
 SAMPLES = 200
 
@@ -231,17 +231,17 @@ def pairs(groups: list[list[str]]) -> set[tuple[str, str]]:
 
 
 def stored_groups(driver: Driver, database: str) -> list[list[str]]:
-    rows, _, _ = driver.execute_query(
-        "MATCH (s:Seller)-[:IN_NETWORK]->(n:Network {strength: 'STRONG'}) "
-        "RETURN n.network_id AS n, collect(s.seller_id) AS ids", database_=database)
+    rows = access.read(driver, database,
+                       "MATCH (s:Seller)-[:IN_NETWORK]->(n:Network {strength: 'STRONG'}) "
+                       "RETURN n.network_id AS n, collect(s.seller_id) AS ids", timeout=None)
     return [r["ids"] for r in rows]
 
 
 def listing_of(driver: Driver, database: str, sellers: list[str]) -> dict[str, str]:
-    rows, _, _ = driver.execute_query(
-        "UNWIND $ids AS sid MATCH (:Seller {seller_id: sid})-[:OPERATES]->(:Shop)"
-        "-[:OFFERS]->(l:Listing) WITH sid, min(l.listing_id) AS l RETURN sid, l",
-        {"ids": sellers}, database_=database, routing_=RoutingControl.READ)
+    rows = access.read(driver, database,
+                       "UNWIND $ids AS sid MATCH (:Seller {seller_id: sid})-[:OPERATES]->(:Shop)"
+                       "-[:OFFERS]->(l:Listing) WITH sid, min(l.listing_id) AS l RETURN sid, l",
+                       {"ids": sellers}, timeout=None)
     return {r["sid"]: r["l"] for r in rows}
 
 
@@ -366,9 +366,8 @@ def timings(driver: Driver, database: str, sellers: list[str], listings: list[st
 
 def read(driver: Driver, database: str, query: LiteralString, params: dict[str, Any]
          ) -> list[dict[str, Any]]:
-    records, _, _ = driver.execute_query(query, params, database_=database,
-                                         routing_=RoutingControl.READ)
-    return [r.data() for r in records]
+    """A read of the peer, sent as ours are (`graph.access`)."""
+    return [r.data() for r in access.read(driver, database, query, params, name="bench:peer")]
 
 
 def plain_trace(driver: Driver, database: str, listing: str) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@
 Every event is written with `CREATE` and nothing here updates or deletes one. An event
 says who (the caller's subject, role, agency and brand), what (`action` and the `ids` it
 touched), when (`at`, UTC), under which request, and free `details` kept as a JSON
-string. Writes use the write access mode; there is a sync and an async form.
+string. Events are written and read through `graph.access` (timeout, retries, metrics,
+errors); there is a sync and an async form of `append`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import neo4j
 
+from graph import access
 from graph.caller import Caller
 from graph.model import check_label
 
@@ -70,25 +72,21 @@ def event(
     )
 
 
-def _query() -> neo4j.Query:
-    return neo4j.Query(CREATE_EVENT, timeout=WRITE_TIMEOUT)
+def _statement(audit_event: AuditEvent) -> list[access.Statement]:
+    return [access.Statement(CREATE_EVENT, {"event": audit_event.properties()})]
 
 
 def append(driver: neo4j.Driver, database: str, audit_event: AuditEvent) -> str:
     """Write one event; returns its id."""
-    records, _, _ = driver.execute_query(
-        _query(), {"event": audit_event.properties()},
-        database_=database, routing_=neo4j.RoutingControl.WRITE,
-    )
-    return str(records[0]["event_id"])
+    rows = access.write(driver, database, _statement(audit_event), timeout=WRITE_TIMEOUT,
+                        name="audit:append")
+    return str(rows[0][0]["event_id"])
 
 
 async def append_async(driver: neo4j.AsyncDriver, database: str, audit_event: AuditEvent) -> str:
-    records, _, _ = await driver.execute_query(
-        _query(), {"event": audit_event.properties()},
-        database_=database, routing_=neo4j.RoutingControl.WRITE,
-    )
-    return str(records[0]["event_id"])
+    rows = await access.write_async(driver, database, _statement(audit_event),
+                                    timeout=WRITE_TIMEOUT, name="audit:append")
+    return str(rows[0][0]["event_id"])
 
 
 RECENT = f"""
@@ -100,8 +98,6 @@ RETURN e {{.*}} AS e ORDER BY e.at DESC, e.event_id LIMIT $limit
 def recent(driver: neo4j.Driver, database: str, *, limit: int = 20,
            action: str | None = None) -> list[dict[str, Any]]:
     """The newest `limit` events (optionally of one action), newest first."""
-    records, _, _ = driver.execute_query(
-        neo4j.Query(RECENT, timeout=WRITE_TIMEOUT), {"limit": limit, "action": action},
-        database_=database, routing_=neo4j.RoutingControl.READ,
-    )
+    records = access.read(driver, database, RECENT, {"limit": limit, "action": action},
+                          timeout=WRITE_TIMEOUT, name="audit:recent")
     return [dict(r["e"]) for r in records]

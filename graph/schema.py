@@ -3,20 +3,27 @@
 Every label gets a uniqueness constraint on its key; properties the model marks
 `indexed` get a range index; the `fulltext` properties go into two full-text indexes
 with the CJK analyzer, which splits Chinese into bigrams and Latin text into words.
+Statements go through `graph.access`, each in its own write transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import LiteralString, cast
 
-from neo4j import Driver, RoutingControl
+from neo4j import Driver
 
+from graph import access
 from graph.model import NODES, NodeType
 
 FULLTEXT_ANALYZER = "cjk"
 FULLTEXT_NAMES = "fulltext_names"
 FULLTEXT_ADDRESSES = "fulltext_addresses"
 ADDRESS_LABELS = ("Address",)
+AWAIT_SECONDS = 300
+"""How long `apply` waits for new indexes to come online."""
+SCHEMA_TIMEOUT = AWAIT_SECONDS + 30.0
+"""Seconds a schema statement may run (waiting for the indexes the longest)."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,7 @@ def planned() -> list[SchemaItem]:
 def existing_names(driver: Driver, database: str) -> set[str]:
     names: set[str] = set()
     for query in ("SHOW CONSTRAINTS YIELD name", "SHOW INDEXES YIELD name"):
-        records, _, _ = driver.execute_query(
-            query, database_=database, routing_=RoutingControl.READ
-        )
+        records = access.read(driver, database, query, timeout=SCHEMA_TIMEOUT, name="schema:show")
         names.update(r["name"] for r in records)
     return names
 
@@ -94,10 +99,17 @@ def apply(driver: Driver, database: str) -> list[SchemaItem]:
     for item in planned():
         if item.name in have:
             continue
-        driver.execute_query(item.statement, database_=database)
+        _write(driver, database, cast(LiteralString, item.statement), "schema:create")
         created.append(item)
-    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    _write(driver, database, "CALL db.awaitIndexes($seconds)", "schema:await",
+           {"seconds": AWAIT_SECONDS})
     return created
+
+
+def _write(driver: Driver, database: str, cypher: LiteralString, name: str,
+           params: dict[str, int] | None = None) -> None:
+    access.write(driver, database, [access.Statement(cypher, params or {})],
+                 timeout=SCHEMA_TIMEOUT, name=name)
 
 
 def show(driver: Driver, database: str) -> list[tuple[SchemaItem, bool]]:

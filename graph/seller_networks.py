@@ -16,19 +16,21 @@ count and never joins two sellers.
 hops run in one query (each hop expands the whole frontier; the stats of what was found
 come in the same query), and a walk that goes further goes on with one query per hop.
 The walk is written once, as a generator that yields `(cypher, parameters)` and receives
-the records, so the same code runs on the sync driver (`run_sync`) and on the async
-driver (`run_async`) used by the API.
+the rows, so the same code runs on the sync driver and on the async driver used by the
+API (`graph.access.steps` / `steps_async`: the reads' timeout, retries, metrics and
+errors).
 
 Networks for the whole graph (`alliance analyze networks`): `compute_networks` streams
 every shared identifier's sellers from Neo4j into a union-find in Python (memory: two ints
 per linked seller) and `store_networks` writes the components as `Network` nodes. Only
 components of two or more sellers are stored; a seller without an `IN_NETWORK`
-relationship is a singleton.
+relationship is a singleton. This whole-graph work has no timeout of its own
+(`ANALYZE_TIMEOUT`: the server's limit applies); its queries go through `graph.access` too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any, Literal, LiteralString, cast
@@ -36,7 +38,7 @@ from typing import Any, Literal, LiteralString, cast
 import neo4j
 import neo4j.time
 
-from graph import risk
+from graph import access, risk
 from graph.model import node
 
 Strength = Literal["STRONG", "WEAK"]
@@ -69,8 +71,12 @@ _KIND_OF_LABEL = {
     "Email": "email",
 }
 
-Query = tuple[LiteralString, dict[str, Any]]
-Walk = Generator[Query, list[dict[str, Any]], Any]
+ANALYZE_TIMEOUT: float | None = None
+"""Seconds each query of `alliance analyze` may run: None, the server's own limit (it reads
+and writes the whole graph)."""
+
+Query = access.Query
+Walk = access.Steps
 
 
 def check_strength(strength: str) -> Strength:
@@ -307,38 +313,6 @@ def links_within(reach: Reach) -> list[Link]:
     return [lk for lk in reach.links.values() if lk.a in reach.sellers and lk.b in reach.sellers]
 
 
-def as_dicts(records: list[neo4j.Record], keys: list[str]) -> list[dict[str, Any]]:
-    """Records as dicts. The walk's queries return values only (maps, lists, text,
-    numbers), never nodes, so this skips `Record.data()`'s conversion of every nested
-    value, which cost milliseconds on a trace's paths."""
-    return [dict(zip(keys, r, strict=True)) for r in records]
-
-
-def run_sync(driver: neo4j.Driver, database: str, gen: Generator[Query, Any, Any]) -> Any:
-    """Drive a walk generator with the sync driver; returns what the generator returns."""
-    try:
-        query, params = next(gen)
-        while True:
-            records, _, keys = driver.execute_query(
-                query, params, database_=database, routing_=neo4j.RoutingControl.READ)
-            query, params = gen.send(as_dicts(records, keys))
-    except StopIteration as done:
-        return done.value
-
-
-async def run_async(driver: neo4j.AsyncDriver, database: str,
-                    gen: Generator[Query, Any, Any]) -> Any:
-    """The same with the async driver."""
-    try:
-        query, params = next(gen)
-        while True:
-            records, _, keys = await driver.execute_query(
-                query, params, database_=database, routing_=neo4j.RoutingControl.READ)
-            query, params = gen.send(as_dicts(records, keys))
-    except StopIteration as done:
-        return done.value
-
-
 # --- whole-graph networks ---------------------------------------------------------------
 
 SHARED_IDENTIFIERS: tuple[tuple[str, LiteralString], ...] = (
@@ -424,17 +398,16 @@ def compute_networks(driver: neo4j.Driver, database: str, *, strength: Strength 
     uf = UnionFind()
     hubs: list[Hub] = []
     seen = 0
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
-                        notifications_min_severity="OFF") as session:
-        for kind, query in queries:
-            for record in session.run(query):
-                ids = record["ids"]
-                seen += 1
-                if len(set(ids)) > hub_threshold:
-                    hubs.append(Hub(kind, kind, str(record["key"]), len(set(ids))))
-                    continue
-                if len(set(ids)) > 1:
-                    uf.union_all(ids)
+    for kind, query in queries:
+        for record in access.stream(driver, database, query, timeout=ANALYZE_TIMEOUT,
+                                    name=f"analyze:shared-{kind}"):
+            ids = record["ids"]
+            seen += 1
+            if len(set(ids)) > hub_threshold:
+                hubs.append(Hub(kind, kind, str(record["key"]), len(set(ids))))
+                continue
+            if len(set(ids)) > 1:
+                uf.union_all(ids)
     groups = sorted((g for g in uf.components() if len(g) > 1), key=lambda g: g[0])
     return Components(groups, hubs, seen)
 
@@ -480,16 +453,20 @@ class SellerNetwork:
     risk: risk.Risk
 
 
-def seller_network(driver: neo4j.Driver, database: str, seller_id: str, **options: Any
-                   ) -> SellerNetwork:
-    result: SellerNetwork = run_sync(driver, database, seller_network_walk(seller_id, **options))
+def seller_network(driver: neo4j.Driver, database: str, seller_id: str, *,
+                   timeout: float | None = access.DEFAULT_TIMEOUT, name: str = "sellerNetwork",
+                   **options: Any) -> SellerNetwork:
+    """`seller_network_walk` with the sync driver, each query a read with `timeout`."""
+    result: SellerNetwork = access.steps(driver, database, seller_network_walk(seller_id, **options),
+                                         timeout=timeout, name=name)
     return result
 
 
-async def seller_network_async(driver: neo4j.AsyncDriver, database: str, seller_id: str,
-                               **options: Any) -> SellerNetwork:
-    result: SellerNetwork = await run_async(driver, database,
-                                            seller_network_walk(seller_id, **options))
+async def seller_network_async(driver: neo4j.AsyncDriver, database: str, seller_id: str, *,
+                               timeout: float | None = access.DEFAULT_TIMEOUT,
+                               name: str = "sellerNetwork", **options: Any) -> SellerNetwork:
+    result: SellerNetwork = await access.steps_async(
+        driver, database, seller_network_walk(seller_id, **options), timeout=timeout, name=name)
     return result
 
 
@@ -549,17 +526,24 @@ def store_networks(driver: neo4j.Driver, database: str, groups: list[list[str]],
     rewritten under `stamp` (all of them, or only those in `scope`), then fill stats."""
     rows = [{"network_id": network_id(g, strength), "members": g} for g in groups]
     for chunk in _chunks(rows, 500):
-        driver.execute_query(WRITE_NETWORKS, {"rows": chunk, "strength": strength,
-                                              "stamp": stamp}, database_=database)
-    with driver.session(database=database) as session:
-        session.run(DROP_STALE, {"stamp": stamp, "scope": scope, "strength": strength}).consume()
+        _write(driver, database, WRITE_NETWORKS,
+               {"rows": chunk, "strength": strength, "stamp": stamp}, "analyze:write-networks")
+    access.write_autocommit(driver, database, DROP_STALE,
+                            {"stamp": stamp, "scope": scope, "strength": strength},
+                            timeout=ANALYZE_TIMEOUT, name="analyze:drop-stale")
     for chunk in _chunks(rows, 200):
         stats = _networks_stats(driver, database, chunk, hub_threshold)
-        driver.execute_query(SET_STATS, {"rows": [
+        _write(driver, database, SET_STATS, {"rows": [
             {"network_id": r["network_id"], "props": _network_props(stats[r["network_id"]],
                                                                      len(r["members"]))}
-            for r in chunk]}, database_=database)
+            for r in chunk]}, "analyze:network-stats")
     return len(rows)
+
+
+def _write(driver: neo4j.Driver, database: str, cypher: LiteralString, params: dict[str, Any],
+           name: str) -> None:
+    access.write(driver, database, [access.Statement(cypher, params)], timeout=ANALYZE_TIMEOUT,
+                 name=name)
 
 
 NETWORKS_STATS: LiteralString = cast(LiteralString, (
@@ -572,9 +556,9 @@ NETWORKS_STATS: LiteralString = cast(LiteralString, (
 def _networks_stats(driver: neo4j.Driver, database: str, rows: list[dict[str, Any]],
                     hub_threshold: int) -> dict[str, dict[str, Any]]:
     params = {**risk.stats_params([], hub=hub_threshold), "rows": rows}
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
-                        notifications_min_severity="OFF") as session:
-        return {r["network_id"]: r["stats"] for r in session.run(NETWORKS_STATS, params)}
+    records = access.read(driver, database, NETWORKS_STATS, params, timeout=ANALYZE_TIMEOUT,
+                          name="analyze:networks-stats")
+    return {r["network_id"]: r["stats"] for r in records}
 
 
 def _network_props(stats: dict[str, Any], size: int) -> dict[str, Any]:
@@ -599,6 +583,8 @@ def analyze_networks(driver: neo4j.Driver, database: str, *, strength: Strength 
     return components, stored
 
 
+RUN_EXISTS: LiteralString = "MATCH (r:IngestRun {run_id: $id}) RETURN r.run_id"
+
 TOUCHED: LiteralString = """
 MATCH (s:Seller)
 WHERE s.run_id = $run_id OR EXISTS { (s)-[r]-() WHERE r.run_id = $run_id }
@@ -616,18 +602,19 @@ def analyze_incremental(driver: neo4j.Driver, database: str, run_id: str, *,
                         hub_threshold: int = HUB_THRESHOLD) -> tuple[int, int]:
     """After a load: recompute the networks of the sellers run `run_id` touched (and of
     the members of their old networks, so splits are seen); returns (sellers, networks)."""
-    records, _, _ = driver.execute_query("MATCH (r:IngestRun {run_id: $id}) RETURN r.run_id",
-                                         {"id": run_id}, database_=database)
+    records = access.read(driver, database, RUN_EXISTS, {"id": run_id},
+                          timeout=ANALYZE_TIMEOUT, name="analyze:run")
     if not records:
         raise LookupError(f"no IngestRun with run_id {run_id!r}")
-    records, _, _ = driver.execute_query(TOUCHED, {"run_id": run_id, "strength": strength},
-                                         database_=database)
+    records = access.read(driver, database, TOUCHED, {"run_id": run_id, "strength": strength},
+                          timeout=ANALYZE_TIMEOUT, name="analyze:touched")
     ids = sorted(set(records[0]["ids"]))
     old = list(records[0]["nids"])
     # One walk from all touched sellers reaches the whole of their components; the links
     # it saw are every link inside them, so a union-find over them splits the components.
-    reach: Reach = run_sync(driver, database, walk(
-        ids, strength=strength, hub_threshold=hub_threshold, max_size=10**9))
+    reach: Reach = access.steps(driver, database, walk(
+        ids, strength=strength, hub_threshold=hub_threshold, max_size=10**9),
+        timeout=ANALYZE_TIMEOUT, name="analyze:walk")
     uf = UnionFind()
     for link in reach.links.values():
         uf.union_all([link.a, link.b])

@@ -57,7 +57,7 @@ from typing import Any, LiteralString, cast
 
 import neo4j
 
-from graph import seller_networks
+from graph import access, seller_networks
 from graph.model import NODES, node
 from graph.risk import noisy_or
 
@@ -402,12 +402,18 @@ def rank(rows: list[dict[str, Any]], reach: seller_networks.Reach, prefix: list[
     return ranked[:first]
 
 
-def trace_to_source(driver: neo4j.Driver, database: str, **options: Any) -> list[SourceTrace]:
-    result: list[SourceTrace] = seller_networks.run_sync(driver, database, trace_walk(**options))
+def trace_to_source(driver: neo4j.Driver, database: str, *,
+                    timeout: float | None = access.DEFAULT_TIMEOUT, name: str = "traceToSource",
+                    **options: Any) -> list[SourceTrace]:
+    """`trace_walk` with the sync driver, each query a read with `timeout`, timed as `name`."""
+    result: list[SourceTrace] = access.steps(driver, database, trace_walk(**options),
+                                             timeout=timeout, name=name)
     return result
 
 
-async def trace_to_source_async(driver: neo4j.AsyncDriver, database: str,
-                                **options: Any) -> list[SourceTrace]:
-    result: list[SourceTrace] = await seller_networks.run_async(driver, database, trace_walk(**options))
+async def trace_to_source_async(driver: neo4j.AsyncDriver, database: str, *,
+                                timeout: float | None = access.DEFAULT_TIMEOUT,
+                                name: str = "traceToSource", **options: Any) -> list[SourceTrace]:
+    result: list[SourceTrace] = await access.steps_async(driver, database, trace_walk(**options),
+                                                         timeout=timeout, name=name)
     return result

@@ -17,6 +17,11 @@ still commit in order, and only after the one before them has committed:
   halves), it rolls back, waits for it to end and runs again;
 - that wait is bounded (COMMIT_WAIT_SECONDS): should the batch before need a lock this one
   holds, this one rolls back and runs again after it instead of waiting for ever.
+So the batches run their own transactions rather than `graph.access.write`; they open their
+sessions with `graph.access.session_config` and go through `graph.access.accounted` (time
+per batch, errors counted and translated: a server that stops answering is
+`graph.access.DatabaseUnavailable`, still a driver `ServiceUnavailable`). The run record is
+an ordinary `graph.access.write`. Loads have no transaction timeout of their own.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import TransientError
 
+from graph import access
 from loaders import statements
 from loaders.mapping import NodeOp, Ops, RelOp
 
@@ -376,10 +382,12 @@ class Writer:
                     raise Overtaken
             turn.ran.set()
 
-        with self.driver.session(database=self.database) as session:
+        with access.accounted("load:batch", None), \
+                self.driver.session(**access.session_config(self.database, read=False)) as session:
             session.execute_write(work)
 
     def record_run(self, started_at: datetime, finished_at: datetime, counts: str) -> None:
         params = {**self.params, "started_at": started_at, "finished_at": finished_at,
                   "counts": counts}
-        self.driver.execute_query(statements.INGEST_RUN, params, database_=self.database)
+        access.write(self.driver, self.database, [access.Statement(statements.INGEST_RUN, params)],
+                     timeout=None, name="load:run")

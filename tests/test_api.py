@@ -23,13 +23,14 @@ from neo4j import READ_ACCESS, AsyncGraphDatabase, Driver
 from typer.testing import CliRunner
 
 from alliance.cli import app as cli_app
-from api import db, schema
+from api import schema
 from api.auth import issue_token, verify_token
 from api.deps import caller_from_token
 from api.errors import QueryTooSlow
 from api.main import create_app
 from api.scope import SENSITIVE_LABELS
 from core.settings import get_settings
+from graph import access
 from graph.caller import Caller
 from graph.drivers import Connection
 
@@ -564,8 +565,9 @@ def test_user_errors_carry_the_request_id_too(client: TestClient) -> None:
 def test_slow_queries_are_stopped_with_a_clear_error(neo4j_connection: Connection) -> None:
     async def slow() -> None:
         async with AsyncGraphDatabase.driver(neo4j_connection.uri, auth=neo4j_connection.auth) as drv:
-            await db.read(drv, neo4j_connection.database,
-                          "UNWIND range(1, 2000000000) AS x RETURN sum(x) AS s", {}, timeout=0.5)
+            await access.read_async(drv, neo4j_connection.database,
+                                    "UNWIND range(1, 2000000000) AS x RETURN sum(x) AS s", {},
+                                    timeout=0.5)
 
     with pytest.raises(QueryTooSlow, match="query took too long"):
         asyncio.run(slow())

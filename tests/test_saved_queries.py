@@ -19,6 +19,7 @@ from neo4j import AsyncGraphDatabase, Driver, GraphDatabase
 from neo4j.exceptions import ServiceUnavailable
 
 from alliance.local_neo4j import free_port
+from core import errors
 from graph import audit, query_library
 from graph.caller import Caller
 from graph.drivers import Connection
@@ -191,6 +192,32 @@ def test_missing_unknown_and_server_params_are_all_reported(tmp_path: Path) -> N
     assert "parameter 'since': expected a date" in message
 
 
+@pytest.mark.parametrize(("error", "family", "code"), [
+    (query_library.HeaderError("x"), errors.UserError, "BAD_QUERY_FILE"),
+    (query_library.ParamError("x"), errors.UserError, "BAD_REQUEST"),
+    (query_library.UnknownQuery("x"), errors.NotFound, "NOT_FOUND"),
+    (query_library.Forbidden("x"), errors.Forbidden, "FORBIDDEN"),
+    (query_library.QueryUnavailable("x"), errors.Conflict, "QUERY_UNAVAILABLE"),
+    (query_library.DatabaseUnavailable("x"), errors.DatabaseUnavailable, "DATABASE_UNAVAILABLE"),
+    (query_library.QueryFailed("x", "Neo.ClientError.Statement.AccessMode"), errors.UserError,
+     "Neo.ClientError.Statement.AccessMode"),
+    (query_library.QueryTimedOut("x", "Neo.ClientError.Transaction.TransactionTimedOut"),
+     errors.QueryTooSlow, "Neo.ClientError.Transaction.TransactionTimedOut"),
+], ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None)
+def test_each_error_is_a_core_family_with_its_code(
+    error: query_library.SavedQueryError, family: type[errors.AllianceError], code: str,
+) -> None:
+    assert isinstance(error, query_library.SavedQueryError)
+    assert isinstance(error, family)
+    assert error.code == code
+
+
+def test_a_query_failed_without_a_neo4j_code_keeps_its_family_code() -> None:
+    assert query_library.QueryFailed("x").code == "BAD_REQUEST"
+    assert not query_library.QueryFailed("x").timed_out
+    assert query_library.QueryTimedOut("x").timed_out
+
+
 # ------------------------------------------------------------------ checks against Neo4j
 
 
@@ -296,6 +323,33 @@ def test_the_query_timeout_stops_a_long_query(graph: Driver, database: str) -> N
     with pytest.raises(query_library.QueryFailed, match="stopped after its timeout of 0.5 s") as raised:
         query_library.run(graph, database, slow, {}, ANALYST)
     assert raised.value.timed_out
+
+
+def test_a_timeout_is_query_too_slow_with_neo4j_code_audited_sync_and_async(
+    neo4j_connection: Connection, graph: Driver, database: str,
+) -> None:
+    caller = Caller(sub="slow-analyst", role="analyst")
+    slow = query("UNWIND range(1, 2000000000) AS i WITH i WHERE i % 7 = 0 RETURN count(i) AS n",
+                 name="slow", timeout=0.5)
+
+    async def go() -> Exception:
+        async with AsyncGraphDatabase.driver(neo4j_connection.uri,
+                                             auth=neo4j_connection.auth) as adriver:
+            try:
+                await query_library.run_async(adriver, database, slow, {}, caller)
+            except Exception as exc:
+                return exc
+        raise AssertionError("the query was not stopped")
+
+    with pytest.raises(query_library.QueryTimedOut) as raised:
+        query_library.run(graph, database, slow, {}, caller)
+    for stopped in (raised.value, asyncio.run(go())):
+        assert isinstance(stopped, query_library.QueryTimedOut)
+        assert isinstance(stopped, errors.QueryTooSlow)
+        assert stopped.code.startswith("Neo.ClientError.Transaction.TransactionTimedOut")
+    events = _events(graph, database, "slow-analyst")
+    assert [json.loads(str(e["details"]))["error"] for e in events] == \
+        ["slow: stopped after its timeout of 0.5 s"] * 2
 
 
 def test_graph_values_come_back_as_plain_maps(graph: Driver, database: str) -> None:

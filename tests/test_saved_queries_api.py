@@ -195,7 +195,7 @@ def test_rest_csv_quotes_what_a_spreadsheet_would_run(client: TestClient, tmp_pa
         numbers = client.get("/queries/numbers.csv", headers=bearer())
         assert numbers.content.decode("utf-8-sig") == "n,x,t\r\n-3,-2.5,'-3\r\n"
     finally:
-        saved_queries.LIBRARY.reset(saved_queries.sq.QUERIES_DIR)
+        saved_queries.LIBRARY.reset(query_library.QUERIES_DIR)
 
 
 def test_rest_params_from_the_url_and_errors_by_status(client: TestClient) -> None:
@@ -250,7 +250,7 @@ def test_a_failing_query_is_reported_and_the_others_still_run(
         ok = client.get("/queries/reads.json", headers=bearer("investigator"))
         assert [r["id"] for r in ok.json()["rows"]] == ["S1", "S2", "S3", "S4", "S5"]
     finally:
-        saved_queries.LIBRARY.reset(saved_queries.sq.QUERIES_DIR)
+        saved_queries.LIBRARY.reset(query_library.QUERIES_DIR)
 
 
 RUNS = ("/queries/cases-per-province-year.json", "/queries/cases-per-province-year.csv")
