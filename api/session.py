@@ -24,8 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.auth import check_claims
-from core.errors import UserError
+from api.auth import AuthError, check_claims
 from core.settings import get_settings
 from graph.caller import Caller
 
@@ -45,10 +44,8 @@ CREATE TABLE IF NOT EXISTS codes (
 """
 
 
-class CodeRefused(UserError):
+class CodeRefused(AuthError):
     """A one-time sign-in code that is unknown, used already or expired."""
-
-    code = "SIGN_IN_CODE_REFUSED"
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def test_a_one_time_code_signs_in_once(client: TestClient) -> None:
     assert client.get("/session").json()["sub"] == INVESTIGATOR.sub
     client.cookies.clear()
     again = client.get(f"/signin/code/{code}", follow_redirects=False)
-    assert again.status_code == 400 and "used already" in again.text
+    assert again.status_code == 401 and "used already" in again.text
     assert session.COOKIE not in set_cookie(again)
 
 
@@ -134,9 +134,9 @@ def test_a_one_time_code_expires(client: TestClient, monkeypatch: pytest.MonkeyP
     issued = session.now()
     monkeypatch.setattr(session, "now", lambda: issued + 601)
     late = client.get(f"/signin/code/{code}", follow_redirects=False)
-    assert late.status_code == 400 and "expired" in late.text
+    assert late.status_code == 401 and "expired" in late.text
     monkeypatch.undo()
-    assert client.get(f"/signin/code/{code}", follow_redirects=False).status_code == 400
+    assert client.get(f"/signin/code/{code}", follow_redirects=False).status_code == 401
 
 
 def test_codes_and_sessions_are_kept_hashed_in_a_private_file(client: TestClient) -> None:

@@ -118,7 +118,7 @@ async def signin_with_code(request: Request, code: str) -> Response:
     try:
         opened = session.redeem_code(code)
     except session.CodeRefused as exc:
-        return signin_page(request, message=str(exc), error=True, status_code=400)
+        return signin_page(request, message=str(exc), error=True, status_code=401)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, request, opened)
     return response
