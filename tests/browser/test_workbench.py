@@ -100,7 +100,7 @@ def node_ids(page: Any, selector: str = "node") -> list[str]:
 def search(page: Any, text: str) -> list[str]:
     page.fill("#search-text", text)
     page.click("#search-go")
-    page.wait_for_selector("#results[data-state='done'], #results[data-state='error']")
+    page.wait_for_selector("#results[data-state='done'], #results[data-state='error']", state="attached")
     return list(page.eval_on_selector_all("#results li[data-id]", "els => els.map(e => e.dataset.id)"))
 
 
@@ -221,9 +221,11 @@ def test_hide_pin_undo_filter_and_shortest_path(web: Web, page_for: Callable[[st
     total = len(node_ids(page))
     assert "Listing:L1" in node_ids(page) and "Phone:+8613800138000" in node_ids(page)
 
+    count = drawn(page)
     click_node(page, "Listing:L1")
-    click_node(page, "Phone:+8613800138000", shift=True)
+    click_node(page, "Phone:+8613800138000", shift=True)  # quick: not a double-click
     page.click("#act-path")
+    assert drawn(page) == count
     assert "shortest path" in page.inner_text("#status")
     on_path = node_ids(page, "node.path")
     assert on_path[0] in ("Listing:L1", "Phone:+8613800138000") or len(on_path) >= 3

@@ -92,7 +92,9 @@ const STYLE = [
 
 const IDENTIFIER_TYPES = new Set(['HAS_PHONE', 'PAID_TO', 'VERIFIED_AS', 'HAS_EMAIL', 'USED_DEVICE']);
 const MANY_EDGES = 1500;
-const FORCE_LIMIT = 600;
+const FORCE_LIMIT = 300;
+/** Above this many nodes the automatic layout is the radial tree (linear), not the force
+ *  layout (quadratic per step). */
 const HISTORY = 25;
 
 export function nodeData(n) {
@@ -117,7 +119,7 @@ export class Canvas {
     this.drawn = 0;
     this.properties = new Map(); // node id -> properties, once fetched
     this.cy = window.cytoscape({
-      container, style: STYLE, elements: [], minZoom: 0.05,
+      container, style: STYLE, elements: [], minZoom: 0.02,
       maxZoom: 4, boxSelectionEnabled: true, selectionType: 'single', pixelRatio: 'auto',
     });
     this.listen();
@@ -125,9 +127,15 @@ export class Canvas {
 
   listen() {
     const cy = this.cy;
+    // cytoscape.js calls any two quick taps a double tap, even on two nodes: expand only
+    // when both taps were on the same node.
+    let taps = [null, null];
+    cy.on('tap', (evt) => { taps = [taps[1], evt.target === cy ? null : evt.target.id()]; });
     cy.on('tap', 'node', (evt) => this.handlers.node(evt.target));
     cy.on('tap', 'edge', (evt) => this.handlers.edge(evt.target));
-    cy.on('dbltap', 'node', (evt) => this.handlers.expand(evt.target));
+    cy.on('dbltap', 'node', (evt) => {
+      if (taps[0] === evt.target.id() && taps[1] === evt.target.id()) this.handlers.expand(evt.target);
+    });
     cy.on('select', 'node', (evt) => {
       this.order = this.order.filter((id) => id !== evt.target.id());
       this.order.push(evt.target.id());
@@ -188,7 +196,7 @@ export class Canvas {
     const options = chosen === 'radial'
       ? { name: 'preset', fit, padding: 30, animate: false, positions: radialPositions(target.nodes(), target.edges(), {
         isRoot: (n) => n.hasClass('seed'), isHub: (n) => n.hasClass('hub') }) }
-      : layoutOptions(cy, chosen, this.depths(), fit, randomize);
+      : layoutOptions(cy, chosen, ['concentric', 'breadthfirst'].includes(chosen) ? this.depths() : new Map(), fit, randomize);
     const run = target.layout(options);
     const done = new Promise((resolve) => run.one('layoutstop', resolve));
     run.run();
@@ -275,8 +283,9 @@ export class Canvas {
 
   filter(hiddenLabels, hiddenTypes) {
     this.cy.batch(() => {
-      this.cy.nodes().forEach((n) => n.toggleClass('filtered', hiddenLabels.has(n.data('label'))));
-      this.cy.edges().forEach((e) => e.toggleClass('filtered', hiddenTypes.has(e.data('type'))));
+      const set = (ele, hide) => { if (ele.hasClass('filtered') !== hide) ele.toggleClass('filtered', hide); };
+      this.cy.nodes().forEach((n) => set(n, hiddenLabels.has(n.data('label'))));
+      this.cy.edges().forEach((e) => set(e, hiddenTypes.has(e.data('type'))));
     });
   }
 
@@ -368,8 +377,10 @@ function layoutOptions(cy, name, depth, fit, randomize) {
   const max = Math.max(0, ...depth.values());
   switch (name) {
     case 'cose':
+      // cooling 0.95 settles in about 135 steps instead of about 690 (0.99, the default):
+      // five times faster, and as readable for views of a few hundred nodes
       return { ...common, randomize, nodeRepulsion: () => 6000, idealEdgeLength: () => 45,
-        edgeElasticity: () => 80, gravity: 0.6, numIter: 1000, componentSpacing: 60,
+        edgeElasticity: () => 80, gravity: 0.6, numIter: 1000, coolingFactor: 0.95, componentSpacing: 60,
         nodeDimensionsIncludeLabels: false };
     case 'concentric':
       return { ...common, minNodeSpacing: 6, avoidOverlap: true,

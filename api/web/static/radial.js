@@ -1,10 +1,12 @@
 // A radial tree layout, linear in the size of the view, for views too large for a force
 // layout: a breadth-first tree from the seeds (hubs are leaves: they are not walked
 // through), each subtree given a slice of the circle in proportion to its size, each
-// level on a ring wide enough that no two nodes of it come closer than `spacing`.
+// level on a ring wide enough that no two nodes of it come closer than `spacing`, and
+// wider than the ring inside it by a third at least.
 // Hubs sit a little outside their ring, apart from the rest.
 
 const RING_GAP = 90;
+const RING_GROWTH = 1.3;
 const HUB_OFFSET = 50;
 
 /** Positions `{id: {x, y}}` for `nodes` (a cytoscape collection) joined by `edges`. */
@@ -104,9 +106,11 @@ function place(ids, { parent, level, tops }, { from, to }, hub, spacing) {
     const r = ringOf(i);
     narrowest[r] = Math.min(narrowest[r], Math.max(to[i] - from[i], 1e-4));
   });
+  // each ring as wide as its most crowded slice needs, and a third wider than the ring
+  // inside it at least, so the levels stay apart
   const radius = new Float64Array(rings);
   for (let r = 1; r < rings; r += 1) {
-    radius[r] = Math.max(radius[r - 1] + RING_GAP, spacing / narrowest[r]);
+    radius[r] = Math.max(radius[r - 1] * RING_GROWTH + RING_GAP, spacing / narrowest[r]);
   }
   const positions = {};
   ids.forEach((id, i) => {

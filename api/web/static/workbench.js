@@ -267,10 +267,12 @@ async function addNetwork(seeds, { hops, limit, anchor = null } = {}) {
   status('Loading the network…');
   try {
     const data = await gql(NETWORK, { seeds, hops: hops ?? opts.hops, limit: limit ?? opts.limit, relTypes: null });
+    performance.mark('workbench:fetched');
     const graph = data.network;
     canvas.snapshot();
     const was = canvas.cy.nodes().length;
     const fresh = canvas.merge(graph, { anchor });
+    performance.mark('workbench:merged');
     await settle(fresh, was, anchor);
     const truncated = graph.truncated ? ' — cut at the size limit: raise “up to” or expand nodes one by one' : '';
     status(`${fresh.length} new node${fresh.length === 1 ? '' : 's'}${truncated}`, graph.truncated ? 'warn' : '');
@@ -285,6 +287,7 @@ async function addNetwork(seeds, { hops, limit, anchor = null } = {}) {
  *  otherwise only the newcomers around what they were expanded from. */
 async function settle(fresh, before, anchor) {
   refreshFilters();
+  canvas.filter(state.hiddenLabels, state.hiddenTypes);
   if (fresh.length === 0) {
     await canvas.drawnSignal();
     return;
@@ -294,6 +297,7 @@ async function settle(fresh, before, anchor) {
   } else if (canvas.cy.nodes().length <= 300) {
     await canvas.layout('cose', { randomize: false });
   }
+  performance.mark('workbench:laid-out');
   await canvas.drawnSignal();
 }
 
@@ -381,6 +385,7 @@ async function sellerNetwork() {
     return;
   }
   showSellerNetwork(net, c);
+  byId('network-box').scrollIntoView({ block: 'start' });
   await drawSellerNetwork(net);
   out.dataset.state = 'done';
 }
@@ -453,6 +458,7 @@ async function trace() {
   }
   state.trace = { of: c, sites };
   showTrace();
+  byId('trace-box').scrollIntoView({ block: 'start' });
   out.dataset.state = 'done';
 }
 
