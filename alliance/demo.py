@@ -51,6 +51,8 @@ EXAMPLES = (
      "links { a b via { kind value } } } }"),
 )
 
+DOSSIER_QUERY = '{ lead(leadId: "LEAD_ID") { dossier { leadId manifest { sha256 } } } }'
+"""Planned before the dossier address is printed, so that it opens at once in a browser."""
 LIAISON_QUERY = "{ leads(first: 10) { totalCount nodes { leadId status estimatedValueCny } } }"
 
 
@@ -356,7 +358,8 @@ def demo(
         ensure_database(db_port)
         seller, listing, liaison = prepare_data(get_settings().alliance_home)
         investigator = Caller(sub="demo-investigator", role="investigator")
-        warm_up([(investigator, query) for _, query in example_queries(seller, listing)])
+        warm_up([(investigator, query) for _, query in example_queries(seller, listing)]
+                + ([(investigator, DOSSIER_QUERY.replace("LEAD_ID", liaison[1]))] if liaison else []))
         print_welcome(host, port, issue_token(investigator, ttl_seconds=8 * 3600), seller,
                       listing)
         if liaison is not None:
