@@ -83,3 +83,4 @@ def test_vendored_files_are_cached_for_a_year_and_our_own_revalidated() -> None:
     assert own.status_code == 200 and own.headers["cache-control"] == "no-cache"
     assert client.get("/static/../assets.json").status_code == 404
     assert client.get("/static/vendor/nothing.js").status_code == 404
+    assert client.get("/favicon.ico").status_code == 204  # asked for by every browser
