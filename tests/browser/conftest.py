@@ -6,7 +6,8 @@ Fixtures:
   (`http://127.0.0.1:<port>`), `web.bundle` the generated bundle's folder, `web.truth`
   its truth.json, `web.callers` one caller per role, `web.token(role)` a token. The
   database is emptied and loaded once for this folder's tests (scale `BUNDLE_SCALE`
-  plus tests/fixtures/leads), so load nothing that other browser tests would trip on.
+  plus tests/fixtures/leads), so load nothing that other browser tests would trip on;
+  it is emptied again when they are done.
 - `browser` (package): Chromium (`/usr/bin/chromium`, from `./dev setup`; never a
   downloaded browser), launched with `harness.CHROMIUM_ARGS`.
 - `page_for(role)`: a page of a new browser context (no cookies, its own cache) signed
@@ -45,6 +46,7 @@ from tests.browser.harness import (
     SCREENSHOTS,
     ServedApp,
     Web,
+    empty,
     forget,
     free_port,
     load_bundle,
@@ -88,6 +90,7 @@ def web(driver: Driver, database: str, neo4j_connection: Connection,
     with ServedApp(neo4j_connection, free_port()) as served:
         yield Web(base=f"http://127.0.0.1:{served.server.config.port}", bundle=bundle, truth=truth)
     saved_queries.LIBRARY.reset()
+    empty(driver, database)  # the next folder's tests find the database as they would alone
 
 
 @pytest.fixture(scope="package")

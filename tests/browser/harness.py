@@ -62,14 +62,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def empty(driver: Driver, database: str) -> None:
+    with driver.session(database=database) as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
 def load_bundle(driver: Driver, database: str, folder: Path) -> tuple[Path, dict[str, Any]]:
     """Empty the database; load a generated bundle and the leads fixture; store networks."""
     from alliance.generate import generate_bundle, read_truth
     from graph.seller_networks import analyze_networks
     from loaders import load_paths
 
-    with driver.session(database=database) as session:
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+    empty(driver, database)
     bundle = folder / "bundle"
     generate_bundle(bundle, scale=BUNDLE_SCALE, seed=BUNDLE_SEED)
     for source, path in (("web-generated", bundle), ("web-leads", LEADS_BUNDLE)):
