@@ -191,7 +191,7 @@ class _Read:
         return {"timeout": self.timeout, "name": self.name, "at_most": self.at_most,
                 "notifications": self.notifications}
 
-    def sync(self, driver: neo4j.Driver, database: str) -> access.Rows:
+    def run(self, driver: neo4j.Driver, database: str) -> access.Rows:
         return access.read(driver, database, self.cypher, self.params, **self.options())
 
     async def run_async(self, driver: neo4j.AsyncDriver, database: str) -> access.Rows:
@@ -205,7 +205,7 @@ class _Append:
 
     event: audit.AuditEvent
 
-    def sync(self, driver: neo4j.Driver, database: str) -> str:
+    def run(self, driver: neo4j.Driver, database: str) -> str:
         return audit.append(driver, database, self.event)
 
     async def run_async(self, driver: neo4j.AsyncDriver, database: str) -> str:
@@ -226,7 +226,7 @@ def _drive(driver: neo4j.Driver, database: str, steps: Steps[T]) -> T:
             step = steps.send(answer) if failed is None else steps.throw(failed)
             answer, failed = None, None
             try:
-                answer = step.sync(driver, database)
+                answer = step.run(driver, database)
             except Exception as exc:
                 failed = exc
     except StopIteration as done:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
+from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
 from alliance.cli import app as cli_app
@@ -342,8 +343,16 @@ DOSSIER = """query($id: ID!) { lead(leadId: $id) { dossier {
   manifest { sha256 items { kind id sha256 } } } } }"""
 
 
+def traces_read() -> float:
+    return REGISTRY.get_sample_value("alliance_api_neo4j_query_seconds_count",
+                                     {"query": "lead:dossier-trace"}) or 0.0
+
+
 def test_dossier_gathers_the_evidence_and_conflicts(client: TestClient) -> None:
+    before = traces_read()
     d = data(client, "liaison:AG-GZ", DOSSIER, id="LD-GZ")["lead"]["dossier"]
+    # its traces are reads of the request (timeout, retries, metrics, errors): one per subject
+    assert traces_read() == before + 2
     assert d["brandIds"] == ["B1"]
     assert {(s["label"], s["key"]) for s in d["subjects"]} == {
         ("Seller", "S1"), ("Shop", "SH1"), ("Site", "X-GZ"), ("Person", "P1")}
