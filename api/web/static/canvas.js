@@ -68,7 +68,8 @@ const STYLE = [
     'target-arrow-color': '#b4b4b4', 'arrow-scale': 0.6, label: 'data(word)', 'font-size': 7,
     color: '#666', 'min-zoomed-font-size': 9, 'text-rotation': 'autorotate',
   } },
-  { selector: 'edge.many', style: { 'curve-style': 'haystack', 'haystack-radius': 0 } },
+  // large views: straight lines without words (the words show on a click, in the details)
+  { selector: 'edge.many', style: { 'curve-style': 'haystack', 'haystack-radius': 0, label: '' } },
   { selector: 'edge.ident', style: { 'line-color': '#c98b8b', 'target-arrow-color': '#c98b8b', color: '#8b2c2c' } },
   { selector: 'edge.link', style: {
     'curve-style': 'bezier', width: 'mapData(weight, 0, 1, 1.5, 5)', 'line-color': '#c0392b',
@@ -91,7 +92,7 @@ const STYLE = [
 ];
 
 const IDENTIFIER_TYPES = new Set(['HAS_PHONE', 'PAID_TO', 'VERIFIED_AS', 'HAS_EMAIL', 'USED_DEVICE']);
-const MANY_EDGES = 1500;
+const MANY_EDGES = 800;
 const FORCE_LIMIT = 300;
 /** Above this many nodes the automatic layout is the radial tree (linear), not the force
  *  layout (quadratic per step). */
@@ -194,16 +195,29 @@ export class Canvas {
     const chosen = name === 'auto' ? (count > FORCE_LIMIT ? 'radial' : 'cose') : name;
     const pinned = new Map(cy.nodes('.pinned').map((n) => [n.id(), { ...n.position() }]));
     const options = chosen === 'radial'
-      ? { name: 'preset', fit, padding: 30, animate: false, positions: radialPositions(target.nodes(), target.edges(), {
+      ? { name: 'preset', fit: false, animate: false, positions: radialPositions(target.nodes(), target.edges(), {
         isRoot: (n) => n.hasClass('seed'), isHub: (n) => n.hasClass('hub') }) }
-      : layoutOptions(cy, chosen, ['concentric', 'breadthfirst'].includes(chosen) ? this.depths() : new Map(), fit, randomize);
+      : layoutOptions(cy, chosen, ['concentric', 'breadthfirst'].includes(chosen) ? this.depths() : new Map(), randomize);
     const run = target.layout(options);
     const done = new Promise((resolve) => run.one('layoutstop', resolve));
     run.run();
     return done.then(() => {
       for (const [id, pos] of pinned) cy.getElementById(id).unlock().position(pos).lock();
-      if (fit) cy.fit(undefined, 30);
+      if (fit) this.fit();
     });
+  }
+
+  /** Zoom and pan to show `eles` (all by default). Measured without labels: measuring
+   *  every label of a large view takes longer than drawing it zoomed out, where labels
+   *  are not drawn. */
+  fit(eles = null, padding = 30) {
+    const cy = this.cy;
+    const box = (eles ?? cy.elements()).boundingBox({ includeLabels: false });
+    if (!Number.isFinite(box.w) || box.w < 0) return;
+    const w = cy.width() - 2 * padding;
+    const h = cy.height() - 2 * padding;
+    const zoom = Math.min(cy.maxZoom(), Math.max(cy.minZoom(), Math.min(w / Math.max(box.w, 1), h / Math.max(box.h, 1), 1.5)));
+    cy.viewport({ zoom, pan: { x: cy.width() / 2 - zoom * (box.x1 + box.w / 2), y: cy.height() / 2 - zoom * (box.y1 + box.h / 2) } });
   }
 
   /** Breadth-first distance of every node from the seeds (for the radial layouts). */
@@ -372,8 +386,8 @@ function ring(nodes, centre) {
   });
 }
 
-function layoutOptions(cy, name, depth, fit, randomize) {
-  const common = { name, fit, padding: 30, animate: false };
+function layoutOptions(cy, name, depth, randomize) {
+  const common = { name, fit: false, animate: false };
   const max = Math.max(0, ...depth.values());
   switch (name) {
     case 'cose':

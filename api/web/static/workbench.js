@@ -650,7 +650,7 @@ function wire() {
     await canvas.drawnSignal();
     status();
   });
-  bind('act-fit', async () => canvas.cy.fit(undefined, 30));
+  bind('act-fit', async () => canvas.fit());
   bind('act-path', async () => {
     const found = canvas.shortestPath();
     if (found.error) return status(found.error, 'warn');
