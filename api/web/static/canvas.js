@@ -118,6 +118,7 @@ export class Canvas {
     this.history = [];
     this.order = [];           // selected node ids, in the order they were selected
     this.drawn = 0;
+    this.many = false;         // edges drawn the quick way (a large view)
     this.properties = new Map(); // node id -> properties, once fetched
     this.cy = window.cytoscape({
       container, style: STYLE, elements: [], minZoom: 0.02,
@@ -173,8 +174,11 @@ export class Canvas {
         if (cy.getElementById(e.source).empty() || cy.getElementById(e.target).empty()) continue;
         edges.push(edgeElement(e));
       }
-      cy.add(edges);
-      cy.edges().toggleClass('many', cy.edges().length > MANY_EDGES);
+      const added = cy.add(edges);
+      const many = cy.edges().length > MANY_EDGES;
+      if (many !== this.many) cy.edges().toggleClass('many', many);
+      else if (many) added.addClass('many');
+      this.many = many;
     });
     return cy.collection(fresh.map((f) => cy.getElementById(f.data.id)));
   }
@@ -264,12 +268,14 @@ export class Canvas {
       this.cy.add(last);
     });
     this.order = this.cy.nodes(':selected').map((n) => n.id());
+    this.many = this.cy.edges('.many').nonempty();
     return true;
   }
 
   clear() {
     this.cy.elements().remove();
     this.order = [];
+    this.many = false;
   }
 
   // --- view operations ---------------------------------------------------------------

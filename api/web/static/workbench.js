@@ -47,7 +47,12 @@ function splitId(id) {
   return { label: id.slice(0, at), key: id.slice(at + 1) };
 }
 
+const said = { text: '', kind: '' };
+
+/** The status line: the counts, and `text` (the last one said when not given). */
 function status(text, kind = '') {
+  if (text !== undefined) Object.assign(said, { text, kind });
+  ({ text, kind } = said);
   const node = byId('status');
   const c = canvas.counts();
   const parts = [`${c.nodes} nodes`, `${c.edges} edges`];
@@ -57,6 +62,18 @@ function status(text, kind = '') {
   fill(node, el('span', { class: 'counts' }, parts.join(' · ')),
     text ? el('span', { class: `msg ${kind}` }, text) : '');
   byId('empty-hint').classList.toggle('hidden', c.nodes > 0);
+}
+
+let statusPending = false;
+
+/** The status line once per frame at most (a box selection selects nodes one by one). */
+function statusSoon() {
+  if (statusPending) return;
+  statusPending = true;
+  requestAnimationFrame(() => {
+    statusPending = false;
+    status();
+  });
 }
 
 function labelBadge(label) {
@@ -343,7 +360,7 @@ function check(value, hidden, caption) {
   box.addEventListener('change', () => {
     if (box.checked) hidden.delete(value); else hidden.add(value);
     canvas.filter(state.hiddenLabels, state.hiddenTypes);
-    status();
+    status('');
   });
   return el('label', { class: 'check', title: value }, box, ' ', caption);
 }
@@ -636,7 +653,7 @@ function wire() {
     canvas.hide(nodes);
     return status(`${nodes.length} hidden`);
   });
-  bind('act-show', async () => { canvas.snapshot(); canvas.showHidden(); status(); });
+  bind('act-show', async () => { canvas.snapshot(); canvas.showHidden(); status('Hidden nodes shown again.'); });
   bind('act-pin', async () => {
     const nodes = canvas.selectedNodes();
     if (nodes.empty()) return status('Select nodes to pin.', 'warn');
@@ -648,7 +665,7 @@ function wire() {
     canvas.snapshot();
     await canvas.layout(byId('opt-layout').value);
     await canvas.drawnSignal();
-    status();
+    status('Laid out.');
   });
   bind('act-fit', async () => canvas.fit());
   bind('act-path', async () => {
@@ -657,7 +674,7 @@ function wire() {
     const steps = found.path.nodes().map((n) => short(n.data('caption'), 20)).join(' → ');
     return status(`shortest path, ${found.distance} step${found.distance === 1 ? '' : 's'}: ${steps}`);
   });
-  bind('act-clearhl', async () => { canvas.clearHighlight(); status(); });
+  bind('act-clearhl', async () => { canvas.clearHighlight(); status(''); });
   bind('act-clear', async () => { canvas.snapshot(); canvas.clear(); refreshFilters(); status('Cleared (Undo brings it back).'); });
   bind('act-network', sellerNetwork);
   bind('act-trace', trace);
@@ -703,7 +720,7 @@ async function start() {
     node: onNodeTap,
     edge: showEdge,
     expand: (node) => expand(node),
-    changed: () => status(),
+    changed: statusSoon,
   });
   window.workbench = { canvas, cy: canvas.cy, openEntity, addNetwork };
   wire();
