@@ -32,6 +32,8 @@ SEARCH = "query ($text: String!, $first: Int!) { search(text: $text, first: $fir
 TRACE = ("query ($id: ID!) { traceToSource(listingId: $id, maxHops: 10, first: 10) { score "
          "site { siteId } paths { hops { from { label key } to { label key } } } } }")
 RISK = "query ($id: ID!) { sellerNetwork(sellerId: $id) { riskScore } }"
+LEADS = "{ leads(first: 8) { nodes { id } } }"
+NETWORKS = "{ networks(first: 8) { items { networkId } } }"
 POINT = """(id) => {
   const node = window.workbench.cy.getElementById(id);
   const at = node.renderedPosition();
@@ -175,6 +177,20 @@ def test_each_role_searches_in_chinese_and_sees_what_the_api_gives_it(
     assert set(shown) == expected
     groups = page.eval_on_selector_all("#results section.group h3", "els => els.map(e => e.textContent)")
     assert len(groups) == len({i.split(":")[0] for i in shown})
+    page.wait_for_selector("#start[data-state='done']", state="attached")
+    shown_leads = page.eval_on_selector_all("#start-leads li", "els => els.map(e => e.dataset.id)")
+    shown_networks = page.eval_on_selector_all("#start-networks li", "els => els.map(e => e.dataset.id)")
+    if role == "analyst":
+        assert (shown_leads, shown_networks) == ([], [])
+    else:
+        assert shown_leads == [n["id"] for n in api(web, role, LEADS, {})["leads"]["nodes"]]
+        assert shown_leads  # every role but the analyst sees some lead of the fixture
+    if role in ("investigator", "admin"):
+        given_networks = api(web, role, NETWORKS, {})["networks"]["items"]
+        assert shown_networks == [f"Network:{n['networkId']}" for n in given_networks]
+        assert shown_networks
+    else:
+        assert shown_networks == []
     if role == "analyst":
         assert "Nothing found" in page.inner_text("#search-status")
     else:

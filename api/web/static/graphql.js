@@ -78,6 +78,14 @@ export const SELLER_NETWORK = `query SellerNetwork($sellerId: ID!, $strength: Li
   }
 }`;
 
+export const NETWORKS = `query Networks($first: Int!) {
+  networks(first: $first) { items { networkId size riskScore shops listings sites } }
+}`;
+
+export const LEADS = `query Leads($first: Int!) {
+  leads(first: $first) { nodes { id leadId title status estimatedValueCny } }
+}`;
+
 export const RISK = `query Risk($sellerId: ID, $shopId: ID) {
   riskScore(sellerId: $sellerId, shopId: $shopId) { score factors { name value weight contribution } }
 }`;

@@ -6,6 +6,7 @@
 import { el, fill, byId, table, short, download } from './dom.js';
 import {
   gql, whenSignedOut, ApiError, nodesById, SEARCH, NETWORK, SELLER_NETWORK, RISK, TRACE,
+  NETWORKS, LEADS,
 } from './graphql.js';
 import { Canvas, COLORS, VIA_WORDS, relWord } from './canvas.js';
 import { graphml, nodesCsv, edgesCsv } from './exports.js';
@@ -129,6 +130,7 @@ async function runSearch(evt) {
     const data = await gql(SEARCH, { text, labels: label ? [label] : null, first: 50 });
     showResults(data.search, text);
     out.dataset.state = 'done';
+    if (data.search.length) byId('start-box').open = false;
   } catch (err) {
     fill(out);
     message(byId('search-status'), failure(err), 'error');
@@ -162,6 +164,54 @@ function showResults(hits, text) {
       el('h3', {}, labelBadge(label), ` ${label} `, el('span', { class: 'muted' }, `(${group.length})`)),
       list));
   }
+}
+
+// --- where to start: the riskiest networks and the leads the caller may see --------------
+
+async function loadStart() {
+  const parts = [];
+  if (mayInvestigate()) parts.push(startNetworks());
+  if (state.who?.role !== 'analyst') parts.push(startLeads());
+  const sections = (await Promise.all(parts)).filter(Boolean);
+  fill(byId('start'), sections.length ? sections
+    : el('p', { class: 'muted' }, 'Nothing to start from for your role: search above.'));
+  byId('start').dataset.state = 'done';
+}
+
+async function startNetworks() {
+  try {
+    const items = (await gql(NETWORKS, { first: 8 })).networks.items;
+    if (!items.length) return el('p', { class: 'muted' }, 'No stored seller networks yet (alliance analyze networks).');
+    return el('section', {}, el('h3', {}, 'Riskiest seller networks'),
+      el('ul', { class: 'hits', id: 'start-networks' }, items.map((n) => el('li', { dataset: { id: idOf('Network', n.networkId) } },
+        el('button', { type: 'button', class: 'hit', title: 'Add the network and its sellers to the graph',
+          onclick: () => openStart(idOf('Network', n.networkId)) },
+        el('span', { class: 'score' }, (n.riskScore ?? 0).toFixed(2)),
+        el('span', { class: 'name' }, `${n.size} sellers · ${n.shops ?? 0} shops · ${n.sites ?? 0} sites`),
+        el('span', { class: 'key' }, n.networkId))))));
+  } catch (err) {
+    return el('p', { class: 'error' }, failure(err));
+  }
+}
+
+async function startLeads() {
+  try {
+    const leads = (await gql(LEADS, { first: 8 })).leads.nodes;
+    if (!leads.length) return el('p', { class: 'muted' }, 'No leads you may see.');
+    return el('section', {}, el('h3', {}, 'Latest leads'),
+      el('ul', { class: 'hits', id: 'start-leads' }, leads.map((lead) => el('li', { dataset: { id: lead.id } },
+        el('button', { type: 'button', class: 'hit', title: 'Add the lead and what it concerns to the graph',
+          onclick: () => openStart(lead.id) },
+        el('span', { class: 'name' }, lead.title || lead.leadId),
+        el('span', { class: 'key' }, lead.status ?? ''))))));
+  } catch (err) {
+    return el('p', { class: 'error' }, failure(err));
+  }
+}
+
+async function openStart(id) {
+  await addNetwork([id], { hops: 1 });
+  await openEntity(id);
 }
 
 // --- details --------------------------------------------------------------------------------
@@ -203,7 +253,9 @@ function showNode(node) {
   fill(byId('details'),
     el('h2', { class: 'title' }, labelBadge(node.label), ' ', el('span', { class: 'caption' }, node.caption || node.key)),
     el('div', { class: 'muted key' }, node.id),
-    node.hub ? el('p', { class: 'note' }, `A hub: ${node.degree} relationships. It is drawn apart and not expanded unless you ask.`) : null,
+    node.hub ? el('p', { class: 'note' }, canvas.cy.getElementById(node.id).hasClass('seed')
+      ? `A hub: ${node.degree} relationships, expanded because you asked for it (up to the size limit).`
+      : `A hub: ${node.degree} relationships. It is drawn apart and not expanded unless you ask.`) : null,
     actions,
     el('h3', {}, 'Properties'),
     own.length ? table(own.map(([name, value]) => [name.replace(/_/g, ' '), value])) : el('p', { class: 'muted' }, 'none you may see'),
@@ -291,6 +343,8 @@ async function addNetwork(seeds, { hops, limit, anchor = null } = {}) {
     const fresh = canvas.merge(graph, { anchor });
     performance.mark('workbench:merged');
     await settle(fresh, was, anchor);
+    const shown = document.getElementById('det-add');
+    if (shown && state.current && canvas.cy.getElementById(state.current.id).nonempty()) shown.textContent = 'Expand in graph';
     const truncated = graph.truncated ? ' — cut at the size limit: raise “up to” or expand nodes one by one' : '';
     status(`${fresh.length} new node${fresh.length === 1 ? '' : 's'}${truncated}`, graph.truncated ? 'warn' : '');
     return graph;
@@ -728,6 +782,7 @@ async function start() {
   status();
   await loadWho();
   updateActions();
+  loadStart();
   window.addEventListener('hashchange', () => fromAddress());
   await fromAddress();
   document.body.dataset.ready = 'true';
