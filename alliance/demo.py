@@ -3,8 +3,11 @@
 Starts the local Neo4j (unless `NEO4J_URI` names another server), applies the schema,
 generates the demo bundle (fixed scale and seed) unless it is there, loads it unless a
 previous run loaded the same bundle, computes the seller networks, then serves the API
-and prints where to open it, the GraphiQL header with an investigator token, three
-queries and a curl line, and a police liaison's token with a lead dossier to fetch.
+and prints where GraphiQL is with an investigator token for its headers pane, three
+queries and a curl line, a police liaison's token with a lead dossier to fetch, and last
+the one address to open in a browser: the workbench, with a one-time sign-in code in it
+(single use, valid ten minutes, stored hashed; the browser gets a session cookie, never
+a token in the URL), and the dossier's address, which opens in that browser.
 Everything meant to be pasted is printed on a line of its own, as it is: no borders, no
 wrapping. Running it again reuses all of that; while the local Neo4j runs, it is ready
 in seconds. When the demo ends, it says that Neo4j keeps running and how to stop it.
@@ -48,6 +51,8 @@ EXAMPLES = (
      "links { a b via { kind value } } } }"),
 )
 
+DOSSIER_QUERY = '{ lead(leadId: "LEAD_ID") { dossier { leadId manifest { sha256 } } } }'
+"""Planned before the dossier address is printed, so that it opens at once in a browser."""
 LIAISON_QUERY = "{ leads(first: 10) { totalCount nodes { leadId status estimatedValueCny } } }"
 
 
@@ -159,6 +164,13 @@ def say(text: str) -> None:
     out.print(text, soft_wrap=True, highlight=False)
 
 
+def browser_host(host: str) -> str:
+    """The host a browser on this machine reaches the API at (an address that listens
+    on every interface is reached on the loopback)."""
+    return {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(
+        host, f"[{host}]" if ":" in host else host)
+
+
 def print_liaison(host: str, port: int, agency: str, lead: str) -> None:
     """A police liaison's token, a query for its leads and a dossier to fetch."""
     from api.auth import issue_token
@@ -180,12 +192,33 @@ def example_queries(seller: str, listing: str) -> list[tuple[str, str]]:
             for title, query in EXAMPLES]
 
 
+def workbench_link(host: str, port: int, caller: Caller) -> str:
+    """The workbench's address with a one-time code that signs `caller` in."""
+    from api.session import issue_code
+
+    return f"http://{browser_host(host)}:{port}/signin/code/{issue_code(caller)}"
+
+
+def print_browser(host: str, port: int, workbench: str, lead: str | None) -> None:
+    """The one address to open in a browser, and a dossier that opens in the same browser."""
+    from api.session import CODE_TTL
+
+    say("\n[bold]In a browser[/bold]\n")
+    say(f"Open the workbench at this address (on this machine). It signs you in as an "
+        f"investigator: it works once, within {CODE_TTL // 60} minutes; later, sign in at "
+        f"/signin with a token.")
+    paste(workbench)
+    if lead is not None:
+        say("A lead's dossier, in the same browser once signed in:")
+        paste(f"http://{browser_host(host)}:{port}/leads/{lead}/dossier.html")
+
+
 def print_welcome(host: str, port: int, token: str, seller: str, listing: str) -> None:
     """Where GraphiQL is, its headers pane, three queries and a curl line, each pasteable."""
-    graphql = f"http://{host}:{port}/graphql"
+    graphql = f"http://{browser_host(host)}:{port}/graphql"
     queries = example_queries(seller, listing)
     say("\n[bold]Alliance Graph demo[/bold]\n")
-    say("GraphiQL, to open in a browser:")
+    say("GraphiQL, to open in a browser (it uses the workbench's sign-in, or this header):")
     paste(graphql)
     say("Its headers pane (an investigator's token, 8 h):")
     paste(header_line(token))
@@ -325,11 +358,14 @@ def demo(
         ensure_database(db_port)
         seller, listing, liaison = prepare_data(get_settings().alliance_home)
         investigator = Caller(sub="demo-investigator", role="investigator")
-        warm_up([(investigator, query) for _, query in example_queries(seller, listing)])
+        warm_up([(investigator, query) for _, query in example_queries(seller, listing)]
+                + ([(investigator, DOSSIER_QUERY.replace("LEAD_ID", liaison[1]))] if liaison else []))
         print_welcome(host, port, issue_token(investigator, ttl_seconds=8 * 3600), seller,
                       listing)
         if liaison is not None:
             print_liaison(host, port, *liaison)
+        print_browser(host, port, workbench_link(host, port, investigator),
+                      liaison[1] if liaison else None)
         if serve:
             serve_api(host, port)
     finally:

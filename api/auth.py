@@ -1,7 +1,9 @@
 """Bearer tokens: HS256 JWTs with the caller's sub, role, agency and brand.
 
 `issue_token` is what `alliance token issue` prints; `verify_token` turns a token back
-into a `graph.caller.Caller` or raises `AuthError` with one sentence that says why not.
+into a `graph.caller.Caller` or raises `AuthError` with one sentence that says why not
+(`verify_token_until` also says when the token expires: a browser session made from it
+ends no later).
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ def issue_token(
 
 def verify_token(token: str, *, secret: str | None = None) -> Caller:
     """The caller a token names; AuthError when it is expired, forged or incomplete."""
+    return verify_token_until(token, secret=secret)[0]
+
+
+def verify_token_until(token: str, *, secret: str | None = None) -> tuple[Caller, float]:
+    """The caller a token names and when the token expires (seconds since the epoch);
+    AuthError when it is expired, forged or incomplete."""
     try:
         claims = jwt.decode(
             token, secret or get_settings().jwt_secret(), algorithms=[ALGORITHM],
@@ -84,4 +92,5 @@ def verify_token(token: str, *, secret: str | None = None) -> Caller:
         role = check_claims(str(claims["role"]), agency_id, brand_id)
     except ValueError as exc:
         raise AuthError(f"the token is refused: {exc}.") from None
-    return Caller(sub=str(claims["sub"]), role=role, agency_id=agency_id, brand_id=brand_id)
+    caller = Caller(sub=str(claims["sub"]), role=role, agency_id=agency_id, brand_id=brand_id)
+    return caller, float(claims["exp"])

@@ -1,9 +1,10 @@
 """FastAPI dependencies, as short `Annotated` aliases.
 
-`CallerDep` is the verified caller (`AuthError` with one sentence otherwise, 401 through
-`api.errors.STATUS`); `DriverDep` the process's async driver (from the lifespan);
-`DatabaseDep` the database name; `RequestIdDep` the id the request-id middleware gave
-this request.
+`CallerDep` is the verified caller (`AuthError` with one sentence otherwise, 401
+through `api.errors.STATUS`), from the `Authorization: Bearer` header when the request
+has one (programs), else from the browser's session cookie (`api.session`);
+`DriverDep` the process's async driver (from the lifespan); `DatabaseDep` the database
+name; `RequestIdDep` the id the request-id middleware gave this request.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Annotated
 import neo4j
 from fastapi import Depends, Request
 
+from api import session
 from api.auth import AuthError, verify_token
 from core.errors import DatabaseUnavailable
 from graph import access
@@ -62,7 +64,7 @@ def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization")
     if not header:
         raise AuthError("no bearer token: send `Authorization: Bearer <token>` "
-                        "(make one with `alliance token issue`).")
+                        "(make one with `alliance token issue`), or sign in at /signin.")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("the Authorization header must be `Bearer <token>`.")
@@ -102,6 +104,11 @@ async def caller_from_token(
     token: str, driver: neo4j.AsyncDriver, database: str
 ) -> Caller:
     caller = verify_token(token)
+    return await with_jurisdiction(caller, driver, database)
+
+
+async def with_jurisdiction(caller: Caller, driver: neo4j.AsyncDriver, database: str) -> Caller:
+    """A police liaison with its jurisdiction's adcodes; anyone else as given."""
     if caller.role == "police_liaison" and caller.agency_id:
         adcodes = await jurisdiction(driver, database, caller.agency_id)
         caller = Caller(sub=caller.sub, role=caller.role, agency_id=caller.agency_id,
@@ -109,8 +116,25 @@ async def caller_from_token(
     return caller
 
 
-async def get_caller(request: Request, driver: DriverDep, database: DatabaseDep) -> Caller:
+def session_caller(request: Request) -> Caller | None:
+    """The caller of the session the request's cookie names, or None."""
+    value = request.cookies.get(session.COOKIE)
+    found = session.find_session(value) if value else None
+    return found.caller if found else None
+
+
+async def caller_from_request(request: Request, driver: neo4j.AsyncDriver, database: str) -> Caller:
+    """The caller of a Bearer header, else of the session cookie; 401 saying both ways."""
+    if request.headers.get("authorization") is None and session.COOKIE in request.cookies:
+        caller = session_caller(request)
+        if caller is None:
+            raise AuthError("the session has ended or expired: sign in again at /signin.")
+        return await with_jurisdiction(caller, driver, database)
     return await caller_from_token(bearer_token(request), driver, database)
+
+
+async def get_caller(request: Request, driver: DriverDep, database: DatabaseDep) -> Caller:
+    return await caller_from_request(request, driver, database)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

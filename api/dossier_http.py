@@ -58,7 +58,7 @@ async def dossier_html(request: Request, lead_id: str, driver: DriverDep, databa
 
 # --- HTML -----------------------------------------------------------------------------
 
-_STYLE = """
+STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #111; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 1.6em; border-bottom: 1px solid #999; }
 table { border-collapse: collapse; width: 100%; font-size: 0.85em; }
@@ -134,5 +134,5 @@ def render(d: Dossier) -> str:
     body = "".join(f"<h2>{escape(title)}</h2>{html}" for title, html in sections)
     title = f"Dossier {d.lead_id}" + (f": {d.title}" if d.title else "")
     return (f"<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
-            f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>"
+            f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
             f"<p>Generated {escape(d.generated_at)} for {escape(d.generated_for)}.</p>{body}</body></html>")

@@ -1,11 +1,15 @@
-"""The FastAPI application: `/graphql`, `/healthz`, `/readyz`, `/metrics`.
+"""The FastAPI application: `/graphql`, `/healthz`, `/readyz`, `/metrics`, and for a
+browser the workbench at `/`, its files at `/static/`, sign-in and sign-out (`api.web`).
 
 One async Neo4j driver per process, opened in the lifespan and handed to every request
 through the GraphQL context. Every response carries `X-Request-ID`; the same id is in
 the access log line, in GraphQL errors and in the JSON of every HTTP error
 (`{"detail": ..., "requestId": ...}`). Routes raise `AllianceError`s and one handler
 answers them with the status of their code (`api.errors.STATUS`). A request body over
-`max_body` bytes is refused with 413 before it is read.
+`max_body` bytes is refused with 413 before it is read. Every response carries the
+security headers of `api.web.security` (Content-Security-Policy among them), and a
+state-changing request that rides on the session cookie from another site is refused
+with 403.
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import alerts, cost, dossier_http, metrics, saved_queries, screening
 from api.context import Context
-from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, bearer_token, caller_from_token
+from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, caller_from_request
 from api.errors import rest_response
-from api.jsonio import GraphQLApp
 from api.schema import schema
+from api.web import pages
+from api.web.graphiql import WebGraphQLApp
+from api.web.security import SameOrigin, SecurityHeaders
 from core.errors import AllianceError, DatabaseUnavailable, UserError
 from core.settings import DEFAULT_MAX_BODY_BYTES, Settings, get_settings
 from graph import access, drivers
@@ -66,7 +72,7 @@ async def get_context(request: Request, driver: DriverDep, database: DatabaseDep
     if wants_ide(request):
         caller = IDE_VIEWER
     else:
-        caller = await caller_from_token(bearer_token(request), driver, database)
+        caller = await caller_from_request(request, driver, database)
     return Context(driver=driver, database=database, caller=caller, request_id=request_id,
                    timeout=request.app.state.query_timeout,
                    max_cost=request.app.state.cost_caps[caller.role])
@@ -103,7 +109,9 @@ async def check_saved_queries(driver: AsyncDriver, database: str) -> None:
         saved_queries.LIBRARY.reset()
 
 
-KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries", "/leads", "/screen")
+KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries", "/leads", "/screen",
+                  "/static", "/signin", "/signout", "/session")
+_ONE_TIME = re.compile(r"^/signin/code/.+")
 
 
 def route_path(path: str) -> str:
@@ -224,7 +232,8 @@ def record(method: str, path: str, status: int, elapsed: float, request_id: str)
     metrics.LATENCY.labels(method, route).observe(elapsed)
     if status >= 500:
         metrics.ERRORS.labels(route).inc()
-    log.info("request", extra={"request_id": request_id, "method": method, "path": path,
+    log.info("request", extra={"request_id": request_id, "method": method,
+                               "path": _ONE_TIME.sub("/signin/code/(one-time code)", path),
                                "status": status, "ms": round(elapsed * 1000, 1)})
 
 
@@ -253,16 +262,20 @@ def create_app(*, connection: Connection | None = None,
     app.state.cost_caps = cost.caps(
         {**settings.query_cost_caps(cost.DEFAULT_CAPS), **(cost_caps or {})})
     app.state.screener = screening.Screener(upload_checker, thresholds(settings))
+    app.add_middleware(SameOrigin)
     app.add_middleware(RequestContext, max_body=max_body or settings.alliance_max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(AllianceError, alliance_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, unexpected_error)
-    app.include_router(GraphQLApp(schema, context_getter=get_context), prefix="/graphql")
+    app.include_router(WebGraphQLApp(schema, context_getter=get_context), prefix="/graphql")
     app.include_router(saved_queries.router)
     app.include_router(dossier_http.router)
     app.include_router(screening.router)
     add_health(app)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
     return app
 
 

@@ -32,6 +32,7 @@ def serve(
     typer.echo("query cost caps: " + ", ".join(f"{role} {cap}" for role, cap in caps.items())
                + f"; request bodies up to {get_settings().alliance_max_body_bytes} bytes", err=True)
     typer.echo(f"serving on http://{host}:{port}/graphql", err=True)
+    typer.echo(f"workbench at http://{host}:{port}/", err=True)
     uvicorn.run("alliance.api_app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_config=LOG_CONFIG)
 
@@ -52,3 +53,23 @@ def issue(
         raise typer.BadParameter(str(exc)) from None
     caller = Caller(sub=sub, role=checked, agency_id=agency, brand_id=brand)
     typer.echo(issue_token(caller, ttl_seconds=seconds))
+
+
+@token_app.command("link")
+def link(
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    agency: Annotated[str | None, typer.Option(help="Agency id (police_liaison).")] = None,
+    brand: Annotated[str | None, typer.Option(help="Brand id (brand_member).")] = None,
+    sub: Annotated[str, typer.Option(help="Who the address is for.")] = "local-user",
+    host: Annotated[str, typer.Option(help="The host the API serves on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port the API serves on.")] = 8000,
+) -> None:
+    """Print a one-time sign-in address for the workbench (single use, 10 minutes)."""
+    from api.session import issue_code
+
+    try:
+        checked = check_claims(role, agency, brand)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    caller = Caller(sub=sub, role=checked, agency_id=agency, brand_id=brand)
+    typer.echo(f"http://{host}:{port}/signin/code/{issue_code(caller)}")

@@ -1,0 +1,791 @@
+// The investigator workbench: search, the graph canvas, details with provenance, seller
+// networks with their risk, trace to source, exports. Everything it shows comes from
+// POST /graphql as the signed-in caller, so a role sees here what the API gives it.
+// Text from the data is only ever set as text (textContent, canvas labels).
+
+import { el, fill, byId, table, short, download } from './dom.js';
+import {
+  gql, whenSignedOut, ApiError, nodesById, SEARCH, NETWORK, SELLER_NETWORK, RISK, TRACE,
+  NETWORKS, LEADS,
+} from './graphql.js';
+import { Canvas, COLORS, VIA_WORDS, relWord } from './canvas.js';
+import { graphml, nodesCsv, edgesCsv } from './exports.js';
+
+const SEARCHABLE = ['Seller', 'Shop', 'Listing', 'Brand', 'Site', 'Person', 'Address',
+  'Shipment', 'Agency', 'Case', 'Division'];
+const PROVENANCE = ['source', 'run_id', 'observed_on', 'first_seen_at', 'last_seen_at'];
+const TRACEABLE = { Listing: 'listingId', Shop: 'shopId', Seller: 'sellerId' };
+const EXPAND_LIMIT = 200;
+
+const state = {
+  who: null,
+  current: null,          // the entity open in the details panel: {id, label, key, caption}
+  hiddenLabels: new Set(),
+  hiddenTypes: new Set(),
+  trace: null,            // {of, sites}
+};
+let canvas;
+
+// --- small helpers --------------------------------------------------------------------
+
+function message(node, text, kind = '') {
+  fill(node, text ? el('span', { class: `msg ${kind}` }, text) : '');
+}
+
+function failure(err) {
+  if (err instanceof ApiError) {
+    return err.code && err.code !== 'ERROR' ? `${err.message} (${err.code})` : err.message;
+  }
+  return `something went wrong in the page: ${err.message}`;
+}
+
+function idOf(label, key) {
+  return `${label}:${key}`;
+}
+
+function splitId(id) {
+  const at = id.indexOf(':');
+  return { label: id.slice(0, at), key: id.slice(at + 1) };
+}
+
+const said = { text: '', kind: '' };
+
+/** The status line: the counts, and `text` (the last one said when not given). */
+function status(text, kind = '') {
+  if (text !== undefined) Object.assign(said, { text, kind });
+  ({ text, kind } = said);
+  const node = byId('status');
+  const c = canvas.counts();
+  const parts = [`${c.nodes} nodes`, `${c.edges} edges`];
+  if (c.hidden) parts.push(`${c.hidden} hidden`);
+  if (c.filtered) parts.push(`${c.filtered} filtered out`);
+  if (c.selected) parts.push(`${c.selected} selected`);
+  fill(node, el('span', { class: 'counts' }, parts.join(' · ')),
+    text ? el('span', { class: `msg ${kind}` }, text) : '');
+  byId('empty-hint').classList.toggle('hidden', c.nodes > 0);
+}
+
+let statusPending = false;
+
+/** The status line once per frame at most (a box selection selects nodes one by one). */
+function statusSoon() {
+  if (statusPending) return;
+  statusPending = true;
+  requestAnimationFrame(() => {
+    statusPending = false;
+    status();
+  });
+}
+
+function labelBadge(label) {
+  const badge = el('span', { class: 'badge' }, label);
+  badge.style.backgroundColor = COLORS[label] ?? '#999';
+  return badge;
+}
+
+async function busy(button, work) {
+  button.disabled = true;
+  button.classList.add('busy');
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.classList.remove('busy');
+  }
+}
+
+// --- who is signed in -------------------------------------------------------------------
+
+async function loadWho() {
+  try {
+    const response = await fetch('/session', { credentials: 'same-origin' });
+    if (response.status === 401) return signedOut();
+    if (!response.ok) return;
+    state.who = await response.json();
+    const extra = state.who.brandId ? ` · brand ${state.who.brandId}`
+      : state.who.agencyId ? ` · agency ${state.who.agencyId}` : '';
+    fill(byId('who'), `${state.who.sub} (${state.who.role}${extra})`);
+    document.body.dataset.role = state.who.role;
+  } catch {
+    // the page still works; the header just does not say who
+  }
+}
+
+function signedOut() {
+  const here = location.pathname + location.hash;
+  location.assign(`/signin?next=${encodeURIComponent(here)}`);
+}
+
+// --- search -------------------------------------------------------------------------------
+
+async function runSearch(evt) {
+  evt.preventDefault();
+  const text = byId('search-text').value.trim();
+  if (!text) return;
+  const label = byId('search-label').value;
+  const out = byId('results');
+  out.dataset.state = 'busy';
+  message(byId('search-status'), 'Searching…');
+  try {
+    const data = await gql(SEARCH, { text, labels: label ? [label] : null, first: 50 });
+    showResults(data.search, text);
+    out.dataset.state = 'done';
+    if (data.search.length) byId('start-box').open = false;
+  } catch (err) {
+    fill(out);
+    message(byId('search-status'), failure(err), 'error');
+    out.dataset.state = 'error';
+  }
+}
+
+function showResults(hits, text) {
+  const out = byId('results');
+  fill(out);
+  message(byId('search-status'), hits.length
+    ? `${hits.length} match${hits.length === 1 ? '' : 'es'} for “${short(text, 40)}”`
+    : `Nothing found for “${short(text, 40)}” that you may see.`);
+  const groups = new Map();
+  for (const hit of hits) {
+    if (!groups.has(hit.label)) groups.set(hit.label, []);
+    groups.get(hit.label).push(hit);
+  }
+  for (const [label, group] of groups) {
+    const list = el('ul', { class: 'hits' });
+    for (const hit of group) {
+      const open = el('button', { type: 'button', class: 'hit', title: hit.id,
+        onclick: () => openEntity(hit.id) },
+      el('span', { class: 'name' }, hit.displayName || hit.key),
+      el('span', { class: 'key' }, hit.key));
+      const add = el('button', { type: 'button', class: 'add', title: 'Add its neighbourhood to the graph',
+        onclick: () => addNetwork([hit.id]) }, '+ graph');
+      list.append(el('li', { dataset: { id: hit.id, label: hit.label } }, open, add));
+    }
+    out.append(el('section', { class: 'group' },
+      el('h3', {}, labelBadge(label), ` ${label} `, el('span', { class: 'muted' }, `(${group.length})`)),
+      list));
+  }
+}
+
+// --- where to start: the riskiest networks and the leads the caller may see --------------
+
+async function loadStart() {
+  const parts = [];
+  if (mayInvestigate()) parts.push(startNetworks());
+  if (state.who?.role !== 'analyst') parts.push(startLeads());
+  const sections = (await Promise.all(parts)).filter(Boolean);
+  fill(byId('start'), sections.length ? sections
+    : el('p', { class: 'muted' }, 'Nothing to start from for your role: search above.'));
+  byId('start').dataset.state = 'done';
+}
+
+async function startNetworks() {
+  try {
+    const items = (await gql(NETWORKS, { first: 8 })).networks.items;
+    if (!items.length) return el('p', { class: 'muted' }, 'No stored seller networks yet (alliance analyze networks).');
+    return el('section', {}, el('h3', {}, 'Riskiest seller networks'),
+      el('ul', { class: 'hits', id: 'start-networks' }, items.map((n) => el('li', { dataset: { id: idOf('Network', n.networkId) } },
+        el('button', { type: 'button', class: 'hit', title: 'Add the network and its sellers to the graph',
+          onclick: () => openStart(idOf('Network', n.networkId)) },
+        el('span', { class: 'score' }, (n.riskScore ?? 0).toFixed(2)),
+        el('span', { class: 'name' }, `${n.size} sellers · ${n.shops ?? 0} shops · ${n.sites ?? 0} sites`),
+        el('span', { class: 'key' }, n.networkId))))));
+  } catch (err) {
+    return el('p', { class: 'error' }, failure(err));
+  }
+}
+
+async function startLeads() {
+  try {
+    const leads = (await gql(LEADS, { first: 8 })).leads.nodes;
+    if (!leads.length) return el('p', { class: 'muted' }, 'No leads you may see.');
+    return el('section', {}, el('h3', {}, 'Latest leads'),
+      el('ul', { class: 'hits', id: 'start-leads' }, leads.map((lead) => el('li', { dataset: { id: lead.id } },
+        el('button', { type: 'button', class: 'hit', title: 'Add the lead and what it concerns to the graph',
+          onclick: () => openStart(lead.id) },
+        el('span', { class: 'name' }, lead.title || lead.leadId),
+        el('span', { class: 'key' }, lead.status ?? ''))))));
+  } catch (err) {
+    return el('p', { class: 'error' }, failure(err));
+  }
+}
+
+async function openStart(id) {
+  await addNetwork([id], { hops: 1 });
+  await openEntity(id);
+}
+
+// --- details --------------------------------------------------------------------------------
+
+async function openEntity(id) {
+  const out = byId('details');
+  message(out, 'Loading…');
+  byId('details-box').open = true;
+  let node;
+  try {
+    node = (await nodesById([id])).get(id);
+  } catch (err) {
+    message(out, failure(err), 'error');
+    return;
+  }
+  if (!node) {
+    state.current = null;
+    updateActions();
+    message(out, `${id} is not there, or your role may not see it.`, 'error');
+    out.dataset.id = '';
+    return;
+  }
+  canvas.properties.set(node.id, node.properties);
+  state.current = { id: node.id, label: node.label, key: node.key, caption: node.caption };
+  showNode(node);
+  out.dataset.id = node.id;
+  updateActions();
+}
+
+function showNode(node) {
+  const props = node.properties ?? {};
+  const own = Object.entries(props).filter(([name]) => !PROVENANCE.includes(name));
+  const provenance = PROVENANCE.filter((name) => props[name] != null).map((name) => [name.replace(/_/g, ' '), props[name]]);
+  const onCanvas = canvas.cy.getElementById(node.id).nonempty();
+  const actions = el('div', { class: 'actions' },
+    el('button', { type: 'button', id: 'det-add', onclick: () => addNetwork([node.id]) },
+      onCanvas ? 'Expand in graph' : 'Add to graph'),
+    onCanvas ? el('button', { type: 'button', onclick: () => focusNode(node.id) }, 'Show in graph') : null);
+  fill(byId('details'),
+    el('h2', { class: 'title' }, labelBadge(node.label), ' ', el('span', { class: 'caption' }, node.caption || node.key)),
+    el('div', { class: 'muted key' }, node.id),
+    node.hub ? el('p', { class: 'note' }, canvas.cy.getElementById(node.id).hasClass('seed')
+      ? `A hub: ${node.degree} relationships, expanded because you asked for it (up to the size limit).`
+      : `A hub: ${node.degree} relationships. It is drawn apart and not expanded unless you ask.`) : null,
+    actions,
+    el('h3', {}, 'Properties'),
+    own.length ? table(own.map(([name, value]) => [name.replace(/_/g, ' '), value])) : el('p', { class: 'muted' }, 'none you may see'),
+    el('h3', {}, 'Provenance'),
+    provenance.length ? table(provenance, 'props provenance') : el('p', { class: 'muted' }, 'not recorded'),
+    el('div', { id: 'risk' }));
+  if (node.label === 'Seller' || node.label === 'Shop') loadRisk(node);
+}
+
+async function loadRisk(node) {
+  if (!mayInvestigate()) return;
+  const out = byId('risk');
+  try {
+    const vars = node.label === 'Seller' ? { sellerId: node.key } : { shopId: node.key };
+    const data = await gql(RISK, vars);
+    if (state.current?.id !== node.id) return;
+    fill(out, el('h3', {}, 'Risk score ', el('span', { class: 'score' }, data.riskScore.score.toFixed(2))),
+      factorTable(data.riskScore.factors));
+  } catch (err) {
+    message(out, failure(err), 'error');
+  }
+}
+
+function factorTable(factors) {
+  return el('table', { class: 'grid' },
+    el('thead', {}, el('tr', {}, ['factor', 'value', 'weight', 'adds'].map((h) => el('th', {}, h)))),
+    el('tbody', {}, factors.map((f) => el('tr', {},
+      el('td', {}, f.name.replace(/_/g, ' ')), el('td', { class: 'num' }, f.value.toFixed(2)),
+      el('td', { class: 'num' }, f.weight.toFixed(2)), el('td', { class: 'num' }, f.contribution.toFixed(3))))));
+}
+
+function showEdge(edge) {
+  const d = edge.data();
+  const from = edge.source().data();
+  const to = edge.target().data();
+  const rows = [['from', `${from.label} ${from.caption}`], ['relationship', d.type], ['to', `${to.label} ${to.caption}`]];
+  const parts = [el('h2', { class: 'title' }, d.type === 'LINKED' ? `Linked: ${d.word}` : relWord(d.type)), table(rows)];
+  if (d.via) {
+    parts.push(el('h3', {}, 'Why they are linked'),
+      el('table', { class: 'grid' },
+        el('thead', {}, el('tr', {}, ['shared', 'value', 'weight'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, d.via.map((v) => el('tr', {},
+          el('td', {}, VIA_WORDS[v.kind] ?? v.kind), el('td', {}, v.value), el('td', { class: 'num' }, v.weight.toFixed(2)))))));
+  }
+  if (d.hop) {
+    parts.push(el('h3', {}, 'Provenance'),
+      table([['source', d.hop.source], ['observed on', d.hop.observedOn]], 'props provenance'));
+  }
+  fill(byId('details'), ...parts);
+  byId('details-box').open = true;
+}
+
+function updateActions() {
+  const c = state.current;
+  const investigate = mayInvestigate();
+  byId('act-network').disabled = !(c && c.label === 'Seller' && investigate);
+  byId('act-trace').disabled = !(c && TRACEABLE[c.label] && investigate);
+  fill(byId('trace-of'), c && TRACEABLE[c.label] ? `from ${c.label} ${short(c.caption || c.key, 30)}` : 'open a listing, shop or seller');
+  if (!investigate && state.who) {
+    message(byId('network'), `Seller networks and traces are for investigators and admins; you are signed in as ${state.who.role}.`, 'muted');
+    message(byId('trace'), 'Traces of your leads are in their dossiers.', 'muted');
+  }
+}
+
+function mayInvestigate() {
+  return !state.who || ['investigator', 'admin'].includes(state.who.role);
+}
+
+// --- the graph --------------------------------------------------------------------------
+
+function options() {
+  return { hops: Number(byId('opt-hops').value), limit: Number(byId('opt-limit').value) };
+}
+
+/** Add the neighbourhood of `seeds` to the graph (hops and size from the toolbar). */
+async function addNetwork(seeds, { hops, limit, anchor = null } = {}) {
+  const opts = options();
+  status('Loading the network…');
+  try {
+    const data = await gql(NETWORK, { seeds, hops: hops ?? opts.hops, limit: limit ?? opts.limit, relTypes: null });
+    performance.mark('workbench:fetched');
+    const graph = data.network;
+    canvas.snapshot();
+    const was = canvas.cy.nodes().length;
+    const fresh = canvas.merge(graph, { anchor });
+    performance.mark('workbench:merged');
+    await settle(fresh, was, anchor);
+    const shown = document.getElementById('det-add');
+    if (shown && state.current && canvas.cy.getElementById(state.current.id).nonempty()) shown.textContent = 'Expand in graph';
+    const truncated = graph.truncated ? ' — cut at the size limit: raise “up to” or expand nodes one by one' : '';
+    status(`${fresh.length} new node${fresh.length === 1 ? '' : 's'}${truncated}`, graph.truncated ? 'warn' : '');
+    return graph;
+  } catch (err) {
+    status(failure(err), 'error');
+    return null;
+  }
+}
+
+/** Lay out after new nodes came in: the whole view when it was empty or is small,
+ *  otherwise only the newcomers around what they were expanded from. */
+async function settle(fresh, before, anchor) {
+  refreshFilters();
+  canvas.filter(state.hiddenLabels, state.hiddenTypes);
+  if (fresh.length === 0) {
+    await canvas.drawnSignal();
+    return;
+  }
+  if (before === 0 || (!anchor && canvas.cy.nodes().length <= 300)) {
+    await canvas.layout(byId('opt-layout').value);
+  } else if (canvas.cy.nodes().length <= 300) {
+    await canvas.layout('cose', { randomize: false });
+  }
+  performance.mark('workbench:laid-out');
+  await canvas.drawnSignal();
+}
+
+async function expand(node, { force = false } = {}) {
+  const d = node.data();
+  if (d.hub && !force) {
+    fill(byId('details'),
+      el('h2', { class: 'title' }, labelBadge(d.label), ' ', el('span', { class: 'caption' }, d.caption)),
+      el('p', { class: 'note' }, `This is a hub: ${d.degree} relationships (the API's hub rule). It is not expanded unless you ask, so one brand or one warehouse does not swallow the view.`),
+      el('button', { type: 'button', id: 'expand-hub', onclick: () => expand(node, { force: true }) },
+        `Expand anyway (up to ${EXPAND_LIMIT} nodes)`));
+    byId('details-box').open = true;
+    return;
+  }
+  await addNetwork([d.id], { hops: 1, limit: EXPAND_LIMIT, anchor: d.id });
+}
+
+function focusNode(id) {
+  const node = canvas.cy.getElementById(id);
+  if (node.empty()) return;
+  canvas.cy.elements().unselect();
+  node.select();
+  canvas.cy.animate({ center: { eles: node }, zoom: Math.max(canvas.cy.zoom(), 1) }, { duration: 250 });
+}
+
+function onNodeTap(node) {
+  const d = node.data();
+  state.current = { id: d.id, label: d.label, key: d.key, caption: d.caption };
+  updateActions();
+  openEntity(d.id);
+}
+
+function refreshFilters() {
+  const labels = canvas.labels();
+  const types = canvas.types();
+  fill(byId('label-filters'), labels.map((label) => check(label, state.hiddenLabels, labelBadge(label))));
+  fill(byId('type-filters'), types.map((type) => check(type, state.hiddenTypes, relWord(type))));
+  fill(byId('legend'), legendItems(labels));
+}
+
+function check(value, hidden, caption) {
+  const box = el('input', { type: 'checkbox', value, checked: !hidden.has(value) });
+  box.addEventListener('change', () => {
+    if (box.checked) hidden.delete(value); else hidden.add(value);
+    canvas.filter(state.hiddenLabels, state.hiddenTypes);
+    status('');
+  });
+  return el('label', { class: 'check', title: value }, box, ' ', caption);
+}
+
+function legendItems(labels) {
+  const items = labels.map((label) => el('li', {}, swatch(COLORS[label] ?? '#999'), label));
+  items.push(
+    el('li', {}, el('span', { class: 'mark hub' }), 'hub: not expanded unless asked'),
+    el('li', {}, el('span', { class: 'mark seed' }), 'seed: what you asked for'),
+    el('li', {}, el('span', { class: 'mark pinned' }), 'pinned: layouts leave it'),
+    el('li', {}, el('span', { class: 'line link' }), 'sellers linked (label says why)'),
+    el('li', {}, el('span', { class: 'line ident' }), 'seller to a shared identifier'),
+    el('li', {}, el('span', { class: 'line trace' }), 'evidence path of a traced site'),
+    el('li', {}, el('span', { class: 'line path' }), 'shortest path'));
+  return items;
+}
+
+function swatch(color) {
+  const s = el('span', { class: 'swatch' });
+  s.style.backgroundColor = color;
+  return s;
+}
+
+// --- seller network -----------------------------------------------------------------------
+
+async function sellerNetwork() {
+  const c = state.current;
+  if (!c || c.label !== 'Seller') return;
+  const strength = byId('opt-strength').value;
+  const out = byId('network');
+  out.dataset.state = 'busy';
+  message(out, 'Walking the links…');
+  let net;
+  try {
+    net = (await gql(SELLER_NETWORK, { sellerId: c.key, strength })).sellerNetwork;
+  } catch (err) {
+    message(out, failure(err), 'error');
+    out.dataset.state = 'error';
+    return;
+  }
+  showSellerNetwork(net, c);
+  byId('network-box').scrollIntoView({ block: 'start' });
+  await drawSellerNetwork(net);
+  out.dataset.state = 'done';
+}
+
+function showSellerNetwork(net, seller) {
+  const s = net.stats;
+  fill(byId('network'),
+    el('p', {}, `${short(seller.caption || seller.key, 30)} · ${net.strength} · `,
+      el('b', {}, `${net.sellers.length} seller${net.sellers.length === 1 ? '' : 's'}`),
+      net.truncated ? el('span', { class: 'warn' }, ' (cut at the size limit)') : ''),
+    el('h3', {}, 'Risk score ', el('span', { class: 'score', id: 'network-risk' }, net.riskScore.toFixed(2))),
+    factorTable(net.riskFactors),
+    el('h3', {}, 'What the network holds'),
+    table([['sellers', s.sellers], ['shops', s.shops], ['listings', s.listings], ['brands hit', s.brandsHit],
+      ['upheld complaints', s.upheldComplaints], ['counterfeit verdicts', s.counterfeitVerdicts],
+      ['sites', s.sites], ['open leads', s.openLeads], ['cases', s.cases]]),
+    net.hubsSkipped.length ? el('h3', {}, 'Hubs skipped (never a link)') : null,
+    net.hubsSkipped.length ? el('ul', { class: 'plain' }, net.hubsSkipped.map((h) =>
+      el('li', {}, `${VIA_WORDS[h.kind] ?? h.kind}: ${h.value} — ${h.sellers} sellers`))) : null);
+}
+
+async function drawSellerNetwork(net) {
+  const ids = net.sellers.map((m) => idOf('Seller', m.sellerId));
+  let found;
+  try {
+    found = await nodesById(ids);
+  } catch (err) {
+    status(failure(err), 'error');
+    return;
+  }
+  const nodes = ids.map((id) => found.get(id) ?? { id, label: 'Seller', key: splitId(id).key, caption: splitId(id).key, degree: 0, hub: false });
+  for (const n of found.values()) canvas.properties.set(n.id, n.properties);
+  nodes.forEach((n) => { n.seed = n.key === net.sellerId; });
+  const links = net.links.map((lk) => ({
+    id: `link:${lk.a}|${lk.b}|${net.strength}`, source: idOf('Seller', lk.a), target: idOf('Seller', lk.b),
+    type: 'LINKED', weak: lk.via.every((v) => v.kind === 'device_ip' || v.kind === 'address'),
+    word: [...new Set(lk.via.map((v) => VIA_WORDS[v.kind] ?? v.kind))].join(' + '),
+    why: lk.via.map((v) => `${VIA_WORDS[v.kind] ?? v.kind} ${v.value}`).join('; '),
+    weight: Math.max(...lk.via.map((v) => v.weight)), via: lk.via,
+  }));
+  canvas.snapshot();
+  const was = canvas.cy.nodes().length;
+  const fresh = canvas.merge({ nodes, edges: [] }, { extraEdges: links });
+  await settle(fresh, was, null);
+  if (was > 0) {
+    const members = canvas.cy.collection(ids.map((id) => canvas.cy.getElementById(id)));
+    canvas.highlight(members.union(members.edgesWith(members)), 'focus');
+  }
+  status(`seller network: ${ids.length} sellers, ${links.length} links`);
+}
+
+// --- trace --------------------------------------------------------------------------------
+
+async function trace() {
+  const c = state.current;
+  if (!c || !TRACEABLE[c.label]) return;
+  const out = byId('trace');
+  out.dataset.state = 'busy';
+  message(out, 'Tracing…');
+  const vars = { listingId: null, shopId: null, sellerId: null,
+    strength: byId('opt-strength').value, maxHops: c.label === 'Listing' ? 10 : 8 };
+  vars[TRACEABLE[c.label]] = c.key;
+  let sites;
+  try {
+    sites = (await gql(TRACE, vars)).traceToSource;
+  } catch (err) {
+    message(out, failure(err), 'error');
+    out.dataset.state = 'error';
+    return;
+  }
+  state.trace = { of: c, sites };
+  showTrace();
+  byId('trace-box').scrollIntoView({ block: 'start' });
+  out.dataset.state = 'done';
+}
+
+function showTrace() {
+  const { of, sites } = state.trace;
+  const out = byId('trace');
+  if (!sites.length) {
+    message(out, `No offline site found behind ${of.label} ${of.caption || of.key}.`);
+    return;
+  }
+  const list = el('ol', { class: 'sites', id: 'trace-sites' });
+  sites.forEach((t, i) => {
+    const site = t.site;
+    const item = el('li', { dataset: { site: site.siteId } },
+      el('button', { type: 'button', class: 'site', onclick: () => chooseSite(i) },
+        el('span', { class: 'score' }, t.score.toFixed(2)),
+        el('span', { class: 'name' }, site.label || site.siteId),
+        el('span', { class: 'muted' }, ` ${site.kind ?? ''} · ${site.status ?? ''}${site.raided ? ' · raided' : ''} · ${t.paths.length} path${t.paths.length === 1 ? '' : 's'}`)));
+    list.append(item);
+  });
+  fill(out, el('p', { class: 'muted' }, `Sites behind ${of.label} ${short(of.caption || of.key, 30)}, best first. Choose one to see its evidence on the graph.`),
+    list, el('div', { id: 'trace-paths' }));
+}
+
+async function chooseSite(index) {
+  const t = state.trace.sites[index];
+  document.querySelectorAll('#trace-sites li').forEach((li, i) => li.classList.toggle('chosen', i === index));
+  const all = await drawPaths(t.paths);
+  canvas.highlight(all, 'trace');
+  canvas.cy.nodes('.target').removeClass('target');
+  canvas.cy.getElementById(idOf('Site', t.site.siteId)).addClass('target');
+  canvas.cy.getElementById(idOf(state.trace.of.label, state.trace.of.key)).addClass('seed');
+  canvas.cy.animate({ fit: { eles: all, padding: 50 } }, { duration: 300 });
+  const list = el('ol', { class: 'paths' });
+  t.paths.forEach((p, i) => {
+    list.append(el('li', {},
+      el('button', { type: 'button', class: 'path', onclick: () => choosePath(t, i) },
+        el('span', { class: 'score' }, p.weight.toFixed(2)), ` ${p.kind.replace(/_/g, ' ')} · ${p.hops.length} hops`),
+      el('div', { class: 'hops' }, p.hops.map(hopText))));
+  });
+  fill(byId('trace-paths'), el('h3', {}, `Evidence: ${t.site.label || t.site.siteId}`), list);
+  document.body.dataset.traced = t.site.siteId;
+  status(`${t.paths.length} evidence path${t.paths.length === 1 ? '' : 's'} to ${t.site.siteId} highlighted`);
+}
+
+async function choosePath(t, index) {
+  const eles = await drawPaths([t.paths[index]]);
+  canvas.highlight(eles, 'trace');
+  canvas.cy.animate({ fit: { eles, padding: 50 } }, { duration: 300 });
+}
+
+function hopText(h) {
+  const arrow = h.reversed ? `← ${relWord(h.type)} ←` : `→ ${relWord(h.type)} →`;
+  return el('div', { class: 'hop' },
+    el('span', { class: 'node' }, `${h.from.label} ${short(h.from.caption || h.from.key, 24)}`),
+    el('span', { class: 'rel' }, ` ${arrow} `),
+    el('span', { class: 'node' }, `${h.to.label} ${short(h.to.caption || h.to.key, 24)}`),
+    h.source ? el('span', { class: 'prov' }, ` [${h.source}${h.observedOn ? `, ${h.observedOn}` : ''}]`) : '');
+}
+
+/** Put the nodes and edges of some trace paths on the graph; their elements. */
+async function drawPaths(paths) {
+  const cy = canvas.cy;
+  const nodes = new Map();
+  const hops = [];
+  for (const p of paths) {
+    for (const h of p.hops) {
+      for (const n of [h.from, h.to]) {
+        const id = idOf(n.label, n.key);
+        if (!nodes.has(id)) nodes.set(id, { id, label: n.label, key: n.key, caption: n.caption, degree: 0, hub: false, seed: false });
+      }
+      hops.push(h);
+    }
+  }
+  const missing = [...nodes.keys()].filter((id) => cy.getElementById(id).empty());
+  if (missing.length) {
+    try {
+      const found = await nodesById(missing);
+      for (const [id, n] of found) nodes.set(id, { ...n, seed: false });
+    } catch {
+      // drawn with what the trace said about them
+    }
+  }
+  const edges = [];
+  const chosen = [];
+  for (const h of hops) {
+    const a = idOf(h.from.label, h.from.key);
+    const b = idOf(h.to.label, h.to.key);
+    const [source, target] = h.reversed ? [b, a] : [a, b];
+    const id = `trace:${source}|${h.type}|${target}`;
+    edges.push({ id, source, target, type: h.type, hop: { source: h.source, observedOn: h.observedOn } });
+    chosen.push([a, b, h.type, id]);
+  }
+  if (missing.length) canvas.snapshot();
+  const was = cy.nodes().length;
+  const fresh = canvas.merge({ nodes: [...nodes.values()], edges: [] }, {
+    extraEdges: edges.filter((e) => !canvas.edgeBetween(e.source, e.target, e.type)),
+    anchor: cy.getElementById(idOf(state.trace.of.label, state.trace.of.key)).nonempty() ? idOf(state.trace.of.label, state.trace.of.key) : null,
+  });
+  if (fresh.length) await settle(fresh, was, null);
+  let eles = cy.collection();
+  for (const [a, b, type, id] of chosen) {
+    eles = eles.union(cy.getElementById(a)).union(cy.getElementById(b));
+    const edge = canvas.edgeBetween(a, b, type) ?? cy.getElementById(id);
+    eles = eles.union(edge);
+  }
+  eles.removeClass('hidden filtered');
+  await canvas.drawnSignal();
+  return eles;
+}
+
+// --- exports ------------------------------------------------------------------------------
+
+async function withProperties(view) {
+  const missing = view.nodes.filter((n) => !canvas.properties.has(n.id)).map((n) => n.id);
+  if (missing.length) {
+    status(`Fetching the properties of ${missing.length} nodes for the export…`);
+    const found = await nodesById(missing);
+    for (const [id, n] of found) canvas.properties.set(id, n.properties);
+  }
+  return canvas.view();
+}
+
+function stamp() {
+  return new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+}
+
+async function exportAs(kind) {
+  if (canvas.cy.nodes(':visible').empty()) {
+    status('The graph is empty: nothing to export.', 'warn');
+    return;
+  }
+  try {
+    if (kind === 'png') {
+      const blob = canvas.cy.png({ output: 'blob', full: true, scale: 2, bg: '#ffffff', maxWidth: 8000, maxHeight: 8000 });
+      download(blob, `alliance-graph-${stamp()}.png`);
+    } else {
+      const view = await withProperties(canvas.view());
+      if (kind === 'graphml') {
+        download(new Blob([graphml(view.nodes, view.edges)], { type: 'application/graphml+xml' }), `alliance-graph-${stamp()}.graphml`);
+      } else if (kind === 'csv-nodes') {
+        download(new Blob([nodesCsv(view.nodes)], { type: 'text/csv;charset=utf-8' }), `alliance-graph-nodes-${stamp()}.csv`);
+      } else {
+        download(new Blob([edgesCsv(view.edges)], { type: 'text/csv;charset=utf-8' }), `alliance-graph-edges-${stamp()}.csv`);
+      }
+    }
+    status(`Exported the current view (${kind}).`);
+  } catch (err) {
+    status(failure(err), 'error');
+  }
+}
+
+// --- wiring -------------------------------------------------------------------------------
+
+function bind(id, handler) {
+  const button = byId(id);
+  button.addEventListener('click', () => busy(button, handler));
+}
+
+function wire() {
+  fill(byId('search-label'), el('option', { value: '' }, 'every kind'),
+    SEARCHABLE.map((label) => el('option', { value: label }, label)));
+  byId('search-form').addEventListener('submit', runSearch);
+  bind('act-expand', async () => {
+    const nodes = canvas.selectedNodes();
+    if (nodes.empty()) return status('Select nodes to expand (or double-click one).', 'warn');
+    const plain = nodes.filter((n) => !n.data('hub'));
+    if (plain.empty()) return expand(nodes[0]);
+    return addNetwork(plain.map((n) => n.id()).slice(0, 100), { hops: 1, limit: EXPAND_LIMIT, anchor: plain[0].id() });
+  });
+  bind('act-hide', async () => {
+    const nodes = canvas.selectedNodes();
+    if (nodes.empty()) return status('Select nodes to hide.', 'warn');
+    canvas.snapshot();
+    canvas.hide(nodes);
+    return status(`${nodes.length} hidden`);
+  });
+  bind('act-show', async () => { canvas.snapshot(); canvas.showHidden(); status('Hidden nodes shown again.'); });
+  bind('act-pin', async () => {
+    const nodes = canvas.selectedNodes();
+    if (nodes.empty()) return status('Select nodes to pin.', 'warn');
+    canvas.snapshot();
+    return status(canvas.togglePin(nodes) ? `${nodes.length} pinned` : `${nodes.length} unpinned`);
+  });
+  bind('act-undo', async () => undo());
+  bind('act-layout', async () => {
+    canvas.snapshot();
+    await canvas.layout(byId('opt-layout').value);
+    await canvas.drawnSignal();
+    status('Laid out.');
+  });
+  bind('act-fit', async () => canvas.fit());
+  bind('act-path', async () => {
+    const found = canvas.shortestPath();
+    if (found.error) return status(found.error, 'warn');
+    const steps = found.path.nodes().map((n) => short(n.data('caption'), 20)).join(' → ');
+    return status(`shortest path, ${found.distance} step${found.distance === 1 ? '' : 's'}: ${steps}`);
+  });
+  bind('act-clearhl', async () => { canvas.clearHighlight(); status(''); });
+  bind('act-clear', async () => { canvas.snapshot(); canvas.clear(); refreshFilters(); status('Cleared (Undo brings it back).'); });
+  bind('act-network', sellerNetwork);
+  bind('act-trace', trace);
+  bind('exp-png', () => exportAs('png'));
+  bind('exp-graphml', () => exportAs('graphml'));
+  bind('exp-csv-nodes', () => exportAs('csv-nodes'));
+  bind('exp-csv-edges', () => exportAs('csv-edges'));
+  document.addEventListener('keydown', onKey);
+}
+
+function undo() {
+  if (!canvas.undo()) return status('Nothing to undo.', 'warn');
+  canvas.filter(state.hiddenLabels, state.hiddenTypes);
+  refreshFilters();
+  return status('Undone.');
+}
+
+function onKey(evt) {
+  const target = evt.target;
+  if (target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement) return;
+  if ((evt.ctrlKey || evt.metaKey) && evt.key === 'z') { evt.preventDefault(); undo(); return; }
+  if (evt.ctrlKey || evt.metaKey || evt.altKey) return;
+  if (evt.key === 'h') byId('act-hide').click();
+  else if (evt.key === 'p') byId('act-pin').click();
+  else if (evt.key === 'e') byId('act-expand').click();
+  else if (evt.key === 'f') byId('act-fit').click();
+}
+
+/** `#seed=Label:key[,Label:key]&hops=2&limit=200` opens a network; `#open=Label:key` an entity. */
+async function fromAddress() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (params.get('hops')) byId('opt-hops').value = params.get('hops');
+  if (params.get('limit')) byId('opt-limit').value = params.get('limit');
+  const open = params.get('open');
+  const seeds = (params.get('seed') ?? '').split(',').filter(Boolean);
+  if (seeds.length) await addNetwork(seeds);
+  if (open || seeds.length) await openEntity(open ?? seeds[0]);
+}
+
+async function start() {
+  whenSignedOut(signedOut);
+  canvas = new Canvas(byId('cy'), {
+    node: onNodeTap,
+    edge: showEdge,
+    expand: (node) => expand(node),
+    changed: statusSoon,
+  });
+  window.workbench = { canvas, cy: canvas.cy, openEntity, addNetwork };
+  wire();
+  refreshFilters();
+  status();
+  await loadWho();
+  updateActions();
+  loadStart();
+  window.addEventListener('hashchange', () => fromAddress());
+  await fromAddress();
+  document.body.dataset.ready = 'true';
+}
+
+start();
