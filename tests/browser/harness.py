@@ -38,6 +38,7 @@ CALLERS: dict[str, Caller] = {
     "brand_member": Caller(sub="web-brand-b2", role="brand_member", brand_id="B2"),
     "police_liaison": Caller(sub="web-liaison-gz", role="police_liaison", agency_id="AG-GZ"),
     "analyst": Caller(sub="web-analyst", role="analyst"),
+    "platform": Caller(sub="web-platform", role="platform"),
 }
 """One caller per role; the brand and agency are those of tests/fixtures/leads."""
 
