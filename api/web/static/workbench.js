@@ -2,6 +2,9 @@
 // networks with their risk, trace to source, exports. Everything it shows comes from
 // POST /graphql as the signed-in caller, so a role sees here what the API gives it.
 // Text from the data is only ever set as text (textContent, canvas labels).
+// The address may say what to open: #seed=Label:key[,...]&hops=2&limit=200 or #open=Label:key.
+// `window.workbench` (the canvas and cytoscape instance) is there for the browser tests and
+// bench/web.py; `document.body.dataset.drawn` counts the views drawn so far.
 
 import { el, fill, byId, table, short, download } from './dom.js';
 import {
