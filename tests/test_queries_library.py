@@ -308,7 +308,8 @@ def test_roles_from_the_header_are_enforced(
 ADMIN = Caller(sub="adm", role="admin")
 BRAND = Caller(sub="brand-a", role="brand_member", brand_id="B1")
 BY_ROLE = {"investigator": INVESTIGATOR, "admin": ADMIN, "analyst": ANALYST,
-           "police_liaison": LIAISON_SZ, "brand_member": BRAND}
+           "police_liaison": LIAISON_SZ, "brand_member": BRAND,
+           "platform": Caller(sub="platform", role="platform")}
 FIRST_PARAMS = {name: params for name, params, _ in reversed(CASES)}
 IDENTIFIER_LABELS = (*SENSITIVE_LABELS, "Address")
 """Nodes only investigators and admins see (`api/scope.py`: the sensitive labels, and
