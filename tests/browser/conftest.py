@@ -93,8 +93,11 @@ def web(driver: Driver, database: str, neo4j_connection: Connection,
     empty(driver, database)  # the next folder's tests find the database as they would alone
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API keeps an event loop running in
+    this thread while it lives, so it must end before the next module (which may call
+    asyncio.run)."""
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: `./dev setup` installs Debian's chromium and chromium-driver")
     from playwright.sync_api import sync_playwright
