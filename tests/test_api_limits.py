@@ -156,6 +156,7 @@ def test_healthz_answers_while_a_maximal_query_runs(client: TestClient,
 
     def counting(*args: Any) -> Any:
         built[0] += 1
+        time.sleep(0.0002)  # a slower build, so a quick machine cannot finish before /healthz is asked
         return make(*args)
 
     monkeypatch.setattr(types, "make_connection", counting)
