@@ -11,19 +11,16 @@ PROBABLY_SAME links (`graph.matching`), which `networks --strength probable` the
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated
 
 import typer
-from neo4j import Driver
 from rich.console import Console
 
-from core.errors import AllianceError
+from alliance.db_cli import database
 from core.settings import get_settings
 from graph import matching, seller_networks
-from graph.drivers import Connection, connection, open_driver
+from graph.drivers import connection
 
 analyze_app = typer.Typer(help="Analyses over the whole graph (seller networks, probable matches).",
                           no_args_is_help=True)
@@ -35,18 +32,6 @@ class StrengthOption(StrEnum):
     STRONG = "STRONG"
     WEAK = "WEAK"
     PROBABLE = "PROBABLE"
-
-
-@contextmanager
-def _database(conn: Connection) -> Iterator[Driver]:
-    """A driver for `conn`; an error of the project's own (the server does not answer, a
-    query over its timeout) ends the command with one line and exit code 2."""
-    try:
-        with open_driver(conn) as driver:
-            yield driver
-    except AllianceError as exc:
-        err.print(f"[red]error:[/red] {exc} ({conn.describe()})", highlight=False)
-        raise typer.Exit(2) from None
 
 
 @analyze_app.command("networks")
@@ -69,7 +54,7 @@ def networks(
         raise typer.Exit(2)
     conn = connection()
     started = time.perf_counter()
-    with _database(conn) as driver:
+    with database(conn) as driver:
         if run_id is not None:
             try:
                 touched, stored = seller_networks.analyze_incremental(
@@ -102,7 +87,7 @@ def matches(
     cut = get_settings().alliance_match_threshold if threshold is None else threshold
     conn = connection()
     started = time.perf_counter()
-    with _database(conn) as driver:
+    with database(conn) as driver:
         try:
             run = matching.analyze_matches(driver, conn.database, threshold=cut)
         except ValueError as exc:

@@ -7,17 +7,14 @@ Reads `AuditEvent` nodes (written by the API and the saved-query runner; never e
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from neo4j import Driver
 from rich.console import Console
 
-from core.errors import AllianceError
+from alliance.db_cli import database
 from graph import audit
-from graph.drivers import Connection, connection, open_driver
+from graph.drivers import connection
 
 audit_app = typer.Typer(help="The audit trail of reads and changes.", no_args_is_help=True)
 out = Console()
@@ -44,18 +41,6 @@ def show(events: list[dict[str, Any]]) -> None:
         out.print(line(e), markup=False, highlight=False, soft_wrap=True)
 
 
-@contextmanager
-def _database(conn: Connection) -> Iterator[Driver]:
-    """A driver for `conn`; an error of the project's own (the server does not answer, a
-    query over its timeout) ends the command with one line and exit code 2."""
-    try:
-        with open_driver(conn) as driver:
-            yield driver
-    except AllianceError as exc:
-        err.print(f"[red]error:[/red] {exc} ({conn.describe()})", highlight=False)
-        raise typer.Exit(2) from None
-
-
 @audit_app.command("tail")
 def tail(
     lines: Annotated[int, typer.Option("-n", "--lines", min=1, max=10_000,
@@ -67,7 +52,7 @@ def tail(
 ) -> None:
     """Print the newest audit events (oldest of them first)."""
     conn = connection()
-    with _database(conn) as driver:
+    with database(conn) as driver:
         events = list(reversed(audit.recent(driver, conn.database, limit=lines, action=action)))
         out.print("\t".join(COLUMNS), style="bold", soft_wrap=True)
         show(events)

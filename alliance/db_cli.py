@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from neo4j import Driver
 from rich.console import Console
 from rich.table import Table
 
 from alliance import local_neo4j
+from core.errors import AllianceError
 from core.local_server import local_home
 from core.settings import get_settings
 from graph import schema
-from graph.drivers import connection, open_driver
+from graph.drivers import Connection, connection, open_driver
 
 db_app = typer.Typer(help="Run the local Neo4j server (no Docker needed).", no_args_is_help=True)
 schema_app = typer.Typer(help="Constraints and indexes from the graph model.",
@@ -158,3 +162,15 @@ def ensure_database(port: int = 7687) -> None:
         db_start(port=port, data=None)
     schema_apply()
 
+
+@contextmanager
+def database(conn: Connection) -> Iterator[Driver]:
+    """A driver for `conn`; an error of the project's own (the server does not answer, a
+    query over its timeout) ends the command with one line and exit code 2."""
+    try:
+        with open_driver(conn) as driver:
+            yield driver
+    except AllianceError as exc:
+        Console(stderr=True, soft_wrap=True).print(
+            f"[red]error:[/red] {exc} ({conn.describe()})", highlight=False)
+        raise typer.Exit(2) from None
