@@ -4,10 +4,10 @@ entities (`ftm.jsonl`), GraphML, GEXF or Gephi's CSV edge table (`gephi.csv`).
 `GET /exports/network/{network_id}.{fmt}`, `GET /exports/lead/{lead_id}.{fmt}` and
 `GET /exports/query/{name}.{fmt}?<the query's parameters>` answer with a download; the
 CLI (`alliance export`) calls `export` the same way. The selection is gathered by
-`graph.exports`, then every node in it is checked with the caller's own rule of
-`api.scope` (one small query per label, as the dossier does) and only what passes is
-written: a relationship needs both its ends, a shared identifier both its sellers, and
-its key shows only to a caller who may see the identifier itself. A network or lead the
+`graph.exports` with the caller's own rule of `api.scope` (`rule`: one small query per
+label, as the dossier does): only nodes the caller may see are reached and written, a
+relationship needs both its ends, a shared identifier both its sellers, and its key
+shows only to a caller who may see the identifier itself. A network or lead the
 caller may not see answers NOT_FOUND like an unknown id. A saved query runs as the
 caller (its roles, its hidden columns); the export holds the nodes whose keys appear in
 the columns the caller sees. Every export is audited (`export.read`).
@@ -15,7 +15,6 @@ the columns the caller sees. Every export is audited (`export.read`).
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep
 from core.errors import NotFound, UserError
 from graph import access, audit, exports, exports_ftm, exports_graph, query_library
-from graph.exports import Selection, Shared
+from graph.exports import Selection
 
 KINDS = ("network", "lead", "query")
 FORMATS: dict[str, str] = {
@@ -80,67 +79,22 @@ def check_format(fmt: str) -> str:
 
 
 @lru_cache(maxsize=128)
-def visible_keys_query(who: scope.Kind, label: str) -> LiteralString:
+def visible_keys_query(who: scope.Kind, label: str) -> LiteralString | None:
+    """The caller kind's rule for `label` as a query over `$keys`; None when it passes no
+    node of `label`."""
+    if scope.visible_as(who, label, "n") == "false":
+        return None
     return cast(LiteralString, scope.visible_keys(who, label))
 
 
-async def seen_refs(ctx: Context, refs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The (label, key) refs of `refs` the caller may see, by its own rule (`api.scope`)."""
+def rule(ctx: Context) -> exports.Visibility:
+    """The caller's rule (`api.scope`), for the walks of `graph.exports`."""
     who = scope.kind(ctx.caller)
-    by_label: dict[str, set[str]] = {}
-    for label, key in refs:
-        by_label.setdefault(label, set()).add(key)
-
-    async def one(label: str, keys: set[str]) -> set[tuple[str, str]]:
-        if scope.visible_as(who, label, "n") == "false":
-            return set()
-        records = await access.read_async(ctx.driver, ctx.database, visible_keys_query(who, label),
-                                          {"keys": sorted(keys), **ctx.scope},
-                                          timeout=ctx.timeout, name="export:scope")
-        return {(label, str(r["key"])) for r in records}
-
-    found = await asyncio.gather(*(one(label, keys) for label, keys in sorted(by_label.items())))
-    return set().union(*found)
-
-
-def _refs(selection: Selection) -> set[tuple[str, str]]:
-    refs = {i.ref for i in selection.items}
-    refs.update((s.label, s.key) for s in selection.shared if s.key is not None)
-    return refs
-
-
-def scoped(selection: Selection, seen: set[tuple[str, str]]) -> Selection:
-    """Only what the caller may see: nodes seen, relationships with both ends seen, shared
-    identifiers between two sellers seen (the identifier's key only when it is seen)."""
-    def shared(s: Shared) -> Shared:
-        return s if (s.label, s.key) in seen else Shared(s.a, s.b, s.kind, s.label, None)
-
-    return Selection(
-        name=selection.name,
-        items=[i for i in selection.items if i.ref in seen],
-        links=[lk for lk in selection.links if lk.source in seen and lk.target in seen],
-        shared=list(dict.fromkeys(
-            shared(s) for s in selection.shared
-            if ("Seller", s.a) in seen and ("Seller", s.b) in seen)),
-        truncated=selection.truncated,
-    )
+    return exports.Visibility(lambda label: visible_keys_query(who, label), ctx.scope)
 
 
 async def _walk(ctx: Context, gen: access.Steps, name: str) -> Any:
     return await access.steps_async(ctx.driver, ctx.database, gen, timeout=ctx.timeout, name=name)
-
-
-async def _rooted(ctx: Context, kind: str, key: str, gen: access.Steps) -> Selection:
-    """The selection of a network or lead, scoped; NotFound when there is none or the
-    caller may not see it."""
-    label = {"network": "Network", "lead": "Lead"}[kind]
-    found: Selection | None = await _walk(ctx, gen, f"export:{kind}")
-    if found is None:
-        raise NotFound(f"no {kind} {key!r}")
-    seen = await seen_refs(ctx, _refs(found))
-    if (label, key) not in seen:
-        raise NotFound(f"no {kind} {key!r}")
-    return scoped(found, seen)
 
 
 def query_refs(result: query_library.QueryResult) -> list[tuple[str, str]]:
@@ -158,23 +112,25 @@ def query_refs(result: query_library.QueryResult) -> list[tuple[str, str]]:
 async def _query(ctx: Context, name: str, params: dict[str, Any] | None) -> tuple[Selection, dict[str, Any]]:
     result = await saved_queries.execute(ctx.driver, ctx.database, ctx.caller, name, params,
                                          ctx.request_id)
-    found: Selection = await _walk(ctx, exports.keys_walk(f"query-{name}", query_refs(result)),
+    found: Selection = await _walk(ctx, exports.keys_walk(f"query-{name}", query_refs(result), rule(ctx)),
                                    "export:query")
     found.truncated = found.truncated or result.truncated
-    seen = await seen_refs(ctx, _refs(found))
-    return scoped(found, seen), {"rows": len(result.rows)}
+    return found, {"rows": len(result.rows)}
 
 
 async def selection(ctx: Context, kind: str, key: str, params: dict[str, Any] | None = None
                     ) -> tuple[Selection, dict[str, Any]]:
-    """What the caller may see of a network, a lead or a saved query's result."""
-    if kind == "network":
-        return await _rooted(ctx, kind, key, exports.network_walk(key)), {}
-    if kind == "lead":
-        return await _rooted(ctx, kind, key, exports.lead_walk(key)), {}
+    """What the caller may see of a network, a lead or a saved query's result; NotFound
+    for a network or lead there is none of or the caller may not see."""
     if kind == "query":
         return await _query(ctx, key, params)
-    raise UserError(f"export what? {kind!r} is not one of {', '.join(KINDS)}")
+    walks = {"network": exports.network_walk, "lead": exports.lead_walk}
+    if kind not in walks:
+        raise UserError(f"export what? {kind!r} is not one of {', '.join(KINDS)}")
+    found: Selection | None = await _walk(ctx, walks[kind](key, rule(ctx)), f"export:{kind}")
+    if found is None:
+        raise NotFound(f"no {kind} {key!r}")
+    return found, {}
 
 
 # --- writing --------------------------------------------------------------------------
