@@ -32,13 +32,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from followthemoney import model
-from followthemoney.proxy import EntityProxy
 
 from graph.exports import Item, Link, Selection, Shared
+
+if TYPE_CHECKING:
+    from followthemoney.model import Model
+    from followthemoney.proxy import EntityProxy
 
 NAMESPACE = "ag"
 _SAFE_KEY = re.compile(r"[0-9A-Za-z]([0-9A-Za-z.-]{0,62}[0-9A-Za-z])?")
@@ -61,6 +64,15 @@ def _link_id(kind: str, *parts: str) -> str:
     return f"{NAMESPACE}-{kind}-x{digest}"
 
 
+@lru_cache(maxsize=1)
+def ftm_model() -> Model:
+    """The FollowTheMoney model, loaded on first use (it reads its schemata from files, a
+    few seconds that no other command and no other route should pay)."""
+    from followthemoney import model
+
+    return model
+
+
 def _text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
@@ -81,7 +93,7 @@ class Builder:
             self.into.setdefault(lk.target, []).append(lk)
 
     def make(self, schema: str, entity: str, **props: Any) -> EntityProxy:
-        proxy = model.make_entity(schema)
+        proxy = ftm_model().make_entity(schema)
         proxy.id = entity
         for prop, value in props.items():
             if value is not None and value != "":
