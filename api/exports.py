@@ -90,7 +90,8 @@ def visible_keys_query(who: scope.Kind, label: str) -> LiteralString | None:
 def rule(ctx: Context) -> exports.Visibility:
     """The caller's rule (`api.scope`), for the walks of `graph.exports`."""
     who = scope.kind(ctx.caller)
-    return exports.Visibility(lambda label: visible_keys_query(who, label), ctx.scope)
+    sees_all = all(scope.visible_as(who, label, "n") == "true" for label in exports.EXPORT_LABELS)
+    return exports.Visibility(lambda label: visible_keys_query(who, label), ctx.scope, sees_all)
 
 
 async def _walk(ctx: Context, gen: access.Steps, name: str) -> Any:
