@@ -2,9 +2,9 @@
 CSV edge table.
 
 A node is named `Label:key` (`Seller:S0000012`) in every format: its id in GraphML and
-GEXF, and the `Source` and `Target` of the CSV. Nodes carry `label` (the graph's label),
-`key`, `caption` (the name a person reads) and the properties the model declares for
-their label; edges carry `type` (the relationship type) and its properties. Two sellers
+GEXF, and the `Source` and `Target` of the CSV. Nodes carry `type` (the graph's label),
+`key`, `caption` (the name a person reads; GEXF: the node's label) and the properties the
+model declares for their label; edges carry `type` (the relationship type) and its properties. Two sellers
 that hold the same identifier are joined by a `SHARES_IDENTIFIER` edge with its `kind`
 (and the identifier's key when the reader may see it).
 
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graph import csvsafe
-from graph.exports import Item, Selection
+from graph.exports import EXPORT_LABELS, Item, Selection
 from graph.model import NODE_BY_LABEL, REL_BY_TYPE, PropType
 
 SHARES = "SHARES_IDENTIFIER"
@@ -103,8 +103,14 @@ def _typed(value: Any, kind: PropType) -> str:
     return xml_text(value)
 
 
+FIXED = ("type", "key", "caption")
+"""What every node carries besides its properties: its label as `type`, key and caption."""
+if any(p in FIXED for lb in EXPORT_LABELS for p in NODE_BY_LABEL[lb].properties):
+    raise RuntimeError(f"a node property is named like one of {FIXED}: rename the fixed attribute")
+
+
 def _fixed_item(i: Item) -> dict[str, str]:
-    return {"label": i.label, "key": xml_text(i.key), "caption": xml_text(caption(i))}
+    return {"type": i.label, "key": xml_text(i.key), "caption": xml_text(caption(i))}
 
 
 # --- GraphML --------------------------------------------------------------------------
@@ -115,8 +121,7 @@ def graphml(selection: Selection) -> bytes:
     root = ET.Element(f"{{{GRAPHML_NS}}}graphml")
     all_edges = edges(selection)
     ncols, ecols = node_columns(selection), edge_columns(all_edges)
-    fixed_n = ("label", "key", "caption")
-    for name in fixed_n:
+    for name in FIXED:
         _key(root, f"n_{name}", "node", name, "string")
     for name, kind in ncols.items():
         _key(root, f"n_p_{name}", "node", name, _GRAPHML_TYPES.get(kind, "string"))
@@ -166,7 +171,7 @@ def gexf(selection: Selection) -> bytes:
     graph = ET.SubElement(root, f"{{{GEXF_NS}}}graph", defaultedgetype="directed", mode="static")
     all_edges = edges(selection)
     ncols, ecols = node_columns(selection), edge_columns(all_edges)
-    nattrs = {"label": "string", "key": "string", **{n: _GEXF_TYPES.get(k, "string")
+    nattrs = {"type": "string", "key": "string", **{n: _GEXF_TYPES.get(k, "string")
                                                       for n, k in ncols.items()}}
     eattrs = {"type": "string", **{n: _GEXF_TYPES.get(k, "string") for n, k in ecols.items()}}
     _attributes(graph, "node", nattrs)
@@ -177,7 +182,7 @@ def gexf(selection: Selection) -> bytes:
     for i in selection.items:
         n = ET.SubElement(nodes, f"{{{GEXF_NS}}}node", id=xml_text(node_name(i.ref)),
                           label=xml_text(caption(i)))
-        values = {"label": i.label, "key": xml_text(i.key)} | {
+        values = {"type": i.label, "key": xml_text(i.key)} | {
             name: _typed(value, ncols[name]) for name, value in i.props.items()}
         _attvalues(n, nindex, values)
     edges_el = ET.SubElement(graph, f"{{{GEXF_NS}}}edges")

@@ -216,7 +216,8 @@ def test_a_lead_as_graphml_and_gexf_has_its_nodes_and_edges(client: TestClient) 
     graph = graphml_graph(download(client, "investigator", "/exports/lead/LD-GZ.graphml"))
     assert set(graph.nodes) >= EXPECTED_NODES
     assert {(a, d["type"], b) for a, b, d in graph.edges(data=True)} >= EXPECTED_EDGES
-    assert graph.nodes["Seller:S1"]["label"] == "Seller"
+    assert graph.nodes["Seller:S1"]["type"] == "Seller"
+    assert graph.nodes["Site:X-GZ"]["type"] == "Site" and graph.nodes["Site:X-GZ"]["label"] == "白云鞋厂"
     assert graph.nodes["Seller:S1"]["nickname"] == "鞋王"
     nodes, edges = gexf_graph(download(client, "investigator", "/exports/lead/LD-GZ.gexf"))
     assert set(nodes) >= EXPECTED_NODES

@@ -9,6 +9,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 
+import networkx as nx
 import pytest
 from followthemoney import model
 
@@ -47,6 +48,13 @@ def test_xml_formats_parse_and_keep_hostile_text_as_text(fmt: str) -> None:
     texts += [v for el in root.iter() for v in el.attrib.values()]
     assert INERT in texts
     assert "Shop:=1+1" in texts
+
+
+def test_a_property_never_hides_what_every_node_carries() -> None:
+    site = Item("Site", "X1", {"label": "白云鞋厂", "kind": "factory"})
+    graph = nx.read_graphml(io.BytesIO(write(Selection("s", items=[site]), "graphml")))
+    assert graph.nodes["Site:X1"] == {"type": "Site", "key": "X1", "caption": "白云鞋厂",
+                                      "label": "白云鞋厂", "kind": "factory"}
 
 
 def test_gephi_csv_neutralises_formulas() -> None:
