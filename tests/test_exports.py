@@ -31,7 +31,9 @@ from neo4j import Driver
 from typer.testing import CliRunner
 
 from alliance.cli import app as cli_app
+from api import session
 from api.main import create_app
+from graph.caller import Caller
 from graph.drivers import Connection
 from graph.exports_ftm import entity_id
 from graph.seller_networks import analyze_networks
@@ -312,6 +314,18 @@ def test_every_export_is_audited(client: TestClient, driver: Driver, database: s
         "RETURN e.ids AS ids, e.details AS details ORDER BY e.at DESC LIMIT 1", database_=database)
     assert records[0]["ids"] == ["LD-GZ"]
     assert json.loads(records[0]["details"])["format"] == "gexf"
+
+
+def test_the_workbench_session_cookie_is_enough(client: TestClient) -> None:
+    code = session.issue_code(Caller(sub="wb-liaison", role="police_liaison", agency_id="AG-GZ"))
+    assert client.get(f"/signin/code/{code}", follow_redirects=False).status_code == 303
+    try:
+        mine = client.get("/exports/lead/LD-GZ.gexf")
+        assert mine.status_code == 200, mine.text
+        assert b'id="Seller:S1"' in mine.content
+        assert client.get("/exports/lead/LD-FJ.gexf").status_code == 404  # a Fujian lead
+    finally:
+        client.cookies.clear()
 
 
 # --- hostile text -------------------------------------------------------------------
