@@ -52,7 +52,8 @@ EXPORT_RELS: tuple[str, ...] = tuple(check_rel_type(r.type) for r in REL_BY_TYPE
                                      if set(r.sources) <= set(EXPORT_LABELS)
                                      and set(r.targets) & set(EXPORT_LABELS))
 
-IDENTIFIER_RELS = ("VERIFIED_AS", "PAID_TO", "HAS_PHONE", "HAS_EMAIL", "USED_DEVICE")
+IDENTIFIER_RELS = tuple(check_rel_type(r) for r in
+                        ("VERIFIED_AS", "PAID_TO", "HAS_PHONE", "HAS_EMAIL", "USED_DEVICE"))
 """How a seller holds an identifier that links it to the sellers holding the same."""
 
 _KEY = "coalesce(" + ", ".join(f"x.{node(lb).key}" for lb in
@@ -113,7 +114,7 @@ RETURN type(r) AS type, labels(a)[0] AS a_label, elementId(a) AS a, labels(b)[0]
 
 SHARED: LiteralString = cast(LiteralString, """
 UNWIND $sellers AS sid
-MATCH (a:Seller {seller_id: sid})-[r1:VERIFIED_AS|PAID_TO|HAS_PHONE|HAS_EMAIL|USED_DEVICE]->(x)
+MATCH (a:Seller {seller_id: sid})-[r1:""" + "|".join(IDENTIFIER_RELS) + """]->(x)
 WHERE COUNT { (x)<-[]-(:Seller) } <= $hub
 MATCH (x)<-[r2]-(b:Seller) WHERE type(r2) = type(r1) AND b.seller_id IN $sellers
   AND a.seller_id < b.seller_id
