@@ -52,7 +52,8 @@ class Page:
         return escape(label(self.lang, key, **values), quote=False)
 
     def w(self, value: str | None, of: str | None = None) -> str:
-        return escape(word(self.lang, value, of))
+        """A word of the project's vocabularies, kept on one line."""
+        return nowrap(escape(word(self.lang, value, of)))
 
     def ref(self, ref: str | None) -> str:
         """`Label:key` as the label's word and the key."""
@@ -61,7 +62,7 @@ class Page:
         lbl, _, key = ref.partition(":")
         if key == "masked":
             return f"{self.w(lbl)} {self.t('masked')}"
-        return f"{self.w(lbl)} {escape(key)}"
+        return f"<span class=\"nw\">{self.w(lbl)} {escape(key)}</span>"
 
 
 # --- building blocks --------------------------------------------------------------------------
@@ -72,7 +73,16 @@ def text(value: Any) -> str:
 
 
 def day(value: str | None) -> str:
-    return escape(date_text(value))
+    return nowrap(escape(date_text(value)))
+
+
+def ident(value: Any) -> str:
+    """An id, kept on one line."""
+    return nowrap(text(value))
+
+
+def nowrap(html: str) -> str:
+    return f"<span class=\"nw\">{html}</span>" if html else ""
 
 
 def table(p: Page, rows: Iterable[Any], columns: list[tuple[str, Callable[[Any], str]]],
@@ -137,7 +147,7 @@ def cases(p: Page) -> str:
         return "<br>".join(_escaped_raid(p, r) for r in c.raids)
 
     return table(p, p.d.cases, [
-        ("col.case", lambda c: text(c.case_id)), ("col.title", lambda c: text(c.title)),
+        ("col.case", lambda c: ident(c.case_id)), ("col.title", lambda c: text(c.title)),
         ("col.status", lambda c: p.w(c.status)), ("col.opened_on", lambda c: day(c.opened_on)),
         ("col.agency", lambda c: escape(p.name("Agency", c.agency_id))), ("col.raids", raids)])
 
@@ -206,7 +216,7 @@ def subjects_part(p: Page) -> str:
         return " ".join(x for x in (text(s.address), f"({text(s.adcode)})" if s.adcode else "") if x)
 
     rows = table(p, p.d.subjects, [
-        ("col.kind", lambda s: p.w(s.label)), ("col.key", lambda s: text(s.key)),
+        ("col.kind", lambda s: p.w(s.label)), ("col.key", lambda s: ident(s.key)),
         ("col.name", lambda s: text(s.caption)), ("col.status", lambda s: p.w(s.status, s.label)),
         ("col.network", network), ("col.address", address)])
     return rows + f"<h3>{p.t('section.traces')}</h3>" + traces(p)
@@ -246,29 +256,30 @@ def traces(p: Page) -> str:
 def evidence_part(p: Page) -> str:
     d = p.d
     purchases = table(p, d.test_purchases, [
-        ("col.purchase", lambda x: text(x.purchase_id)), ("col.listing", lambda x: text(x.listing_id)),
+        ("col.purchase", lambda x: ident(x.purchase_id)), ("col.listing", lambda x: ident(x.listing_id)),
         ("col.brand", lambda x: escape(p.name("Brand", x.brand_id))),
         ("col.ordered_on", lambda x: day(x.ordered_on)), ("col.verdict", lambda x: p.w(x.verdict)),
-        ("col.verdict_on", lambda x: day(x.verdict_on)), ("col.report_no", lambda x: text(x.report_no)),
-        ("col.shipment", lambda x: text(x.shipment_id))])
+        ("col.verdict_on", lambda x: day(x.verdict_on)), ("col.report_no", lambda x: ident(x.report_no)),
+        ("col.shipment", lambda x: ident(x.shipment_id))])
     complaints = table(p, d.complaints, [
-        ("col.complaint", lambda x: text(x.complaint_id)),
+        ("col.complaint", lambda x: ident(x.complaint_id)),
         ("col.brand", lambda x: escape(p.name("Brand", x.brand_id))),
         ("col.kind", lambda x: p.w(x.kind)), ("col.outcome", lambda x: p.w(x.outcome)),
         ("col.filed_on", lambda x: day(x.filed_on)),
         ("col.resolved_on", lambda x: day(x.resolved_on)), ("col.target", lambda x: p.ref(x.target))])
     shipments = table(p, d.shipments, [
-        ("col.shipment", lambda x: text(x.shipment_id)), ("col.carrier", lambda x: text(x.carrier)),
+        ("col.shipment", lambda x: ident(x.shipment_id)), ("col.carrier", lambda x: text(x.carrier)),
         ("col.waybill", lambda x: text(x.waybill_no)), ("col.shipped_on", lambda x: day(x.shipped_on)),
         ("col.origin", lambda x: " ".join(v for v in (text(x.origin), text(x.origin_adcode)) if v)),
-        ("col.shop", lambda x: text(x.shop_id))])
-    return (purchases + f"<h3>{p.t('section.complaints')}</h3>" + complaints
+        ("col.shop", lambda x: ident(x.shop_id))])
+    return (f"<h3>{p.t('section.purchases')}</h3>" + purchases
+            + f"<h3>{p.t('section.complaints')}</h3>" + complaints
             + f"<h3>{p.t('section.shipments')}</h3>" + shipments)
 
 
 def conflicts_part(p: Page) -> str:
     return table(p, p.d.conflicts, [
-        ("col.kind", lambda c: p.w(c.kind)), ("col.conflict", lambda c: text(c.id)),
+        ("col.kind", lambda c: p.w(c.kind)), ("col.conflict", lambda c: ident(c.id)),
         ("col.status", lambda c: p.w(c.status)),
         ("col.brands", lambda c: "<br>".join(escape(p.name("Brand", b)) for b in c.brand_ids)),
         ("col.agency", lambda c: escape(p.name("Agency", c.agency_id))),
@@ -277,9 +288,10 @@ def conflicts_part(p: Page) -> str:
 
 def manifest_part(p: Page) -> str:
     m = p.d.manifest
-    rows = table(p, m.items, [("col.item", lambda i: f"<code>{text(i.kind)}</code>"),
+    rows = table(p, m.items, [("col.item", lambda i: f"<code class=\"nw\">{text(i.kind)}</code>"),
                               ("col.key", lambda i: f"<code>{text(i.id)}</code>"),
-                              ("col.sha256", lambda i: f"<code>{text(i.sha256)}</code>")], css="manifest")
+                              ("col.sha256", lambda i: f"<code class=\"nw\">{text(i.sha256)}</code>")],
+                 css="manifest")
     return (f"<p class=\"how\">{p.t('manifest.how')}</p>" + rows
             + f"<p class=\"total\">{p.t('manifest.total')}: <code>{escape(m.sha256)}</code></p>")
 
@@ -294,7 +306,7 @@ def render(d: Dossier, lang: Lang = "en") -> str:
         part("lead", p.t("section.lead"), lead_part(p)),
         part("timeline", p.t("section.timeline"), timeline_part(p)),
         part("subjects", p.t("section.subjects"), subjects_part(p)),
-        part("evidence", p.t("section.purchases"), evidence_part(p)),
+        part("evidence", p.t("section.evidence"), evidence_part(p)),
         part("conflicts", p.t("section.conflicts"), conflicts_part(p)),
         part("manifest", p.t("section.manifest"), manifest_part(p)),
     ]

@@ -32,6 +32,7 @@ EN: dict[str, str] = {
     "section.timeline": "Timeline",
     "section.subjects": "Subjects",
     "section.traces": "Traces to offline sites",
+    "section.evidence": "Evidence",
     "section.purchases": "Test purchases",
     "section.complaints": "Complaints",
     "section.shipments": "Shipments",
@@ -149,6 +150,7 @@ ZH: dict[str, str] = {
     "section.timeline": "时间线",
     "section.subjects": "涉及对象",
     "section.traces": "线下窝点溯源",
+    "section.evidence": "证据",
     "section.purchases": "试买",
     "section.complaints": "投诉",
     "section.shipments": "快递",
@@ -274,6 +276,7 @@ VALUES: dict[str, str] = {
     "factory": "工厂", "warehouse": "仓库", "den": "窝点", "store": "门店", "packing": "包装点",
     "suspected": "疑似", "confirmed": "已确认",
     "person": "个人", "company": "企业", "active": "正常", "suspended": "已暂停",
+    "live": "在售", "blocked": "已拦截", "removed": "已下架",
     "ministry": "部级", "province": "省级", "city": "市级", "county": "县级",
     # kinds of trace paths (graph.trace.path_kind)
     "purchase": "试买", "shipment": "快递", "ships_from": "发货地址", "returns_to": "退货地址",
