@@ -60,6 +60,7 @@ class Page:
         if not ref:
             return ""
         lbl, _, key = ref.partition(":")
+        lbl = lbl[:1].upper() + lbl[1:]  # conflicts name what they share as `seller:S1`
         if key == "masked":
             return f"{self.w(lbl)} {self.t('masked')}"
         return f"<span class=\"nw\">{self.w(lbl)} {escape(key)}</span>"
@@ -79,6 +80,11 @@ def day(value: str | None) -> str:
 def ident(value: Any) -> str:
     """An id, kept on one line."""
     return nowrap(text(value))
+
+
+def place(address: str | None, adcode: str | None) -> str:
+    """An address with its division code."""
+    return " ".join(x for x in (text(address), nowrap(f"({text(adcode)})") if adcode else "") if x)
 
 
 def nowrap(html: str) -> str:
@@ -152,10 +158,10 @@ def cases(p: Page) -> str:
         ("col.agency", lambda c: escape(p.name("Agency", c.agency_id))), ("col.raids", raids)])
 
 
-def _escaped_raid(p: Page, r: DossierRaid) -> str:
+def _escaped_raid(p: Page, r: DossierRaid, key: str = "raid.figures") -> str:
     """The raid's sentence with every value escaped and the site's words put in."""
     site = p.ref(f"Site:{r.site_id}") if r.site_id else p.t("raid.site_unseen")
-    sentence = escape(label(p.lang, "raid.figures", site="\0", on=date_text(r.raided_on),
+    sentence = escape(label(p.lang, key, site="\0", on=date_text(r.raided_on),
                             seized=money(r.seized_value_cny) or "-", arrests=_n(r.arrests),
                             dens=_n(r.dens_destroyed)), quote=False)
     return sentence.replace("\0", site)
@@ -178,7 +184,7 @@ def event_details(p: Page, e: TimelineEvent) -> str:
         move = " → ".join(p.w(s) for s in (e.from_status, e.to_status) if s)
         return move + (f"<br><span class=\"note\">{text(e.note)}</span>" if e.note else "")
     if e.kind == "raid":
-        return _escaped_raid(p, _raid_of(e))
+        return _escaped_raid(p, _raid_of(e), "raid.event")  # the row has its date
     if e.kind == "lead_pushed":
         return escape(p.name("Agency", e.agency_id))
     if e.kind in ("verdict", "complaint_filed", "complaint_resolved"):
@@ -212,13 +218,10 @@ def subjects_part(p: Page) -> str:
         risk = "-" if s.network_risk is None else f"{s.network_risk:.2f}"
         return f"{text(s.network_id)}<br>" + p.t("network.size", size=_n(s.network_size), risk=risk)
 
-    def address(s: Any) -> str:
-        return " ".join(x for x in (text(s.address), f"({text(s.adcode)})" if s.adcode else "") if x)
-
     rows = table(p, p.d.subjects, [
         ("col.kind", lambda s: p.w(s.label)), ("col.key", lambda s: ident(s.key)),
         ("col.name", lambda s: text(s.caption)), ("col.status", lambda s: p.w(s.status, s.label)),
-        ("col.network", network), ("col.address", address)])
+        ("col.network", network), ("col.address", lambda s: place(s.address, s.adcode))])
     return rows + f"<h3>{p.t('section.traces')}</h3>" + traces(p)
 
 
@@ -270,7 +273,7 @@ def evidence_part(p: Page) -> str:
     shipments = table(p, d.shipments, [
         ("col.shipment", lambda x: ident(x.shipment_id)), ("col.carrier", lambda x: text(x.carrier)),
         ("col.waybill", lambda x: text(x.waybill_no)), ("col.shipped_on", lambda x: day(x.shipped_on)),
-        ("col.origin", lambda x: " ".join(v for v in (text(x.origin), text(x.origin_adcode)) if v)),
+        ("col.origin", lambda x: place(x.origin, x.origin_adcode)),
         ("col.shop", lambda x: ident(x.shop_id))])
     return (f"<h3>{p.t('section.purchases')}</h3>" + purchases
             + f"<h3>{p.t('section.complaints')}</h3>" + complaints
