@@ -48,7 +48,7 @@ class Page:
         self.d, self.lang, self.name = d, lang, Names(d, lang)
 
     def t(self, key: str, **values: object) -> str:
-        """A label, escaped (values are escaped before they go in)."""
+        """A label with its values put in, escaped as a whole."""
         return escape(label(self.lang, key, **values), quote=False)
 
     def w(self, value: str | None, of: str | None = None) -> str:
