@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -16,6 +17,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (each holds one driver).")] = 1,
+    warm: Annotated[bool, typer.Option(
+        "--warm/--no-warm", help="Warm each worker at start (Neo4j's plans, the driver's "
+                                 "pool) in the background; /readyz says when it is done.")] = True,
 ) -> None:
     """Run the GraphQL API (GraphiQL at /graphql in a browser). Query cost caps and the
     largest request body come from ALLIANCE_QUERY_COST_CAPS and ALLIANCE_MAX_BODY_BYTES."""
@@ -25,6 +29,9 @@ def serve(
     from api.logs import LOG_CONFIG
     from core.settings import get_settings
     from graph.drivers import connection
+
+    os.environ["ALLIANCE_WARM_AT_START"] = "true" if warm else "false"  # read by every worker
+    get_settings.cache_clear()
 
     # a clear error now, rather than in every worker, for a bad setting or no Neo4j
     caps = get_settings().query_cost_caps(DEFAULT_CAPS)
