@@ -35,8 +35,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import alerts, cost, dossier_http, metrics, saved_queries, screening, warm
 from api.context import Context
-from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, caller_from_request
+from api.deps import (
+    CallerDep,
+    DatabaseDep,
+    DriverDep,
+    RequestIdDep,
+    caller_from_request,
+    get_database,
+    get_driver,
+    get_request_id,
+)
 from api.errors import rest_response
+from api.fastpath import FastGraphQL
 from api.schema import schema
 from api.web import pages
 from api.web.graphiql import WebGraphQLApp
@@ -77,6 +87,12 @@ async def get_context(request: Request, driver: DriverDep, database: DatabaseDep
     return Context(driver=driver, database=database, caller=caller, request_id=request_id,
                    timeout=request.app.state.query_timeout,
                    max_cost=request.app.state.cost_caps[caller.role])
+
+
+async def fast_context(request: Request) -> Context:
+    """`get_context` with its dependencies resolved by hand (`api.fastpath`)."""
+    return await get_context(request, await get_driver(request), await get_database(request),
+                             await get_request_id(request))
 
 
 def lifespan_for(
@@ -254,7 +270,8 @@ def create_app(*, connection: Connection | None = None,
                cost_caps: Mapping[str, int] | None = None,
                settings: Settings | None = None,
                upload_checker: Checker | None = None,
-               alerts_schedule: bool | None = None, warm_up: bool | None = None) -> FastAPI:
+               alerts_schedule: bool | None = None, warm_up: bool | None = None,
+               fast_path: bool = True) -> FastAPI:
     """The API. `connection` defaults to `graph.drivers.connection()` (NEO4J_URI or the local
     server); `query_timeout` is the transaction timeout of every query, in seconds;
     `max_body` the bytes a request body may have (default ALLIANCE_MAX_BODY_BYTES);
@@ -267,7 +284,8 @@ def create_app(*, connection: Connection | None = None,
     (`api.alerts.AlertSchedule`; default ALLIANCE_ALERTS_SCHEDULE, off). `warm_up` warms
     the process in the background at start (`api.warm`; default ALLIANCE_WARM_AT_START,
     which `alliance serve` turns on): /healthz answers at once, /readyz says `warming`
-    until it is done."""
+    until it is done. `fast_path` answers the common GraphQL request without FastAPI's
+    routing and strawberry's HTTP view (`api.fastpath`; the same answer)."""
     settings = settings or get_settings()
     schedule = settings.alliance_alerts_schedule if alerts_schedule is None else alerts_schedule
     lifespan = lifespan_for(connection, schedule, settings.alliance_alerts_tick_seconds,
@@ -278,6 +296,8 @@ def create_app(*, connection: Connection | None = None,
     app.state.cost_caps = cost.caps(
         {**settings.query_cost_caps(cost.DEFAULT_CAPS), **(cost_caps or {})})
     app.state.screener = screening.Screener(upload_checker, thresholds(settings))
+    graphql = WebGraphQLApp(schema, context_getter=get_context)
+    app.add_middleware(FastGraphQL, view=graphql, context=fast_context, enabled=fast_path)
     app.add_middleware(SameOrigin)
     app.add_middleware(RequestContext, max_body=max_body or settings.alliance_max_body_bytes)
     app.add_middleware(SecurityHeaders)
@@ -285,7 +305,7 @@ def create_app(*, connection: Connection | None = None,
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, unexpected_error)
-    app.include_router(WebGraphQLApp(schema, context_getter=get_context), prefix="/graphql")
+    app.include_router(graphql, prefix="/graphql")
     app.include_router(saved_queries.router)
     app.include_router(dossier_http.router)
     app.include_router(screening.router)

@@ -38,7 +38,8 @@ log = logging.getLogger("api.warm")
 WAIT_SECONDS = 1.0
 """Pause between two tries while Neo4j does not answer yet."""
 WARM_SECONDS = 120.0
-"""The most the warming may take once Neo4j answers; the rest is left to the first calls."""
+"""How long readiness waits for the warming once Neo4j answers; past it the warming goes
+on while the process serves."""
 POOL = 8
 """Connections opened at once to fill the driver's pool."""
 TIMEOUT = 30.0
@@ -91,8 +92,8 @@ OPERATIONS: dict[str, str] = {
 
 @dataclass
 class Warming:
-    """How far the warming got: `waiting` (for Neo4j), `running`, `done`, `partial`
-    (stopped at WARM_SECONDS), or `off`."""
+    """How far the warming got: `waiting` (for Neo4j), `running`, `late` (still running
+    past WARM_SECONDS), `done`, `partial` (stopped by a failure), or `off`."""
 
     state: str = "off"
     ran: dict[str, float] = field(default_factory=dict)
@@ -209,19 +210,25 @@ def note(warming: Warming, name: str, errors: list[str], began: float) -> None:
 
 
 async def warm(driver: neo4j.AsyncDriver, database: str, warming: Warming) -> None:
-    """Warm everything (see the module's docstring); never raises."""
+    """Warm everything (see the module's docstring); never raises. Past WARM_SECONDS the
+    state becomes `late` (readiness stops waiting) and the warming goes on."""
     from api import saved_queries
 
     warming.state = "waiting"
     await wait_for_database(driver, database)
     warming.state = "running"
     began = time.perf_counter()
+    steps = asyncio.ensure_future(_steps(driver, database, warming, saved_queries.startup))
     try:
-        await asyncio.wait_for(_steps(driver, database, warming, saved_queries.startup),
-                               WARM_SECONDS)
+        done, _ = await asyncio.wait({steps}, timeout=WARM_SECONDS)
+        if not done:
+            warming.state = "late"
+            log.warning("warm-up still running after %.0f s; serving meanwhile", WARM_SECONDS)
+        await steps
         warming.state = "done"
-    except TimeoutError:
-        warming.state = "partial"
+    except asyncio.CancelledError:
+        steps.cancel()
+        raise
     except Exception as exc:  # warming must never take the process down
         log.warning("warm-up stopped: %s", exc, exc_info=exc)
         warming.state = "partial"
@@ -240,9 +247,8 @@ async def _steps(driver: neo4j.AsyncDriver, database: str, warming: Warming,
     keys = await sample_keys(driver, database)
     first, *others = callers(keys)
     await run_operations(driver, database, first, keys, warming)
-    await run_operations(driver, database, others[0], keys, warming)
     await _check_saved(driver, database, warming, check_saved)
-    for caller in others[1:]:
+    for caller in others:
         await run_operations(driver, database, caller, keys, warming)
 
 

@@ -15,7 +15,8 @@ from prometheus_client import REGISTRY
 
 from alliance import local_neo4j
 from api.main import create_app
-from api.warm import OPERATIONS, Warming
+from api.warm import Warming, operations_for
+from graph.caller import Caller
 from graph.drivers import Connection
 from tests.test_api import load_graph
 
@@ -27,11 +28,12 @@ def neo4j_count(name: str) -> float:
     return REGISTRY.get_sample_value("alliance_api_neo4j_query_seconds_count", {"query": name}) or 0.0
 
 
-def ready(client: TestClient, polls: int = 600) -> dict[str, Any]:
-    """The body of /readyz once it stops saying `warming` (polled, not timed)."""
+def ready(client: TestClient, polls: int = 1500) -> dict[str, Any]:
+    """The body of /readyz once the warming is over (polled, not timed): on a busy machine
+    readiness may stop waiting (`late`) before the warming ends."""
     for _ in range(polls):
         body: dict[str, Any] = client.get("/readyz").json()
-        if body["status"] != "warming":
+        if body.get("warm", {}).get("state") not in ("waiting", "running", "late"):
             return body
         time.sleep(0.2)
     raise AssertionError(f"still warming: {body}")
@@ -56,7 +58,8 @@ def test_warming_runs_every_kind_for_every_kind_of_caller(
     ran = {name.split(":")[0] for name in warming.ran}
     assert set(KINDS) <= ran
     for role in ("investigator", "police_liaison", "brand_member", "analyst"):
-        assert {f"{op}:{role}" for op in OPERATIONS} <= set(warming.ran)
+        mine = operations_for(Caller(sub="x", role=role))  # type: ignore[arg-type]
+        assert {f"{op}:{role}" for op in mine} <= set(warming.ran)
     assert {"dossier:investigator", "dossier:police_liaison"} <= set(warming.ran)
     assert neo4j_count("search") - searches >= 2 * 4  # two searches for each kind of caller
 
