@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import socket
 from typing import Annotated
 
 import typer
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.auth import check_claims, issue_token, parse_ttl
 from graph.caller import ROLES, Caller
+
+
+class NoDelayHttp(HttpToolsProtocol):
+    """uvicorn's HTTP protocol with Nagle's algorithm off on every connection. With more
+    than one worker the listening socket is made by the parent and the workers' sockets
+    were left with it on: a kept-alive request then waited for the client's delayed ACK,
+    about 40 ms."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn's supervisor waits for a worker to answer its ping. Its default of 5 s
+is shorter than a worker's start-up (imports, the schema) on a busy machine, and the
+supervisor then kills and restarts workers without end."""
+
 
 token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
 
@@ -41,7 +66,8 @@ def serve(
     typer.echo(f"serving on http://{host}:{port}/graphql", err=True)
     typer.echo(f"workbench at http://{host}:{port}/", err=True)
     uvicorn.run("alliance.api_app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_config=LOG_CONFIG)
+                log_config=LOG_CONFIG, http=NoDelayHttp,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
 
 
 @token_app.command("issue")
