@@ -369,6 +369,7 @@ async def bench(uri: str, inputs: Inputs, args: argparse.Namespace, tmp: Path) -
                  peer(uri, tmp) if "peer" in names else nothing() as peer_url:
                 if ours_url:
                     await wait_ready(ours_url, {"query": "{ __typename }"}, tmp / "ours.log")
+                    await wait_warm(ours_url.removesuffix("/graphql"), tmp / "ours.log")
                     contenders["ours"] = http_calls(
                         client, ours_url, {"Authorization": f"Bearer {token}"},
                         (SELLER_OURS, NETWORK_OURS, SEARCH_OURS), inputs, peer_search=False)
@@ -387,6 +388,19 @@ async def bench(uri: str, inputs: Inputs, args: argparse.Namespace, tmp: Path) -
         print(f"\n{mrr}", flush=True)
     finally:
         await driver.close()
+
+
+async def wait_warm(base: str, log: Path, timeout: float = 600.0) -> None:
+    """Until ours says ready (`/readyz`: its start-up warming is over), as a load
+    balancer would wait before sending it traffic."""
+    deadline = time.monotonic() + timeout
+    async with http_client(connections=1, timeout=10.0) as client:
+        while time.monotonic() < deadline:
+            async with client.get(f"{base}/readyz") as response:
+                if response.status == 200:
+                    return
+            await asyncio.sleep(0.5)
+    raise SystemExit(f"{base}/readyz did not say ready within {timeout:.0f} s; see {log}")
 
 
 @contextmanager
