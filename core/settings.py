@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     """Run the watchlist alerts on their schedule inside `alliance serve` (off unless set)."""
     alliance_alerts_tick_seconds: float = 60.0
     """How often the schedule looks for alerts that are due."""
+    alliance_neo4j_heap: str | None = None
+    """The local Neo4j's heap (`4g`); unset: sized by `alliance db start` from the machine
+    and the store."""
+    alliance_neo4j_pagecache: str | None = None
+    """The local Neo4j's page cache (`8g`); unset: sized from the machine and the store."""
 
     @field_validator("alliance_query_cost_caps", mode="before")
     @classmethod
