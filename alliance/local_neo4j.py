@@ -129,9 +129,10 @@ def size_memory(machine_bytes: int, store_bytes: int, *, heap: str | None = None
 
 
 def store_size(data: Path) -> int:
-    """Bytes of the store files under a data folder (databases and transaction logs)."""
+    """Bytes of the store files under a data folder (what the page cache holds; the
+    transaction logs are not cached)."""
     total = 0
-    for sub in ("databases", "transactions"):
+    for sub in ("databases",):
         for root, _, files in os.walk(data / sub):
             for name in files:
                 try:
