@@ -20,6 +20,7 @@ command line hands it over with `use_local_store`.
 
 from __future__ import annotations
 
+import heapq
 import io
 import json
 import os
@@ -175,19 +176,22 @@ def _append(folder: Path, kind: str, chunks: dict[int, list[Any]], seq: int) -> 
 
 
 def _chunks(folder: Path, kind: str, bucket: int) -> Iterator[list[Any]]:
-    """A bucket's chunks in bundle order (their files are removed once read)."""
-    found: list[tuple[int, list[Any]]] = []
-    for path in sorted(folder.glob(f"{kind}.{bucket}.*")):
-        with path.open("rb") as handle:
-            while True:
-                try:
-                    found.append(pickle.load(handle))
-                except EOFError:
-                    break
-        path.unlink()
-    found.sort(key=lambda pair: pair[0])
-    for _, chunk in found:
+    """A bucket's chunks in bundle order, streamed: each worker's file is already in
+    order (a worker takes its tasks in order), so the files are merged, not sorted.
+    Each file is removed once read."""
+    streams = [_read_chunks(path) for path in sorted(folder.glob(f"{kind}.{bucket}.*"))]
+    for _, chunk in heapq.merge(*streams, key=lambda pair: pair[0]):
         yield chunk
+
+
+def _read_chunks(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    with path.open("rb") as handle:
+        while True:
+            try:
+                yield pickle.load(handle)
+            except EOFError:
+                break
+    path.unlink()
 
 
 def _fold_task(task: tuple[str, int, dict[str, Any]]) -> bulk_csv.Written:
