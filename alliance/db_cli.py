@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from core.local_server import local_home
 from core.settings import get_settings
 from graph import schema
 from graph.drivers import Connection, connection, open_driver
+from loaders import bulk
 
 db_app = typer.Typer(help="Run the local Neo4j server (no Docker needed).", no_args_is_help=True)
 schema_app = typer.Typer(help="Constraints and indexes from the graph model.",
@@ -37,19 +39,70 @@ def _remote_note() -> None:
                   "commands use that server, not the local one.")
 
 
+def sized_config(port: int = 7687, data: Path | None = None, *, heap: str | None = None,
+                 pagecache: str | None = None) -> tuple[local_neo4j.ServerConfig,
+                                                        local_neo4j.Sizing]:
+    """The local server's configuration, its memory sized from the machine and the store
+    (`--heap` / `--pagecache`, else ALLIANCE_NEO4J_HEAP / ALLIANCE_NEO4J_PAGECACHE, win)."""
+    settings = get_settings()
+    config = local_neo4j.ServerConfig(home=_home(), port=port, data_dir=data)
+    sizing = local_neo4j.size_memory(
+        local_neo4j.machine_memory(), local_neo4j.store_size(config.data),
+        heap=heap or settings.alliance_neo4j_heap,
+        pagecache=pagecache or settings.alliance_neo4j_pagecache)
+    return replace(config, memory=sizing.memory), sizing
+
+
 @db_app.command("start")
 def db_start(
     port: Annotated[int, typer.Option(help="Bolt port on 127.0.0.1.")] = 7687,
     data: Annotated[Path | None, typer.Option(help="Data folder (default: ALLIANCE_HOME/neo4j/data)")] = None,
+    heap: Annotated[str | None, typer.Option(
+        help="Heap (e.g. 4g); default: sized from the machine and the store.")] = None,
+    pagecache: Annotated[str | None, typer.Option(
+        help="Page cache (e.g. 8g); default: the store and its growth, if it fits.")] = None,
 ) -> None:
-    """Start Neo4j in the background and wait until it answers."""
+    """Start Neo4j in the background and wait until it answers. Heap and page cache
+    are sized from the machine's memory and the store's size, and printed."""
     _remote_note()
-    config = local_neo4j.ServerConfig(home=_home(), port=port, data_dir=data)
+    config, sizing = sized_config(port, data, heap=heap, pagecache=pagecache)
     with out.status(f"Starting Neo4j {local_neo4j.NEO4J_VERSION} (first run downloads it)..."):
         state, started = local_neo4j.start(config)
     verb = "started" if started else "already running"
     out.print(f"Neo4j {state.version} {verb}: [bold]{state.uri}[/bold] (pid {state.pid}, data "
               f"{state.data_dir})")
+    if started:
+        out.print(f"memory: {sizing.describe()}", highlight=False)
+
+
+class LocalStore:
+    """The local server as `alliance load --bulk` uses it (`loaders.bulk.LocalStore`):
+    the port and data folder of the running server, or the defaults."""
+
+    def __init__(self, port: int = 7687) -> None:
+        self.port = port
+
+    def _config(self) -> local_neo4j.ServerConfig:
+        state = local_neo4j.status(_home())
+        port = int(state.uri.rsplit(":", 1)[1]) if state.uri else self.port
+        data = Path(state.data_dir) if state.data_dir else None
+        return sized_config(port, data)[0]
+
+    def ensure_running(self) -> None:
+        local_neo4j.start(self._config())
+
+    def import_files(self, database: str, arguments: list[str]) -> None:
+        config = self._config()
+        local_neo4j.stop(_home())
+        try:
+            local_neo4j.import_full(config, database, arguments)
+        finally:
+            config, sizing = sized_config(config.port, config.data)
+            local_neo4j.start(config)
+        out.print(f"memory: {sizing.describe()}", highlight=False)
+
+
+bulk.use_local_store(LocalStore())
 
 
 @db_app.command("stop")

@@ -64,6 +64,87 @@ class Memory:
 SMALL_MEMORY = Memory(heap_initial="256m", heap_max="1g", pagecache="512m",
                       transaction_total_max="512m", transaction_max="256m")
 
+MIB = 1 << 20
+NEO4J_SHARE = 0.5
+"""Of the machine's memory, what Neo4j may take (heap and page cache): the rest is for
+the operating system's file cache, the API, the loaders and whatever else runs here."""
+PAGECACHE_GROWTH = 1.2
+"""The page cache holds the whole store and a fifth more, for the store's growth."""
+MIN_HEAP, MAX_HEAP = 1024 * MIB, 8192 * MIB
+MIN_PAGECACHE = 512 * MIB
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """The memory `alliance db start` gives the server, and what it was sized from."""
+
+    memory: Memory
+    machine_bytes: int
+    store_bytes: int
+    overridden: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        told = f" ({', '.join(self.overridden)} as set)" if self.overridden else ""
+        return (f"heap {self.memory.heap_max}, page cache {self.memory.pagecache}{told}; "
+                f"machine {self.machine_bytes / (1 << 30):.1f} GiB, store "
+                f"{self.store_bytes / (1 << 30):.2f} GiB")
+
+
+def _size_text(nbytes: int) -> str:
+    """Bytes as a Neo4j / JVM size, in whole MiB (`1536m`)."""
+    return f"{max(1, nbytes // MIB)}m"
+
+
+def size_bytes(text: str) -> int:
+    """A size such as `512m`, `2g` or `1073741824` in bytes."""
+    match = re.fullmatch(r"\s*(\d+)\s*([kmgt]?)i?b?\s*", text.lower())
+    if not match:
+        raise ServerError(f"{text!r} is not a memory size (such as 512m or 4g)")
+    power = " kmgt".index(match.group(2) or " ")
+    return int(match.group(1)) * (1024 ** power)
+
+
+def size_memory(machine_bytes: int, store_bytes: int, *, heap: str | None = None,
+                pagecache: str | None = None) -> Sizing:
+    """Heap and page cache for a store of `store_bytes` on a machine of `machine_bytes`.
+
+    Neo4j gets NEO4J_SHARE of the machine. The page cache holds the store and its
+    growth (PAGECACHE_GROWTH) when that fits, so a hop is not a disk read; the heap
+    (transactions, query state) grows with the store from 1 GiB up to 8 GiB or a third
+    of Neo4j's share. `heap` and `pagecache` (ALLIANCE_NEO4J_HEAP / _PAGECACHE) win."""
+    budget = int(machine_bytes * NEO4J_SHARE)
+    heap_bytes = min(MAX_HEAP, max(MIN_HEAP, budget // 3), MIN_HEAP + store_bytes // 4)
+    wanted = int(store_bytes * PAGECACHE_GROWTH) + 256 * MIB
+    cache_bytes = max(MIN_PAGECACHE, min(wanted, budget - heap_bytes))
+    if heap:
+        heap_bytes = size_bytes(heap)
+    if pagecache:
+        cache_bytes = size_bytes(pagecache)
+    memory = Memory(heap_initial=_size_text(min(heap_bytes, 512 * MIB)),
+                    heap_max=_size_text(heap_bytes), pagecache=_size_text(cache_bytes),
+                    transaction_total_max=_size_text(heap_bytes // 2),
+                    transaction_max=_size_text(heap_bytes // 4))
+    told = tuple(name for name, value in (("heap", heap), ("page cache", pagecache)) if value)
+    return Sizing(memory, machine_bytes, store_bytes, told)
+
+
+def store_size(data: Path) -> int:
+    """Bytes of the store files under a data folder (what the page cache holds; the
+    transaction logs are not cached)."""
+    total = 0
+    for sub in ("databases",):
+        for root, _, files in os.walk(data / sub):
+            for name in files:
+                try:
+                    total += (Path(root) / name).stat().st_size
+                except OSError:
+                    continue
+    return total
+
+
+def machine_memory() -> int:
+    return int(psutil.virtual_memory().total)
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -204,8 +285,10 @@ def verify_jars(jars: list[Path], pinned: dict[str, str]) -> None:
 
 
 def ensure_jars() -> list[Path]:
-    """The checked class path, fetched once per machine and cached outside the repo."""
-    stamp = cache_dir() / "classpath.verified"
+    """The checked class path, fetched once per machine and cached outside the repo (the
+    cached list is named by the lock file's digest: a new lock resolves again)."""
+    lock_digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()[:16]
+    stamp = cache_dir() / f"classpath.{lock_digest}.verified"
     if stamp.exists():
         jars = [Path(p) for p in stamp.read_text().split(os.pathsep) if p]
         if jars and all(jar.exists() for jar in jars):
@@ -261,6 +344,54 @@ def java_command(java: str, jars: list[Path], config: ServerConfig) -> list[str]
         "-cp", os.pathsep.join(str(j) for j in jars), ENTRY_POINT,
         f"--home-dir={config.home}", f"--config-dir={config.home / 'conf'}", "--console-mode",
     ]
+
+
+# --- The offline importer ---------------------------------------------------------
+
+ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+"""`neo4j-admin`; its `database import full` comes from org.neo4j:neo4j-import-tool,
+pinned in alliance/neo4j/pom.xml and neo4j.lock like the server's own jars."""
+IMPORT_HEAP = "1g"
+
+
+def import_command(java: str, jars: list[Path], config: ServerConfig, database: str,
+                   arguments: list[str]) -> list[str]:
+    off_heap = _size_text(max(MIN_PAGECACHE, size_bytes(config.memory.pagecache)))
+    return [
+        java, f"-Xmx{IMPORT_HEAP}", *JVM_FLAGS, "-cp", os.pathsep.join(str(j) for j in jars),
+        ADMIN_TOOL, "database", "import", "full", "--overwrite-destination=true",
+        f"--max-off-heap-memory={off_heap}", *arguments, database,
+    ]
+
+
+def import_full(config: ServerConfig, database: str, arguments: list[str]) -> None:
+    """Build `database` from CSV files with Neo4j's offline importer. The server must be
+    stopped (it is checked): the importer writes the store files itself. Its output goes
+    to logs/import.log; it may take as much off-heap memory as the page cache."""
+    current = ServerState.load(config.home)
+    if current and _is_our_server(current.pid):
+        raise ServerError("the local Neo4j is running; the importer needs it stopped")
+    java = check_java()
+    jars = ensure_jars()
+    for sub in ("conf", "logs", "run", "plugins", "import"):
+        (config.home / sub).mkdir(parents=True, exist_ok=True)
+    config.data.mkdir(parents=True, exist_ok=True)
+    (config.home / "conf" / "neo4j.conf").write_text(render_conf(config))
+    env = {**os.environ, "NEO4J_HOME": str(config.home), "NEO4J_CONF": str(config.home / "conf")}
+    log = config.home / "logs" / "import.log"
+    with log.open("wb") as out:
+        done = subprocess.run(import_command(java, jars, config, database, arguments),
+                              stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              env=env, check=False)
+    if done.returncode != 0:
+        raise ServerError(f"Neo4j's importer failed ({_import_reason(log)}); "
+                          f"its whole output is in {log}.")
+
+
+def _import_reason(log: Path) -> str:
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    wanted = [line for line in lines if "rror" in line or "xception" in line]
+    return ((wanted or lines or ["no output"])[-1])[:400]
 
 
 # --- Process control ----------------------------------------------------------------

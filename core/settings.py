@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     alliance_warm_at_start: bool = False
     """Warm the API process at start (Neo4j's plans, the driver's pool, imports) in the
     background; `alliance serve` turns it on (`--no-warm` leaves it off)."""
+    alliance_neo4j_heap: str | None = None
+    """The local Neo4j's heap (`4g`); unset: sized by `alliance db start` from the machine
+    and the store."""
+    alliance_neo4j_pagecache: str | None = None
+    """The local Neo4j's page cache (`8g`); unset: sized from the machine and the store."""
 
     @field_validator("alliance_query_cost_caps", mode="before")
     @classmethod

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from neo4j import Driver
@@ -21,7 +22,9 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
+from core.settings import get_settings
 from graph import alerts, drivers, schema
+from loaders import bulk
 from loaders.pipeline import BATCH_SIZE, RunReport, load_paths
 from loaders.pipeline import Progress as ProgressCallback
 from loaders.read import UnusableInput
@@ -58,9 +61,19 @@ def load(
     run_alerts: Annotated[bool, typer.Option(
         "--alerts/--no-alerts", help="Run the watchlist alerts after a load that loaded rows.")
     ] = True,
+    bulk_load: Annotated[bool, typer.Option(
+        "--bulk", help="First load into an empty local database, through Neo4j's offline "
+                       "importer (stops and restarts the local server).")] = False,
+    workers: Annotated[int | None, typer.Option(
+        help="--bulk: worker processes (default: one per core).")] = None,
 ) -> None:
     """Load bundles. Exit 0 if all rows loaded, 3 if some were rejected, 2 if the input
     is unusable (nothing written), 4 if the database stopped answering."""
+    if bulk_load:
+        result, figures = _bulk(paths, source=source, rejects=rejects, encoding=encoding,
+                                strict=strict, workers=workers)
+        raised = _bulk_alerts(result) if run_alerts else None
+        _finish(result, raised, report, {"bulk": figures})
     conn = drivers.connection()
     try:
         with drivers.open_driver(conn) as driver, Progress(console=console) as bars, \
@@ -80,12 +93,67 @@ def load(
                       "recorded. Start it and run the same load again: that writes the rest "
                       "and changes nothing else.", soft_wrap=True, highlight=False)
         raise typer.Exit(EXIT_DATABASE_UNAVAILABLE) from error
+    _finish(result, raised, report)
+
+
+def _finish(result: RunReport, raised: alerts.AlertRun | None, report: Path | None,
+            extra: dict[str, Any] | None = None) -> None:
     _summary(result)
     _alerts_summary(raised)
     if report is not None:
-        body = {**result.as_dict(), **({"alerts": raised.as_dict()} if raised else {})}
+        body = {**result.as_dict(), **({"alerts": raised.as_dict()} if raised else {}),
+                **(extra or {})}
         report.write_text(json.dumps(body, indent=2), encoding="utf-8")
     raise typer.Exit(EXIT_SOME_REJECTED if result.rejected else EXIT_ALL_LOADED)
+
+
+def _bulk(paths: list[Path], *, source: str, rejects: Path | None, encoding: str,
+          strict: bool, workers: int | None) -> tuple[RunReport, dict[str, Any]]:
+    """`--bulk` (loaders/bulk.py): refused unless the local server's database is empty;
+    the bundle becomes import files, the importer builds the store, the server starts
+    again with the schema and the run recorded. Returns the report and the seconds of
+    each step (in the JSON report under `bulk`)."""
+    settings = get_settings()
+    store = bulk.local_store(settings.neo4j_uri)
+    store.ensure_running()
+    conn = drivers.connection()
+    with drivers.open_driver(conn) as driver:
+        bulk.check_empty(driver, conn.database)
+    began = time.perf_counter()
+    try:
+        with Progress(console=console) as bars:
+            prepared = bulk.prepare(paths, source=source, home=settings.alliance_home,
+                                    pii_key=settings.pii_key(), workers=workers,
+                                    strict=strict, encoding=encoding, rejects_path=rejects,
+                                    progress=file_bars(bars))
+    except UnusableInput as error:
+        console.print(f"[red]Unusable input:[/red] {escape(str(error))} (nothing loaded)",
+                      soft_wrap=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    figures: dict[str, Any] = {"nodes": prepared.node_count,
+                               "relationships": prepared.rel_count,
+                               "prepare_seconds": round(time.perf_counter() - began, 1)}
+    try:
+        began = time.perf_counter()
+        with console.status(f"importing {prepared.node_count:,} nodes and "
+                            f"{prepared.rel_count:,} relationships (server stopped)..."):
+            store.import_files(conn.database, prepared.import_arguments())
+        figures["import_seconds"] = round(time.perf_counter() - began, 1)
+        began = time.perf_counter()
+        conn = drivers.connection()
+        with drivers.open_driver(conn) as driver:
+            schema.apply(driver, conn.database)
+            bulk.record_run(driver, conn.database, prepared)
+        figures["schema_seconds"] = round(time.perf_counter() - began, 1)
+    finally:
+        prepared.remove_files()
+    return prepared.report, figures
+
+
+def _bulk_alerts(result: RunReport) -> alerts.AlertRun | None:
+    conn = drivers.connection()
+    with drivers.open_driver(conn) as driver:
+        return _run_alerts(driver, conn.database, result)
 
 
 def _run_alerts(driver: Driver, database: str, result: RunReport) -> alerts.AlertRun | None:
