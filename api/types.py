@@ -14,6 +14,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, LiteralString, Optional, cast
 
 import strawberry
@@ -66,6 +67,7 @@ INCOMING_NAMES: dict[str, str | dict[str, str]] = {
 a dict names the field per source label when a type has several."""
 
 
+@cache
 def camel(name: str) -> str:
     head, *rest = name.lower().split("_")
     return head + "".join(part.title() for part in rest)
