@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     """Run the watchlist alerts on their schedule inside `alliance serve` (off unless set)."""
     alliance_alerts_tick_seconds: float = 60.0
     """How often the schedule looks for alerts that are due."""
+    alliance_webhook_key: str | None = None
+    """The key every webhook's signing secret is derived from (docs/alerts.md): secrets
+    are never stored; changing this key changes every webhook's secret."""
+    alliance_webhook_allow_private: bool = False
+    """Allow webhook addresses on loopback, private, link-local or reserved networks
+    (local set-ups and tests); refused otherwise, at registration and at each delivery."""
+    alliance_webhook_delivery: bool = True
+    """Run the webhook delivery worker inside `alliance serve`."""
+    alliance_webhook_max_attempts: int = 8
+    """Attempts of one delivery before it is marked failed."""
+    alliance_webhook_timeout_seconds: float = 10.0
+    """How long one delivery attempt may take before it counts as failed and is retried."""
 
     @field_validator("alliance_query_cost_caps", mode="before")
     @classmethod
@@ -122,6 +134,9 @@ class Settings(BaseSettings):
 
     def jwt_secret(self) -> str:
         return self._secret("alliance_jwt_secret", "ALLIANCE_JWT_SECRET")
+
+    def webhook_key(self) -> bytes:
+        return self._secret("alliance_webhook_key", "ALLIANCE_WEBHOOK_KEY").encode()
 
     def _secret(self, field: str, env_name: str) -> str:
         value = getattr(self, field)

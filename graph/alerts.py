@@ -13,7 +13,8 @@ JSON of those columns (sorted keys, no spaces, UTF-8), and the `Alert` node's ke
 `Alert` (status `new`) only for a match whose `alert_id` is not in the graph yet, so a
 match seen before raises nothing and a dismissed alert stays dismissed. Each new alert is
 linked (`ABOUT`) to the entities of the key columns that name a label. Everything goes
-through `graph.access`.
+through `graph.access`. The same transaction queues a delivery of each new alert to
+each webhook of its receiver (`graph.outbox.ENQUEUE`).
 
 Statuses: `new` -> `confirmed` or `dismissed` (and back between those two), each change
 stamped with who and when (`update_statement`).
@@ -35,7 +36,7 @@ import neo4j
 import neo4j.exceptions
 
 from core import errors
-from graph import access, query_library
+from graph import access, outbox, query_library
 from graph.access import Statement
 from graph.caller import Caller
 from graph.model import ALERT_SUBJECTS, check_label, check_rel_type, node
@@ -157,6 +158,8 @@ class Raised:
     matches: int = 0
     raised: list[str] = field(default_factory=list)
     truncated: bool = False
+    queued: int = 0
+    """Deliveries queued for the receiver's webhooks (`graph.outbox`)."""
 
 
 @dataclass
@@ -171,6 +174,10 @@ class AlertRun:
     def raised(self) -> int:
         return sum(len(r.raised) for r in self.results)
 
+    @property
+    def queued(self) -> int:
+        return sum(r.queued for r in self.results)
+
     def raised_by_alert(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for r in self.results:
@@ -179,7 +186,7 @@ class AlertRun:
         return counts
 
     def as_dict(self) -> dict[str, Any]:
-        return {"raised": self.raised, "by_alert": self.raised_by_alert(),
+        return {"raised": self.raised, "queued": self.queued, "by_alert": self.raised_by_alert(),
                 "failures": self.failures, "elapsed_ms": self.elapsed_ms,
                 "results": [dataclasses.asdict(r) for r in self.results]}
 
@@ -252,9 +259,12 @@ def raise_for(driver: neo4j.Driver, database: str, query: SavedQuery, receiver: 
     alerts = [{"alert_id": the_id,
                "props": _props(query, receiver, row, match_hash(query, row), run_id)}
               for the_id, row in new]
-    access.write(driver, database, [Statement(CREATE, {"alerts": alerts}), *_links(query, new)],
-                 name="alerts:create")
-    outcome.raised = [the_id for the_id, _ in new]
+    ids = [the_id for the_id, _ in new]
+    written = access.write(driver, database, [
+        Statement(CREATE, {"alerts": alerts}), Statement(outbox.ENQUEUE, {"ids": ids}),
+        *_links(query, new)], name="alerts:create")
+    outcome.raised = ids
+    outcome.queued = int(written[1][0]["queued"])
     return outcome
 
 
