@@ -24,7 +24,8 @@ still holds:
 All times of the outbox (`next_at`, `lease_until`) are the Neo4j server's epoch
 milliseconds, so workers on several machines agree. A service restart loses nothing:
 what was pending is still pending in the graph, and a claim whose worker stopped comes
-free when its lease ends. Delivery is at least once; the idempotency key lets a
+free when its lease ends (a worker that is stopped gives its claims back at once).
+Delivery is at least once; the idempotency key lets a
 receiver drop a repeat.
 """
 
@@ -101,6 +102,13 @@ SET d.status = o.status, d.last_status = o.http_status, d.last_error = o.error,
 RETURN count(d) AS recorded
 """
 """Record outcomes, each only while `$owner`'s claim on it still holds."""
+
+RELEASE: LiteralString = """
+UNWIND $ids AS id
+MATCH (d:Delivery {delivery_id: id}) WHERE d.lease_owner = $owner
+SET d.lease_owner = null, d.lease_until = null, d.updated_at = datetime(),
+    d.last_error = 'interrupted: the worker stopped during the attempt'
+"""
 
 COUNTS: LiteralString = """
 MATCH (d:Delivery) RETURN d.status AS status, count(d) AS n ORDER BY status
@@ -259,6 +267,12 @@ class Worker:
             name="outbox:record")
         return int(result[0][0]["recorded"])
 
+    async def release(self, ids: list[str]) -> None:
+        """Give up the claim on `ids` without an outcome (the worker is stopping): they
+        are due again at once, their attempt counted."""
+        await access.write_async(self.driver, self.database, [Statement(
+            RELEASE, {"owner": self.owner, "ids": ids})], name="outbox:release")
+
     def _retry_or_give_up(self, claimed: Claimed, error: str, http_status: int | None,
                           wait: float | None = None) -> Outcome:
         if claimed.attempts >= self.policy.max_attempts:
@@ -320,7 +334,11 @@ class Worker:
             async with gate:
                 return await self.attempt(client, c)
 
-        outcomes = await asyncio.gather(*(one(c) for c in claimed))
+        try:
+            outcomes = await asyncio.gather(*(one(c) for c in claimed))
+        except asyncio.CancelledError:
+            await self.release([c.id for c in claimed])  # stopping: free them for others now
+            raise
         recorded = await self.record(list(outcomes))
         done.lost = len(outcomes) - recorded
         for o in outcomes:

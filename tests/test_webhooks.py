@@ -38,7 +38,8 @@ def recipe() -> Callable[..., bool]:
     assert found, "docs/alerts.md has no verify recipe"
     namespace: dict[str, Any] = {}
     exec(compile(found.group(1), str(DOCS), "exec"), namespace)  # noqa: S102 - our own docs
-    return namespace["verify"]  # type: ignore[no-any-return]
+    verify: Callable[..., bool] = namespace["verify"]
+    return verify
 
 
 # ---------------------------------------------------------------- a receiver
@@ -363,6 +364,35 @@ def test_a_claim_holds_until_its_lease_ends_then_another_worker_resumes(
     assert late == 0  # the dead worker's claim had moved on: its outcome is not recorded
     assert sorted(receiver.keys()) == sorted(d["delivery_id"] for d in deliveries(clean_db, database))
     assert {d["attempts"] for d in deliveries(clean_db, database)} == {2}
+
+
+def test_a_stopped_worker_gives_its_claims_back(
+    clean_db: Driver, database: str, neo4j_connection: Connection,
+) -> None:
+    slow = Receiver(script=[("slow", 3.0)]).start()
+    try:
+        register(clean_db, database, slow.url)
+        raise_alerts(clean_db, database, 1)
+        policy = outbox.Policy(timeout=10.0, lease=60.0, allow_private=True)
+
+        async def scenario() -> None:
+            w = worker(neo4j_connection, policy)
+            try:
+                task = asyncio.create_task(w.run_once())
+                while not slow.got:
+                    await asyncio.sleep(0.02)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            finally:
+                await w.driver.close()
+
+        asyncio.run(scenario())
+        [delivery] = deliveries(clean_db, database)
+        assert delivery["status"] == "pending" and delivery.get("lease_owner") is None
+        assert delivery["last_error"] == "interrupted: the worker stopped during the attempt"
+    finally:
+        slow.stop()
 
 
 def test_concurrent_claims_never_take_the_same_delivery(
