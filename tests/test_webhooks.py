@@ -515,3 +515,44 @@ def test_the_secret_is_derived_not_random_and_differs_per_webhook() -> None:
     assert webhooks.secret_for(KEY, one) != webhooks.secret_for(KEY, two)
     assert webhooks.secret_for(KEY, one) != webhooks.secret_for(KEY + b"x", one)
     assert webhooks.secret_for(KEY, one).startswith("whsec_")
+
+
+def test_the_deliver_and_deliveries_commands(
+    clean_db: Driver, database: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from alliance.cli import app
+    from core.settings import get_settings
+
+    monkeypatch.setenv("ALLIANCE_WEBHOOK_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("COLUMNS", "250")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        receiver.start()
+        register(clean_db, database, receiver.url)
+        register(clean_db, database, "http://127.0.0.1:9/refused", receiver="admin")
+        raise_alerts(clean_db, database, 2)
+        access.write(clean_db, database, [Statement(
+            "CREATE (:Alert {alert_id: 'admin-1', alert: 'alert-test', receiver: 'admin', "
+            "status: 'new', keys: '{}', row: '{}'})"),
+            Statement(outbox.ENQUEUE, {"ids": ["admin-1"]})])
+        before = runner.invoke(app, ["alerts", "deliveries"])
+        assert before.exit_code == 0, before.output
+        assert "deliveries: 3 pending, 0 delivered, 0 failed" in before.output
+        done = runner.invoke(app, ["alerts", "deliver", "--json"])
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.output) == {"claimed": 3, "delivered": 2, "retrying": 1,
+                                           "failed": 0, "lost": 0}
+        assert sorted(receiver.keys()) == sorted(
+            d["delivery_id"] for d in deliveries(clean_db, database) if d["receiver"] == "investigator")
+        after = runner.invoke(app, ["alerts", "deliveries", "--status", "pending"])
+        assert after.exit_code == 0, after.output
+        assert "deliveries: 1 pending, 2 delivered, 0 failed" in after.output
+        assert "ConnectError" in after.output and "admin" in after.output
+        assert receiver.url not in after.output  # only the pending one is listed
+        bad = runner.invoke(app, ["alerts", "deliveries", "--status", "lost"])
+        assert bad.exit_code != 0
+    finally:
+        get_settings.cache_clear()
