@@ -36,11 +36,12 @@ err = Console(stderr=True, soft_wrap=True)
 
 def summary(report: alerts.AlertRun) -> Table:
     """One line per alert and receiver: matches and new alerts."""
-    table = Table(title=f"alerts: {report.raised} new ({report.elapsed_ms:g} ms)")
-    for column in ("alert", "receiver", "matches", "new", "truncated"):
+    table = Table(title=f"alerts: {report.raised} new, {report.queued} webhook deliveries "
+                        f"queued ({report.elapsed_ms:g} ms)")
+    for column in ("alert", "receiver", "matches", "new", "queued", "truncated"):
         table.add_column(column)
     for r in report.results:
-        table.add_row(r.alert, r.receiver, str(r.matches), str(len(r.raised)),
+        table.add_row(r.alert, r.receiver, str(r.matches), str(len(r.raised)), str(r.queued),
                       "yes" if r.truncated else "")
     return table
 

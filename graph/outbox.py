@@ -305,9 +305,10 @@ class Worker:
         body = body_of(claimed.id, claimed.alert)
         secret = webhooks.secret_for(self.key, claimed.webhook_id)
         try:
-            response = await client.post(claimed.url, content=body,
-                                         headers=headers_for(secret, claimed.id, body))
-        except httpx.TimeoutException:
+            async with asyncio.timeout(self.policy.timeout):  # the whole attempt, not per read
+                response = await client.post(claimed.url, content=body,
+                                             headers=headers_for(secret, claimed.id, body))
+        except (httpx.TimeoutException, TimeoutError):
             return self._retry_or_give_up(claimed, f"no answer within {self.policy.timeout:g} s",
                                           None)
         except httpx.HTTPError as exc:
