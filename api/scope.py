@@ -162,7 +162,7 @@ def _liaison_rule(label: str, var: str) -> str | None:
 
 
 def _alert_rule(var: str) -> str:
-    """An alert is seen by its receivers only (every kind of caller)."""
+    """An alert is seen by its receivers only (any kind of caller that sees single nodes)."""
     return f"{var}.receiver = $alert_receiver"
 
 
