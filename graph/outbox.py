@@ -1,7 +1,7 @@
 """The outbox of alert deliveries to webhooks, kept in Neo4j, and the worker that empties it.
 
 A `Delivery` node is one alert to one webhook. It is written in the same transaction as
-the alert it carries (`ENQUEUE`, from `graph.alerts.raise_for`), so an alert is never
+the alert it carries (`ENQUEUE`, from `graph.alerts.keep_new`), so an alert is never
 kept without its deliveries nor the reverse. Its id is the alert's id and the webhook's
 joined: the same alert is never queued twice for one webhook, and the id is the
 `Idempotency-Key` a receiver sees on every attempt.
@@ -67,9 +67,11 @@ MERGE (d:Delivery {delivery_id: a.alert_id + '-' + w.webhook_id})
 ON CREATE SET d.alert_id = a.alert_id, d.webhook_id = w.webhook_id, d.receiver = a.receiver,
   d.status = 'pending', d.attempts = 0, d.next_at = timestamp(), d.created_at = datetime(),
   d.updated_at = datetime()
-RETURN count(d) AS queued
+WITH a.receiver AS receiver, count(d) AS n
+RETURN sum(n) AS queued, collect({receiver: receiver, n: n}) AS by_receiver
 """
-"""Queue each alert of `$ids` for every webhook of its receiver (with the alert's write)."""
+"""Queue each alert of `$ids` for every webhook of its receiver (with the alert's write):
+how many in all, and by receiver."""
 
 CLAIM: LiteralString = """
 MATCH (d:Delivery) WHERE d.status = 'pending' AND d.next_at <= timestamp()
