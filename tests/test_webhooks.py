@@ -52,8 +52,9 @@ def free_port() -> int:
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 that answers POSTs from `script` (an HTTP status, or
-    ("slow", seconds) to answer 200 that late), then 200, and keeps every request."""
+    """An HTTP server on 127.0.0.1 that answers POSTs from `script` (an HTTP status,
+    ("slow", seconds) to answer 200 that late, or ("trickle", seconds) to send a 200's body
+    a byte at a time over that long), then 200, and keeps every request."""
 
     def __init__(self, port: int | None = None, script: list[Any] | None = None,
                  delay: float = 0.0) -> None:
@@ -81,6 +82,9 @@ class Receiver:
                 with receiver.lock:
                     receiver.got.append((dict(self.headers.items()), body))
                     step = receiver.script.pop(0) if receiver.script else 200
+                if isinstance(step, tuple) and step[0] == "trickle":
+                    self._trickle(step[1])
+                    return
                 if isinstance(step, tuple):
                     time.sleep(step[1])
                     step = 200
@@ -89,6 +93,16 @@ class Receiver:
                 self.send_response(step)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def _trickle(self, seconds: float) -> None:
+                """Answer 200 with a body sent one byte at a time over `seconds`."""
+                self.send_response(200)
+                self.send_header("Content-Length", "10")
+                self.end_headers()
+                for _ in range(10):
+                    self.wfile.write(b".")
+                    self.wfile.flush()
+                    time.sleep(seconds / 10)
 
             def log_message(self, *args: Any) -> None:
                 return None
@@ -301,6 +315,30 @@ def test_a_receiver_slower_than_the_timeout_is_tried_again(
         assert slow.keys() == [delivery["delivery_id"]] * 2
     finally:
         slow.stop()
+
+
+def test_an_answer_that_trickles_in_counts_as_a_timeout(
+    clean_db: Driver, database: str, neo4j_connection: Connection,
+) -> None:
+    trickle = Receiver(script=[("trickle", 3.0)]).start()
+    try:
+        register(clean_db, database, trickle.url)
+        raise_alerts(clean_db, database, 1)
+        policy = outbox.Policy(timeout=1.0, lease=5.0, base=0.05, cap=0.2, allow_private=True)
+
+        async def scenario() -> outbox.Pass:
+            w = worker(neo4j_connection, policy)
+            try:
+                return await w.run_once()
+            finally:
+                await w.driver.close()
+
+        done = asyncio.run(scenario())
+        assert done.retrying == 1  # each read came within a second; the whole did not
+        [delivery] = deliveries(clean_db, database)
+        assert delivery["last_error"] == "no answer within 1 s"
+    finally:
+        trickle.stop()
 
 
 def test_given_up_after_the_last_attempt_and_4xx_not_retried(
