@@ -32,7 +32,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import alerts, cost, dossier_http, metrics, saved_queries, screening
+from api import alerts, cost, dossier_http, exports, metrics, saved_queries, screening
 from api.context import Context
 from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, caller_from_request
 from api.errors import rest_response
@@ -272,6 +272,7 @@ def create_app(*, connection: Connection | None = None,
     app.include_router(WebGraphQLApp(schema, context_getter=get_context), prefix="/graphql")
     app.include_router(saved_queries.router)
     app.include_router(dossier_http.router)
+    app.include_router(exports.router)
     app.include_router(screening.router)
     add_health(app)
     app.include_router(pages.router)
