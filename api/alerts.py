@@ -7,9 +7,15 @@ caller may see. `updateAlert` moves an alert (new -> confirmed / dismissed) and 
 audited; `raiseLeadFromAlert` makes a draft lead of the alert's entities through the
 lead creation of `api.leads` (its roles, its brand rule, its visibility checks).
 
+`webhooks`, `registerWebhook` and `removeWebhook` manage the caller's receiver's
+webhooks (`graph.webhooks`): the signing secret is shown once, in the answer to
+`registerWebhook`, and never stored; the platform's service token has none.
+
 `AlertSchedule` runs the alerts that are due (each alert's `every`) one run at a time,
 off the event loop with a sync driver of its own, from a task started in the app's
-lifespan when `ALLIANCE_ALERTS_SCHEDULE` is on.
+lifespan when `ALLIANCE_ALERTS_SCHEDULE` is on. Beside it, the webhook delivery worker
+(`graph.outbox.Worker`, its own async driver) empties the outbox when
+`ALLIANCE_WEBHOOK_DELIVERY` is on (the default).
 """
 
 from __future__ import annotations
@@ -28,12 +34,15 @@ from api.context import Context
 from api.leads import CreateLeadInput, LeadType, create_lead
 from api.types import check_first, cursor, offset_after
 from core import errors
-from graph import access, alerts, audit, drivers, query_library
+from core.settings import get_settings
+from graph import access, alerts, audit, drivers, outbox, query_library, webhooks
 from graph.access import Statement
 from graph.drivers import Connection
 
 log = logging.getLogger("api.alerts")
 MAX_FIRST = 100
+DELIVERY_POLL = 2.0
+"""Seconds the delivery worker waits after a pass that found nothing due."""
 
 
 @strawberry.type(description="An entity an alert is about, by its model key.")
@@ -144,12 +153,96 @@ async def raise_lead(ctx: Context, alert_id: str, brand_ids: list[strawberry.ID]
     return lead
 
 
+# ---------------------------------------------------------------- webhooks
+
+
+@strawberry.type(description="Deliveries of one status to a webhook.")
+class DeliveryCount:
+    status: str
+    count: int
+
+
+@strawberry.type(description="A webhook of the caller's receiver: each new alert is POSTed "
+                             "to it, signed (see docs/alerts.md).")
+class AlertWebhook:
+    id: strawberry.ID
+    url: str
+    created_at: str | None
+    created_by: str | None
+    deliveries: list[DeliveryCount]
+
+
+@strawberry.type(description="A webhook just registered, with its signing secret: shown "
+                             "this once, never again.")
+class RegisteredWebhook:
+    webhook: AlertWebhook
+    secret: str
+
+
+def alert_webhook(data: dict[str, Any]) -> AlertWebhook:
+    counts = [DeliveryCount(status=c["status"], count=c["n"])
+              for c in sorted(data.get("counts") or [], key=lambda c: str(c["status"]))]
+    return AlertWebhook(id=strawberry.ID(data["webhook_id"]), url=data["url"],
+                        created_at=_text(data.get("created_at")),
+                        created_by=data.get("created_by"), deliveries=counts)
+
+
+def _receiver(ctx: Context) -> str:
+    if ctx.caller.role == "platform":
+        raise errors.Forbidden("the platform's service token receives no alerts")
+    return alerts.receiver_id(ctx.caller)
+
+
+async def webhook_list(ctx: Context) -> list[AlertWebhook]:
+    rows = await access.read_async(ctx.driver, ctx.database, webhooks.LIST,
+                                   {"receiver": _receiver(ctx)}, timeout=ctx.timeout,
+                                   name="webhooks:list")
+    return [alert_webhook(dict(r["webhook"])) for r in rows]
+
+
+async def register(ctx: Context, url: str) -> RegisteredWebhook:
+    receiver = _receiver(ctx)
+    settings = get_settings()
+    await asyncio.to_thread(webhooks.check_reachable, url,
+                            allow_private=settings.alliance_webhook_allow_private)
+    webhook_id = webhooks.new_webhook_id()
+    caller = ctx.caller
+    written = await access.write_async(ctx.driver, ctx.database, [Statement(
+        webhooks.REGISTER,
+        {"id": webhook_id, "receiver": receiver, "role": caller.role, "url": url,
+         "agency_id": caller.agency_id if caller.role == "police_liaison" else None,
+         "brand_id": caller.brand_id if caller.role == "brand_member" else None,
+         "who": caller.sub, "most": webhooks.MAX_PER_RECEIVER})], name="webhooks:register")
+    if not written[0]:
+        raise webhooks.TooManyWebhooks(
+            f"a receiver has at most {webhooks.MAX_PER_RECEIVER} webhooks; remove one first")
+    await _audited(ctx, "webhook.register", [webhook_id],
+                   {"host": webhooks.check_url(url)[0]})
+    secret = webhooks.secret_for(settings.webhook_key(), webhook_id)
+    return RegisteredWebhook(webhook=alert_webhook(dict(written[0][0]["webhook"])), secret=secret)
+
+
+async def remove(ctx: Context, webhook_id: str) -> bool:
+    receiver = _receiver(ctx)
+    written = await access.write_async(ctx.driver, ctx.database, [Statement(
+        webhooks.REMOVE, {"id": webhook_id, "receiver": receiver})], name="webhooks:remove")
+    if not written[0]:
+        raise webhooks.WebhookNotFound(f"no webhook {webhook_id!r}")
+    await _audited(ctx, "webhook.remove", [webhook_id], {})
+    return True
+
+
 @strawberry.type
 class AlertsQuery:
     @strawberry.field(description="The caller's own alerts (its receiver's), newest first.")
     async def alerts(self, info: strawberry.Info, status: str | None = None, first: int = 20,
                      after: str | None = None) -> WatchAlertPage:
         return await page(info.context, status, first, after)
+
+    @strawberry.field(description="The webhooks of the caller's receiver, with their "
+                                  "deliveries by status.")
+    async def webhooks(self, info: strawberry.Info) -> list[AlertWebhook]:
+        return await webhook_list(info.context)
 
 
 @strawberry.type
@@ -165,6 +258,18 @@ class AlertsMutation:
     async def raise_lead_from_alert(self, info: strawberry.Info, id: strawberry.ID,
                                     brand_ids: list[strawberry.ID] | None = None) -> Any:
         return await raise_lead(info.context, str(id), brand_ids)
+
+    @strawberry.mutation(description="Register a webhook for the caller's receiver's new "
+                                     "alerts (http or https; public addresses only unless "
+                                     "the service allows private ones). The answer holds "
+                                     "the signing secret, shown this once (audited).")
+    async def register_webhook(self, info: strawberry.Info, url: str) -> RegisteredWebhook:
+        return await register(info.context, url)
+
+    @strawberry.mutation(description="Remove one of the caller's receiver's webhooks; its "
+                                     "pending deliveries are marked failed (audited).")
+    async def remove_webhook(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        return await remove(info.context, str(id))
 
 
 # ---------------------------------------------------------------- the schedule
@@ -217,16 +322,40 @@ class AlertSchedule:
 
 
 @contextlib.asynccontextmanager
-async def scheduled(connection: Connection, enabled: bool, tick: float) -> Any:
-    """The schedule's task for the app's lifespan (nothing when not `enabled`)."""
-    if not enabled:
-        yield None
-        return
-    schedule = AlertSchedule(connection, tick)
-    task = asyncio.create_task(schedule.forever(), name="alerts-schedule")
+async def _task(coroutine: Any, name: str) -> Any:
+    task = asyncio.create_task(coroutine, name=name)
     try:
-        yield schedule
+        yield task
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+@contextlib.asynccontextmanager
+async def delivering(connection: Connection, poll: float = DELIVERY_POLL) -> Any:
+    """The webhook delivery worker's task, with its own driver (nothing when
+    ALLIANCE_WEBHOOK_DELIVERY is off)."""
+    if not get_settings().alliance_webhook_delivery:
+        yield None
+        return
+    driver = drivers.open_async_driver(connection)
+    try:
+        worker = outbox.worker_for(driver, connection.database, get_settings())
+        async with _task(worker.forever(poll), "webhook-deliveries"):
+            yield worker
+    finally:
+        await driver.close()
+
+
+@contextlib.asynccontextmanager
+async def scheduled(connection: Connection, enabled: bool, tick: float) -> Any:
+    """The schedule's task for the app's lifespan (nothing when not `enabled`), and the
+    webhook delivery worker beside it."""
+    async with delivering(connection):
+        if not enabled:
+            yield None
+            return
+        schedule = AlertSchedule(connection, tick)
+        async with _task(schedule.forever(), "alerts-schedule"):
+            yield schedule

@@ -26,12 +26,17 @@ its own check and no result is filtered in Python.
 - the platform (the e-commerce platform's service token) sees no node at all through
   these queries: it only screens new uploads (`screen`, `POST /screen`), whose reasons
   show kinds and masked keys, never another seller's personal data.
+- an alert (`Alert`) is seen by its receivers only (an investigator does not see a
+  brand's or an agency's alerts): `$alert_receiver`, the caller's receiver
+  (`graph.alerts.receiver_id`); analysts and the platform read theirs through `alerts`
+  only, like every other node.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+from graph.alerts import receiver_id
 from graph.caller import Caller
 from graph.model import node
 
@@ -156,8 +161,13 @@ def _liaison_rule(label: str, var: str) -> str | None:
     return None if make is None else make()
 
 
+def _alert_rule(var: str) -> str:
+    """An alert is seen by its receivers only (any kind of caller that sees single nodes)."""
+    return f"{var}.receiver = $alert_receiver"
+
+
 _ADMIN_ONLY = ("AuditEvent",)
-_RULED_LABELS = tuple(dict.fromkeys([*_BRAND_RULES, "Seller", "Person", "Site"]))
+_RULED_LABELS = tuple(dict.fromkeys([*_BRAND_RULES, "Seller", "Person", "Site", "Alert"]))
 """Labels `visible_any_as` (search, network) lets a caller other than an investigator or an
 admin see. Shipments, addresses and networks stay out of it: a liaison sees those of its
 leads in their dossiers (`visible`), and checking them on every node a search or a
@@ -191,6 +201,8 @@ def sees_sellers(caller: Caller) -> bool:
 def visible_as(who: Kind, label: str, var: str) -> str:
     """The rule of one kind of caller for node `var` of `label`: for queries built per
     kind of caller (a large query is planned much faster without the other kinds' rules)."""
+    if label == "Alert":
+        return "false" if who == "none" else _alert_rule(var)
     if who == "all":
         return "$is_admin" if label in _ADMIN_ONLY else "true"
     if who == "none" or label in _ADMIN_ONLY:
@@ -205,6 +217,8 @@ def visible(label: str, var: str) -> str:
     """Cypher that is true when the caller may see node `var` of `label`."""
     if label in _ADMIN_ONLY:
         return "$is_admin"
+    if label == "Alert":
+        return f"(($sees_all OR $reads_directory) AND {_alert_rule(var)})"
     if label not in _BRAND_RULES and _liaison_rule(label, var) is None:
         return "$sees_all"
     # One branch per kind of caller, so a caller never pays for another role's checks.
@@ -218,7 +232,7 @@ def visible_any_as(who: Kind, var: str) -> str:
     others, so a query built with it is planned much faster."""
     admin = " OR ".join(f"{var}:{label}" for label in _ADMIN_ONLY)
     if who == "all":
-        return f"(NOT ({admin}) OR $is_admin)"
+        return f"((NOT ({admin}) OR $is_admin) AND (NOT {var}:Alert OR {_alert_rule(var)}))"
     parts = [f"({var}:{label} AND {rule})" for label in _RULED_LABELS
              if (rule := visible_as(who, label, var)) != "false"]
     return f"({' OR '.join(parts)})" if parts else "false"
@@ -251,4 +265,5 @@ def params(caller: Caller) -> dict[str, Any]:
         "brand_id": caller.brand_id if brand_member else None,
         "is_liaison": liaison,
         "adcodes": list(caller.agency_adcodes) if liaison else [],
+        "alert_receiver": receiver_id(caller),
     }

@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     and the store."""
     alliance_neo4j_pagecache: str | None = None
     """The local Neo4j's page cache (`8g`); unset: sized from the machine and the store."""
+    alliance_webhook_key: str | None = None
+    """The key every webhook's signing secret is derived from (docs/alerts.md): secrets
+    are never stored; changing this key changes every webhook's secret."""
+    alliance_webhook_allow_private: bool = False
+    """Allow webhook addresses on loopback, private, link-local or reserved networks
+    (local set-ups and tests); refused otherwise, at registration and at each delivery."""
+    alliance_webhook_delivery: bool = True
+    """Run the webhook delivery worker inside `alliance serve`."""
+    alliance_webhook_max_attempts: int = 8
+    """Attempts of one delivery before it is marked failed."""
+    alliance_webhook_timeout_seconds: float = 10.0
+    """How long one delivery attempt may take before it counts as failed and is retried."""
 
     @field_validator("alliance_query_cost_caps", mode="before")
     @classmethod
@@ -130,6 +142,9 @@ class Settings(BaseSettings):
 
     def jwt_secret(self) -> str:
         return self._secret("alliance_jwt_secret", "ALLIANCE_JWT_SECRET")
+
+    def webhook_key(self) -> bytes:
+        return self._secret("alliance_webhook_key", "ALLIANCE_WEBHOOK_KEY").encode()
 
     def _secret(self, field: str, env_name: str) -> str:
         value = getattr(self, field)

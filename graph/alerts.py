@@ -13,7 +13,8 @@ JSON of those columns (sorted keys, no spaces, UTF-8), and the `Alert` node's ke
 `Alert` (status `new`) only for a match whose `alert_id` is not in the graph yet, so a
 match seen before raises nothing and a dismissed alert stays dismissed. Each new alert is
 linked (`ABOUT`) to the entities of the key columns that name a label. Everything goes
-through `graph.access`.
+through `graph.access`. The same transaction queues a delivery of each new alert to
+each webhook of its receiver (`graph.outbox.ENQUEUE`).
 
 Statuses: `new` -> `confirmed` or `dismissed` (and back between those two), each change
 stamped with who and when (`update_statement`).
@@ -35,7 +36,7 @@ import neo4j
 import neo4j.exceptions
 
 from core import errors
-from graph import access, query_library
+from graph import access, outbox, query_library
 from graph.access import Statement
 from graph.caller import Caller
 from graph.model import ALERT_SUBJECTS, check_label, check_rel_type, node
@@ -157,6 +158,8 @@ class Raised:
     matches: int = 0
     raised: list[str] = field(default_factory=list)
     truncated: bool = False
+    queued: int = 0
+    """Deliveries queued for the receiver's webhooks (`graph.outbox`)."""
 
 
 @dataclass
@@ -171,6 +174,10 @@ class AlertRun:
     def raised(self) -> int:
         return sum(len(r.raised) for r in self.results)
 
+    @property
+    def queued(self) -> int:
+        return sum(r.queued for r in self.results)
+
     def raised_by_alert(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for r in self.results:
@@ -179,7 +186,7 @@ class AlertRun:
         return counts
 
     def as_dict(self) -> dict[str, Any]:
-        return {"raised": self.raised, "by_alert": self.raised_by_alert(),
+        return {"raised": self.raised, "queued": self.queued, "by_alert": self.raised_by_alert(),
                 "failures": self.failures, "elapsed_ms": self.elapsed_ms,
                 "results": [dataclasses.asdict(r) for r in self.results]}
 
@@ -230,9 +237,18 @@ def _links(query: SavedQuery, new: list[tuple[str, Mapping[str, Any]]]) -> list[
             for label, links in sorted(by_label.items())]
 
 
-def raise_for(driver: neo4j.Driver, database: str, query: SavedQuery, receiver: Receiver,
-              run_id: str) -> Raised:
-    """Run `query` as `receiver` and keep its new matches as `Alert` nodes."""
+@dataclass
+class Matches:
+    """One receiver's rows of one alert, by alert id."""
+
+    receiver: Receiver
+    outcome: Raised
+    rows: dict[str, Mapping[str, Any]]
+
+
+def matches_for(driver: neo4j.Driver, database: str, query: SavedQuery,
+                receiver: Receiver) -> Matches:
+    """Run `query` as `receiver`: its rows by the alert id they would raise."""
     spec = query.alert
     assert spec is not None, f"{query.name} is not an alert"
     capped = dataclasses.replace(query, max_rows=spec.max_rows, timeout=spec.timeout)
@@ -241,21 +257,42 @@ def raise_for(driver: neo4j.Driver, database: str, query: SavedQuery, receiver: 
     rows: dict[str, Mapping[str, Any]] = {}
     for row in result.rows:
         rows.setdefault(alert_id(query.name, receiver.id, match_hash(query, row)), row)
-    if not rows:
-        return outcome
-    seen = access.read(driver, database, SEEN, {"ids": list(rows)}, timeout=READ_TIMEOUT,
+    return Matches(receiver, outcome, rows)
+
+
+def keep_new(driver: neo4j.Driver, database: str, query: SavedQuery, found: list[Matches],
+             run_id: str) -> None:
+    """Keep the matches of every receiver of `query` not seen before as `Alert` nodes,
+    with their deliveries: one read of what was seen and one write, for all receivers."""
+    ids = [the_id for m in found for the_id in m.rows]
+    if not ids:
+        return
+    seen = access.read(driver, database, SEEN, {"ids": ids}, timeout=READ_TIMEOUT,
                        name="alerts:seen")
     known = {r["id"] for r in seen}
-    new = [(the_id, row) for the_id, row in rows.items() if the_id not in known]
+    new = [(m, the_id, row) for m in found for the_id, row in m.rows.items()
+           if the_id not in known]
     if not new:
-        return outcome
+        return
     alerts = [{"alert_id": the_id,
-               "props": _props(query, receiver, row, match_hash(query, row), run_id)}
-              for the_id, row in new]
-    access.write(driver, database, [Statement(CREATE, {"alerts": alerts}), *_links(query, new)],
-                 name="alerts:create")
-    outcome.raised = [the_id for the_id, _ in new]
-    return outcome
+               "props": _props(query, m.receiver, row, match_hash(query, row), run_id)}
+              for m, the_id, row in new]
+    written = access.write(driver, database, [
+        Statement(CREATE, {"alerts": alerts}),
+        Statement(outbox.ENQUEUE, {"ids": [the_id for _, the_id, _ in new]}),
+        *_links(query, [(the_id, row) for _, the_id, row in new])], name="alerts:create")
+    queued = {q["receiver"]: q["n"] for q in written[1][0]["by_receiver"]}
+    for m in found:
+        m.outcome.raised = [the_id for n, the_id, _ in new if n is m]
+        m.outcome.queued = int(queued.get(m.receiver.id, 0))
+
+
+def raise_for(driver: neo4j.Driver, database: str, query: SavedQuery, receiver: Receiver,
+              run_id: str) -> Raised:
+    """Run `query` as `receiver` and keep its new matches as `Alert` nodes."""
+    found = matches_for(driver, database, query, receiver)
+    keep_new(driver, database, query, [found], run_id)
+    return found.outcome
 
 
 def alert_queries(library: query_library.Library, name: str | None = None) -> list[SavedQuery]:
@@ -283,8 +320,10 @@ def run_alerts(driver: neo4j.Driver, database: str, queries: list[SavedQuery], *
     for done, query in enumerate(queries):
         assert query.alert is not None
         try:
-            for receiver in receivers(driver, database, query.alert.receivers):
-                report.results.append(raise_for(driver, database, query, receiver, run_id))
+            found = [matches_for(driver, database, query, receiver)
+                     for receiver in receivers(driver, database, query.alert.receivers)]
+            keep_new(driver, database, query, found, run_id)
+            report.results += [m.outcome for m in found]
         except errors.DatabaseUnavailable:
             raise
         except (errors.AllianceError, neo4j.exceptions.Neo4jError) as exc:

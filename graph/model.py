@@ -178,6 +178,21 @@ NODES: tuple[NodeType, ...] = (
         caption=("alert",), indexed=("receiver", "status", "raised_at", "alert"),
         contract=False,
     ),
+    _node(
+        "Webhook", "webhook_id",
+        {"receiver": "string", "role": "string", "agency_id": "string", "brand_id": "string",
+         "url": "string", "created_at": "datetime", "created_by": "string"},
+        caption=("url",), indexed=("receiver",), contract=False,
+    ),
+    _node(
+        "Delivery", "delivery_id",
+        {"alert_id": "string", "webhook_id": "string", "receiver": "string", "status": "string",
+         "attempts": "int", "next_at": "int", "lease_owner": "string", "lease_until": "int",
+         "last_status": "int", "last_error": "string", "created_at": "datetime",
+         "updated_at": "datetime", "delivered_at": "datetime"},
+        caption=("status",), indexed=("status", "next_at", "alert_id", "webhook_id"),
+        contract=False,
+    ),
 )
 
 ALERT_SUBJECTS: tuple[str, ...] = (
