@@ -23,7 +23,8 @@ from neo4j import Driver
 from alliance.generate import generate_bundle, read_truth
 from api.auth import issue_token
 from api.scope import SENSITIVE_LABELS
-from graph import alerts, model, screening
+from graph import access, alerts, model, screening, webhooks
+from graph.access import Statement
 from graph.caller import LOCAL_OPERATOR, Caller
 from graph.seller_networks import analyze_networks
 from loaders import load_paths
@@ -125,8 +126,24 @@ def load(driver: Driver, database: str, folder: Path, scale: int, seed: int = 11
             assert f.read == f.loaded + f.rejected, f
     analyze_networks(driver, database)
     screen_first_upload(driver, database, bundle)
+    register_webhook(driver, database)
     alerts.run_all(driver, database)
+    settle_deliveries(driver, database)
     return read_truth(bundle)
+
+
+def register_webhook(driver: Driver, database: str) -> None:
+    """An investigators' webhook, so the alert run queues `Delivery` nodes for it."""
+    access.write(driver, database, [Statement(webhooks.REGISTER, {
+        "id": "hostile-webhook", "receiver": "investigator", "role": "investigator",
+        "url": "https://hooks.example.org/hostile", "agency_id": None, "brand_id": None,
+        "who": "hostile", "most": webhooks.MAX_PER_RECEIVER})])
+
+
+def settle_deliveries(driver: Driver, database: str) -> None:
+    """Mark the queued deliveries failed, so nothing tries to send them during the suite."""
+    driver.execute_query("MATCH (d:Delivery) SET d.status = 'failed', d.last_error = 'hostile world'",
+                         database_=database)
 
 
 def screen_first_upload(driver: Driver, database: str, bundle: Path) -> None:
