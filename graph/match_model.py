@@ -204,8 +204,10 @@ RECORD_BATCH = 10_000
 """Exported sellers turned into comparison keys at a time (one Arrow record batch)."""
 
 
-def chunked(rows: Iterable[dict[str, Any]], size: int = RECORD_BATCH
+def chunked(rows: Iterable[dict[str, Any]], size: int | None = None
             ) -> Iterator[list[dict[str, Any]]]:
+    """`rows` in lists of `size` (`RECORD_BATCH` unless told)."""
+    size = size or RECORD_BATCH
     chunk: list[dict[str, Any]] = []
     for row in rows:
         chunk.append(row)
