@@ -165,6 +165,14 @@ def quality(groups: list[list[str]], truth: dict[str, Any], sellers: int) -> dic
             "pulled_per_1000": round(1000 * pulled / max(honest, 1), 3)}
 
 
+def saved_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of a saved export, read a batch at a time."""
+    import pyarrow.parquet as pq
+
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
+        yield from batch.to_pylist()
+
+
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -181,8 +189,7 @@ def main() -> int:
     args = parser.parse_args()
     began = time.perf_counter()
     if args.rows:
-        import pyarrow.parquet as pq
-        source: Iterator[dict[str, Any]] = iter(pq.read_table(args.rows).to_pylist())
+        source: Iterator[dict[str, Any]] = saved_rows(Path(args.rows))
     else:
         source = rows(Path(args.bundle))
     if args.save:
