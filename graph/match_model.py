@@ -175,6 +175,16 @@ def settings(prior: float) -> SettingsCreator:
     )
 
 
+DUCKDB_MEMORY = "1GB"
+"""What DuckDB may hold in memory before it spills to disk (its default is 80% of the
+machine's memory, which it takes on a machine shared with Neo4j)."""
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY,
+                                  "preserve_insertion_order": True})
+
+
 # --- records -----------------------------------------------------------------------------
 
 
@@ -235,7 +245,7 @@ def keys_table(batches: Iterable[pa.RecordBatch]) -> pa.Table:
     identifiers), counted in DuckDB."""
     keys = pa.Table.from_batches(list(batches), schema=KEY_SCHEMA)
     keys = keys.append_column("_n", pa.array(range(keys.num_rows), pa.int64()))
-    con = duckdb.connect()
+    con = connect()
     try:
         con.register("keys", keys)
         return con.sql(blocks_sql()).to_arrow_table().cast(SCHEMA)
@@ -298,7 +308,7 @@ def train_and_score(table: pa.Table, *, threshold: float, confirmed: list[tuple[
     pairs when there are any) and return the pairs at or above `threshold` with their
     reasons."""
     logging.getLogger("splink").setLevel(logging.ERROR)
-    con = duckdb.connect()
+    con = connect()
     api = DuckDBAPI(con)
     data = api.register(table, dataset_display_name="sellers")
     linker = Linker(data, settings(prior or default_prior(table.num_rows)), log_level=None)
