@@ -9,6 +9,7 @@ lists as planted bad rows (which the loader rejects) are skipped.
 
     .venv/bin/python bench/matching_offline.py BUNDLE [--threshold 0.99] [--save rows.parquet]
     .venv/bin/python bench/matching_offline.py --rows rows.parquet   # a saved export
+    .venv/bin/python bench/matching_offline.py --rows rows.parquet --copies 10   # 10x bigger
 
 It prints, per kind of evasion of a member (which of its signals it carries, how its name
 is written), the share of true pairs the blocking rules propose and score at or above
@@ -173,6 +174,24 @@ def saved_rows(path: Path) -> Iterator[dict[str, Any]]:
         yield from batch.to_pylist()
 
 
+def copies(rows: list[dict[str, Any]], count: int) -> Iterator[dict[str, Any]]:
+    """`count` copies of an export, each with its own ids, phones (another number block),
+    e-mails and identifiers, names and addresses kept: namesakes and neighbours grow as in
+    a population `count` times bigger, and no exact identifier crosses copies."""
+    for c in range(count):
+        for r in rows:
+            yield {**r, "id": f"{r['id']}c{c}",
+                   "phones": [_other_block(p, c) for p in r.get("phones") or []],
+                   "emails": [e.replace("@", f"c{c}@") for e in r.get("emails") or []],
+                   "ids": [f"{i}c{c}" for i in r.get("ids") or []]}
+
+
+def _other_block(phone: str, copy: int) -> str:
+    if not phone.startswith("+86") or len(phone) < 9:
+        return phone
+    return phone[:5] + str((int(phone[5]) + copy) % 10) + phone[6:]
+
+
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -186,6 +205,9 @@ def main() -> int:
     parser.add_argument("--save", help="Save the export rows as parquet here.")
     parser.add_argument("--threshold", type=float, default=0.99)
     parser.add_argument("--pairs", help="Write the scored true and false pairs (JSON lines).")
+    parser.add_argument("--copies", type=int, default=1,
+                        help="Score this many copies of the export (a bigger population; "
+                             "no truth then).")
     args = parser.parse_args()
     began = time.perf_counter()
     if args.rows:
@@ -198,6 +220,9 @@ def main() -> int:
         listed = list(source)
         pq.write_table(pa.Table.from_pylist(listed), args.save)
         source = iter(listed)
+    if args.copies > 1:
+        source = copies(list(source), args.copies)
+        args.truth = args.bundle = None
     table = match_model.records(source)
     built = time.perf_counter() - began
     print(f"records: {table.num_rows} sellers in {built:.1f} s, peak RSS {peak_mib():.0f} MiB",
@@ -206,7 +231,7 @@ def main() -> int:
     scored = match_model.train_and_score(table, threshold=args.threshold, confirmed=[])
     print(f"model: {len(scored.pairs)} pairs in {time.perf_counter() - began:.1f} s, "
           f"peak RSS {peak_mib():.0f} MiB", flush=True)
-    truth_path = Path(args.truth) if args.truth else Path(args.bundle) / "truth.json"
+    truth_path = Path(args.truth or Path(args.bundle or ".") / "truth.json")
     if not truth_path.exists():
         return 0
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
