@@ -16,6 +16,7 @@ from alliance.alerts_cli import alerts_app
 from alliance.analyze_cli import analyze_app
 from alliance.audit_cli import audit_app
 from alliance.demo import demo
+from alliance.export_cli import export_command
 from alliance.generate.cli import generate
 from alliance.query_cli import query_app
 from alliance.screen_cli import screen
@@ -42,6 +43,7 @@ app.add_typer(alerts_app, name="alerts")
 app.command("generate")(generate)
 app.command("load")(load)
 app.command("screen")(screen)
+app.command("export")(export_command)
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
 import socket
 import sys
@@ -335,9 +336,13 @@ def serve_api(host: str, port: int) -> None:
     import uvicorn
 
     from api.logs import LOG_CONFIG
+    from api.serve_cli import NoDelayHttp
 
     say("\nServing the API; Ctrl-C stops it.")
-    uvicorn.run("alliance.api_app:create_app", factory=True, host=host, port=port, log_config=LOG_CONFIG)
+    os.environ.setdefault("ALLIANCE_WARM_AT_START", "true")  # as `alliance serve` does
+    get_settings.cache_clear()
+    uvicorn.run("alliance.api_app:create_app", factory=True, host=host, port=port,
+                log_config=LOG_CONFIG, http=NoDelayHttp)
 
 
 def demo(

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
 from typing import Annotated
 
 import neo4j
 from fastapi import Depends, Request
 
 from api import session
-from api.auth import AuthError, verify_token
+from api.auth import AuthError, verify_token_until
 from core.errors import DatabaseUnavailable
+from core.settings import get_settings
 from graph import access
 from graph.caller import Caller
 
@@ -100,10 +102,33 @@ def forget_jurisdictions() -> None:
     _jurisdictions.clear()
 
 
+VERIFIED_TOKENS = 1024
+"""Tokens whose callers are kept once verified (a client sends the same token with each
+request; checking an HS256 signature and its claims costs more than a small query's
+GraphQL execution)."""
+_verified: OrderedDict[tuple[str, str], tuple[Caller, float]] = OrderedDict()
+
+
+def verified_caller(token: str) -> Caller:
+    """The caller `token` names, verified once and kept until the token expires (by the
+    token and the secret, so a new secret verifies again); AuthError as
+    `api.auth.verify_token` raises it."""
+    key = (token, get_settings().jwt_secret())
+    found = _verified.get(key)
+    if found is not None and time.time() < found[1]:
+        _verified.move_to_end(key)
+        return found[0]
+    caller, expires = verify_token_until(token, secret=key[1])
+    _verified[key] = (caller, expires)
+    while len(_verified) > VERIFIED_TOKENS:
+        _verified.popitem(last=False)
+    return caller
+
+
 async def caller_from_token(
     token: str, driver: neo4j.AsyncDriver, database: str
 ) -> Caller:
-    caller = verify_token(token)
+    caller = verified_caller(token)
     return await with_jurisdiction(caller, driver, database)
 
 

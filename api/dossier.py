@@ -37,6 +37,7 @@ import strawberry
 
 from api import scope
 from api.context import Context
+from api.dossier_timeline import TimelineEvent, timeline
 from api.investigation import SourceTrace, TraceNode, source_trace
 from api.values import plain
 from core.errors import Forbidden, NotFound
@@ -60,12 +61,22 @@ class DossierAgency:
 
 
 @strawberry.type
+class DossierRaid:
+    site_id: str | None = strawberry.field(description="Null when the reader may not see the site.")
+    raided_on: str | None
+    seized_value_cny: float | None
+    arrests: int | None
+    dens_destroyed: int | None
+
+
+@strawberry.type
 class DossierCase:
     case_id: strawberry.ID
     status: str | None
     title: str | None
     opened_on: str | None
     agency_id: str | None
+    raids: list[DossierRaid]
 
 
 @strawberry.type
@@ -121,16 +132,12 @@ class DossierShipment:
     shop_id: str | None
 
 
-@strawberry.type
-class TimelineEvent:
-    at: str
-    who: str | None
-    role: str | None
-    agency_id: str | None
-    brand_id: str | None
-    from_status: str | None
-    to_status: str | None
-    note: str | None
+@strawberry.type(description="A brand or agency the dossier names by its id.")
+class DossierName:
+    label: str
+    key: str
+    name: str | None
+    name_zh: str | None
 
 
 @strawberry.type
@@ -182,7 +189,10 @@ class Dossier:
     test_purchases: list[DossierPurchase]
     complaints: list[DossierComplaint]
     shipments: list[DossierShipment]
-    timeline: list[TimelineEvent]
+    timeline: list[TimelineEvent] = strawberry.field(
+        description="Every dated event of the lead, its subjects and its evidence, in time order.")
+    names: list[DossierName] = strawberry.field(
+        description="The names of the brands and agencies the dossier names by id.")
     value: ValueAssessment
     conflicts: list[Conflict]
     manifest: Manifest
@@ -202,7 +212,11 @@ RETURN l {.*} AS lead,
   [(l)-[p:PUSHED_TO]->(a:Agency) | a {.agency_id, .name, .level, .adcode, pushed_on: p.pushed_on}]
     AS agencies,
   [(l)-[:BECAME]->(c:Case) | c {.case_id, .status, .title, .opened_on,
-     agency_id: [(c)-[:HANDLED_BY]->(a:Agency) | a.agency_id][0]}] AS cases,
+     agency_id: [(c)-[:HANDLED_BY]->(a:Agency) | a.agency_id][0],
+     events: [(c)-[:HAS_EVENT]->(e:StatusEvent) | e {.*}],
+     raids: [(c)-[r:RAIDED]->(x:Site) | {site_id: x.site_id, raided_on: r.raided_on,
+             seized_value_cny: r.seized_value_cny, arrests: r.arrests, dens_destroyed: r.dens_destroyed}]}]
+    AS cases,
   [(l)-[:HAS_EVENT]->(e:StatusEvent) | e {.*}] AS events,
   [(l)-[:CONCERNS]->(s) | {label: labels(s)[0], props: properties(s),
      network: [(s)-[:IN_NETWORK]->(n:Network) | n {.network_id, .size, .risk_score}][0],
@@ -230,6 +244,15 @@ RETURN sh {.shipment_id, .carrier, .waybill_no, .shipped_on,
   shop_id: [(sh)-[:SENT_BY]->(s:Shop) | s.shop_id][0]} AS shipment
 ORDER BY shipment.shipment_id
 """
+
+NAMES_QUERY: LiteralString = """
+UNWIND $brands AS k MATCH (b:Brand {brand_id: k})
+RETURN 'Brand' AS label, k AS key, b.name AS name, b.name_zh AS name_zh
+UNION ALL
+UNWIND $agencies AS k MATCH (a:Agency {agency_id: k})
+RETURN 'Agency' AS label, k AS key, a.name AS name, null AS name_zh
+"""
+"""The names of brands and agencies, asked only for those the reader may see."""
 
 _CONFLICTS: LiteralString = """
 MATCH (l:Lead {lead_id: $lead_id}) WHERE %(visible)s
@@ -401,13 +424,6 @@ def _shipment(s: dict[str, Any], seen: Seen) -> DossierShipment:
         origin_adcode=origin.get("adcode"), shop_id=s["shop_id"] if seen("Shop", s["shop_id"]) else None)
 
 
-def _event(e: dict[str, Any]) -> TimelineEvent:
-    return TimelineEvent(
-        at=str(_text(e.get("at"))), who=e.get("who"), role=e.get("role"), agency_id=e.get("agency_id"),
-        brand_id=e.get("brand_id"), from_status=e.get("from_status"), to_status=e.get("to_status"),
-        note=e.get("note"))
-
-
 def _agency(a: dict[str, Any]) -> DossierAgency:
     return DossierAgency(agency_id=strawberry.ID(a["agency_id"]), name=a.get("name"), level=a.get("level"),
                          adcode=a.get("adcode"), pushed_on=_text(a.get("pushed_on")))
@@ -415,9 +431,14 @@ def _agency(a: dict[str, Any]) -> DossierAgency:
 
 def _case(c: dict[str, Any], seen: Seen) -> DossierCase:
     agency = c.get("agency_id")
+    raids = sorted((DossierRaid(site_id=r["site_id"] if seen("Site", r["site_id"]) else None,
+                                raided_on=_text(r.get("raided_on")),
+                                seized_value_cny=_float(r.get("seized_value_cny")),
+                                arrests=r.get("arrests"), dens_destroyed=r.get("dens_destroyed"))
+                    for r in c.get("raids") or []), key=lambda r: (r.raided_on or "", r.site_id or ""))
     return DossierCase(case_id=strawberry.ID(c["case_id"]), status=c.get("status"), title=c.get("title"),
                        opened_on=_text(c.get("opened_on")),
-                       agency_id=agency if seen("Agency", agency) else None)
+                       agency_id=agency if seen("Agency", agency) else None, raids=raids)
 
 
 def conflict(r: Any, seen: Seen) -> Conflict | None:
@@ -549,8 +570,11 @@ async def build_dossier(ctx: Context, lead_id: str) -> Dossier:
         DossierTrace(subject=TraceNode(label=s.label, key=s.key, caption=s.caption or s.key),
                      sites=[mask_trace(t, seen) for t in found if seen("Site", t.site.site_id)])
         for s, found in traces]
-    return _assemble(ctx, row, seen, subjects, dossier_traces, conflicts_seen(conflict_records, seen),
-                     [_shipment(s, seen) for s in shipments])
+    dossier = _assemble(ctx, row, seen, subjects, dossier_traces, conflicts_seen(conflict_records, seen),
+                        shipments)
+    dossier.names = await fetch_names(ctx, dossier)
+    dossier.manifest = manifest(dossier)
+    return dossier
 
 
 def lead_refs(row: Any) -> Refs:
@@ -563,8 +587,10 @@ def lead_refs(row: Any) -> Refs:
     for c in row["cases"]:
         refs.add("Case", c["case_id"])
         refs.add("Agency", c.get("agency_id"))
-    for e in row["events"]:
-        refs.add("StatusEvent", e.get("event_id"))
+        for r in c.get("raids") or []:
+            refs.add("Site", r["site_id"])
+        add_event_refs(refs, c.get("events") or [])
+    add_event_refs(refs, row["events"])
     for s in row["subjects"]:
         refs.add(s["label"], subject_key(s))
         refs.add("Network", s["network"] and s["network"]["network_id"])
@@ -583,6 +609,34 @@ def lead_refs(row: Any) -> Refs:
     return refs
 
 
+def add_event_refs(refs: Refs, events: list[dict[str, Any]]) -> None:
+    for e in events:
+        refs.add("StatusEvent", e.get("event_id"))
+        refs.add("Agency", e.get("agency_id"))
+        refs.add("Brand", e.get("brand_id"))
+
+
+async def fetch_names(ctx: Context, d: Dossier) -> list[DossierName]:
+    """The names of every brand and agency the dossier names (the reader has seen each)."""
+    brands, agencies = named_ids(d)
+    if not brands and not agencies:
+        return []
+    records = await access.read_async(ctx.driver, ctx.database, NAMES_QUERY,
+                                      {"brands": sorted(brands), "agencies": sorted(agencies)},
+                                      timeout=ctx.timeout, name="lead:dossier-names")
+    return sorted((DossierName(label=r["label"], key=r["key"], name=r["name"], name_zh=r["name_zh"])
+                   for r in records), key=lambda n: (n.label, n.key))
+
+
+def named_ids(d: Dossier) -> tuple[set[str], set[str]]:
+    """The brand and agency ids a dossier shows (each already checked with the reader's rule)."""
+    brands = {*d.brand_ids, *(p.brand_id for p in d.test_purchases), *(c.brand_id for c in d.complaints),
+              *(b for c in d.conflicts for b in c.brand_ids), *(e.brand_id for e in d.timeline)}
+    agencies = {*(str(a.agency_id) for a in d.agencies), *(c.agency_id for c in d.cases),
+                *(c.agency_id for c in d.conflicts), *(e.agency_id for e in d.timeline)}
+    return {b for b in brands if b}, {a for a in agencies if a}
+
+
 async def _fetch_shipments(ctx: Context, ids: list[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
@@ -593,11 +647,12 @@ async def _fetch_shipments(ctx: Context, ids: list[str]) -> list[dict[str, Any]]
 
 def _assemble(ctx: Context, row: Any, seen: Seen, subjects: list[DossierSubject],
               traces: list[DossierTrace], conflicts: list[Conflict],
-              shipments: list[DossierShipment]) -> Dossier:
+              shipments: list[dict[str, Any]]) -> Dossier:
+    """The dossier without its names and manifest (`build_dossier` adds them)."""
     lead = row["lead"]
     purchases = [_purchase(p, seen) for p in row["purchases"] if seen("TestPurchase", p["purchase_id"])]
     complaints = [_complaint(c, seen) for c in row["complaints"] if seen("Complaint", c["complaint_id"])]
-    dossier = Dossier(
+    return Dossier(
         lead_id=strawberry.ID(lead["lead_id"]), title=lead.get("title"), status=lead.get("status"),
         created_on=_text(lead.get("created_on")), pushed_on=_text(lead.get("pushed_on")),
         note=lead.get("note"), brand_ids=sorted(b for b in row["brands"] if seen("Brand", b)),
@@ -608,17 +663,15 @@ def _assemble(ctx: Context, row: Any, seen: Seen, subjects: list[DossierSubject]
         subjects=subjects, traces=traces,
         test_purchases=sorted(purchases, key=lambda p: str(p.purchase_id)),
         complaints=sorted(complaints, key=lambda c: str(c.complaint_id)),
-        shipments=shipments,
-        timeline=sorted((_event(e) for e in row["events"] if seen("StatusEvent", e.get("event_id"))),
-                        key=lambda e: e.at),
+        shipments=[_shipment(s, seen) for s in shipments],
+        timeline=timeline(row, seen, shipments, subject_key),
+        names=[],
         value=value_assessment(_float(lead.get("estimated_value_cny"))),
         conflicts=conflicts,
         manifest=Manifest(algorithm="SHA-256", items=[], sha256=""),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         generated_for=f"{ctx.caller.sub} ({ctx.caller.role})",
     )
-    dossier.manifest = manifest(dossier)
-    return dossier
 
 
 # --- manifest -------------------------------------------------------------------------
@@ -650,14 +703,15 @@ def canonical(item: Any) -> bytes:
 def _items(d: Dossier) -> list[tuple[str, str, Any]]:
     core = {"lead_id": str(d.lead_id), "title": d.title, "status": d.status, "created_on": d.created_on,
             "pushed_on": d.pushed_on, "note": d.note, "brand_ids": d.brand_ids,
-            "agencies": d.agencies, "cases": d.cases, "value": d.value}
+            "agencies": d.agencies, "cases": d.cases, "value": d.value, "names": d.names}
     items: list[tuple[str, str, Any]] = [("lead", str(d.lead_id), json.loads(canonical(core)))]
     items += [("subject", f"{s.label}:{s.key}", s) for s in d.subjects]
     items += [("trace", f"{t.subject.label}:{t.subject.key}", t) for t in d.traces]
     items += [("test_purchase", str(p.purchase_id), p) for p in d.test_purchases]
     items += [("complaint", str(c.complaint_id), c) for c in d.complaints]
     items += [("shipment", str(s.shipment_id), s) for s in d.shipments]
-    items += [("event", f"{e.at}:{e.to_status}", e) for e in d.timeline]
+    items += [("event", f"{e.at}:{e.kind}:{e.ref}" + (f":{e.to_status}" if e.to_status else ""), e)
+              for e in d.timeline]
     items += [("conflict", f"{c.kind}:{c.id}", c) for c in d.conflicts]
     return items
 

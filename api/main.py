@@ -14,6 +14,7 @@ with 403.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import re
@@ -32,10 +33,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import alerts, cost, dossier_http, metrics, saved_queries, screening
+from api import alerts, cost, dossier_http, exports, metrics, saved_queries, screening, warm
 from api.context import Context
-from api.deps import CallerDep, DatabaseDep, DriverDep, RequestIdDep, caller_from_request
+from api.deps import (
+    CallerDep,
+    DatabaseDep,
+    DriverDep,
+    RequestIdDep,
+    caller_from_request,
+    get_database,
+    get_driver,
+    get_request_id,
+)
 from api.errors import rest_response
+from api.fastpath import FastGraphQL
 from api.schema import schema
 from api.web import pages
 from api.web.graphiql import WebGraphQLApp
@@ -78,15 +89,30 @@ async def get_context(request: Request, driver: DriverDep, database: DatabaseDep
                    max_cost=request.app.state.cost_caps[caller.role])
 
 
+async def fast_context(request: Request) -> Context:
+    """`get_context` with its dependencies resolved by hand (`api.fastpath`)."""
+    return await get_context(request, await get_driver(request), await get_database(request),
+                             await get_request_id(request))
+
+
 def lifespan_for(
     conn: Connection | None, alerts_schedule: bool = False, alerts_tick: float = 60.0,
+    warm_up: bool = False,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Open the driver; with `warm_up`, warm in the background (`api.warm`, which also
+    checks the saved queries), else check the saved queries before serving."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         connection = conn or drivers.connection()
         app.state.driver = drivers.open_async_driver(connection)
         app.state.database = connection.database
-        await check_saved_queries(app.state.driver, app.state.database)
+        app.state.warming = warm.Warming()
+        warming: asyncio.Task[None] | None = None
+        if warm_up:
+            warming = asyncio.create_task(
+                warm.warm(app.state.driver, app.state.database, app.state.warming))
+        else:
+            await check_saved_queries(app.state.driver, app.state.database)
         gc.collect()
         gc.freeze()  # what start-up made lives as long as the process: collections skip it
         try:
@@ -94,6 +120,8 @@ def lifespan_for(
                 app.state.alert_schedule = schedule
                 yield
         finally:
+            if warming is not None:
+                warming.cancel()
             await app.state.driver.close()
 
     return lifespan
@@ -109,7 +137,7 @@ async def check_saved_queries(driver: AsyncDriver, database: str) -> None:
         saved_queries.LIBRARY.reset()
 
 
-KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries", "/leads", "/screen",
+KNOWN_PREFIXES = ("/graphql", "/healthz", "/readyz", "/metrics", "/queries", "/leads", "/screen", "/exports",
                   "/static", "/signin", "/signout", "/session")
 _ONE_TIME = re.compile(r"^/signin/code/.+")
 
@@ -242,7 +270,8 @@ def create_app(*, connection: Connection | None = None,
                cost_caps: Mapping[str, int] | None = None,
                settings: Settings | None = None,
                upload_checker: Checker | None = None,
-               alerts_schedule: bool | None = None) -> FastAPI:
+               alerts_schedule: bool | None = None, warm_up: bool | None = None,
+               fast_path: bool = True) -> FastAPI:
     """The API. `connection` defaults to `graph.drivers.connection()` (NEO4J_URI or the local
     server); `query_timeout` is the transaction timeout of every query, in seconds;
     `max_body` the bytes a request body may have (default ALLIANCE_MAX_BODY_BYTES);
@@ -252,16 +281,23 @@ def create_app(*, connection: Connection | None = None,
     (`loaders.uploads.UploadChecker`; without one they answer that screening is not set
     up in this process).
     `alerts_schedule` runs the watchlist alerts on their schedule
-    (`api.alerts.AlertSchedule`; default ALLIANCE_ALERTS_SCHEDULE, off)."""
+    (`api.alerts.AlertSchedule`; default ALLIANCE_ALERTS_SCHEDULE, off). `warm_up` warms
+    the process in the background at start (`api.warm`; default ALLIANCE_WARM_AT_START,
+    which `alliance serve` turns on): /healthz answers at once, /readyz says `warming`
+    until it is done. `fast_path` answers the common GraphQL request without FastAPI's
+    routing and strawberry's HTTP view (`api.fastpath`; the same answer)."""
     settings = settings or get_settings()
     schedule = settings.alliance_alerts_schedule if alerts_schedule is None else alerts_schedule
-    lifespan = lifespan_for(connection, schedule, settings.alliance_alerts_tick_seconds)
+    lifespan = lifespan_for(connection, schedule, settings.alliance_alerts_tick_seconds,
+                            settings.alliance_warm_at_start if warm_up is None else warm_up)
     app = FastAPI(title="Alliance Graph API", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.query_timeout = query_timeout
     app.state.cost_caps = cost.caps(
         {**settings.query_cost_caps(cost.DEFAULT_CAPS), **(cost_caps or {})})
     app.state.screener = screening.Screener(upload_checker, thresholds(settings))
+    graphql = WebGraphQLApp(schema, context_getter=get_context)
+    app.add_middleware(FastGraphQL, view=graphql, context=fast_context, enabled=fast_path)
     app.add_middleware(SameOrigin)
     app.add_middleware(RequestContext, max_body=max_body or settings.alliance_max_body_bytes)
     app.add_middleware(SecurityHeaders)
@@ -269,9 +305,10 @@ def create_app(*, connection: Connection | None = None,
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, unexpected_error)
-    app.include_router(WebGraphQLApp(schema, context_getter=get_context), prefix="/graphql")
+    app.include_router(graphql, prefix="/graphql")
     app.include_router(saved_queries.router)
     app.include_router(dossier_http.router)
+    app.include_router(exports.router)
     app.include_router(screening.router)
     add_health(app)
     app.include_router(pages.router)
@@ -284,15 +321,19 @@ def add_health(app: FastAPI) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Neo4j answers.")
-    async def readyz(driver: DriverDep, database: DatabaseDep) -> JSONResponse:
+    @app.get("/readyz", summary="Neo4j answers and the start-up warming is over.")
+    async def readyz(request: Request, driver: DriverDep, database: DatabaseDep) -> JSONResponse:
+        warming: warm.Warming = request.app.state.warming
         try:
             await access.read_async(driver, database, "RETURN 1 AS ok", timeout=READY_TIMEOUT,
                                     name="readyz")
         except AllianceError as exc:  # the probe's own answer, whatever the reason
             return JSONResponse({"status": "unavailable", "reason": str(exc)},
                                 status_code=NOT_READY)
-        return JSONResponse({"status": "ready", "database": database})
+        if warming.busy:
+            return JSONResponse({"status": "warming", "warm": warming.summary()},
+                                status_code=NOT_READY)
+        return JSONResponse({"status": "ready", "database": database, "warm": warming.summary()})
 
     @app.get("/metrics", summary="Prometheus metrics (any valid token).")
     async def prometheus(caller: CallerDep) -> Response:

@@ -129,13 +129,14 @@ async def wait_ready(url: str, payload: dict[str, Any], log: Path, timeout: floa
 
 
 @contextmanager
-def serve_ours(uri: str, secret: str, tmp: Path, workers: int = 1) -> Iterator[str]:
-    """`alliance serve` on a free port; yields the base URL (no path)."""
+def serve_ours(uri: str, secret: str, tmp: Path, workers: int = 1,
+               extra: list[str] | None = None) -> Iterator[str]:
+    """`alliance serve` on a free port (with `extra` options); yields the base URL."""
     port = local_neo4j.free_port()
     env = {**os.environ, "NEO4J_URI": uri, "ALLIANCE_JWT_SECRET": secret,
            "ALLIANCE_HOME": str(tmp / "home")}
     cmd = [str(ROOT / ".venv" / "bin" / "alliance"), "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers)]
+           "--port", str(port), "--workers", str(workers), *(extra or [])]
     with process(cmd, env, ROOT, tmp / "ours.log"):
         yield f"http://127.0.0.1:{port}"
 

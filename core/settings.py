@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     """Run the watchlist alerts on their schedule inside `alliance serve` (off unless set)."""
     alliance_alerts_tick_seconds: float = 60.0
     """How often the schedule looks for alerts that are due."""
+    alliance_warm_at_start: bool = False
+    """Warm the API process at start (Neo4j's plans, the driver's pool, imports) in the
+    background; `alliance serve` turns it on (`--no-warm` leaves it off)."""
 
     @field_validator("alliance_query_cost_caps", mode="before")
     @classmethod
