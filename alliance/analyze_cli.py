@@ -81,7 +81,7 @@ def matches(
     threshold: Annotated[float | None, typer.Option(
         "--threshold", min=0.0, max=1.0,
         help="Match probability at or above which a link is written "
-             "(default: ALLIANCE_MATCH_THRESHOLD, 0.99).")] = None,
+             "(default: ALLIANCE_MATCH_THRESHOLD, 0.9).")] = None,
 ) -> None:
     """Score pairs of sellers that share no exact identifier and write PROBABLY_SAME links."""
     cut = get_settings().alliance_match_threshold if threshold is None else threshold

@@ -25,7 +25,8 @@ PLACEHOLDERS = {"", "changethis", "change-me", "changeme", "secret", "password",
 MIN_SECRET_LENGTH = 32
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 """Bytes an API request body may have (a GraphQL query is a few KB; its variables little more)."""
-DEFAULT_MATCH_THRESHOLD = 0.99
+DEFAULT_MATCH_THRESHOLD = 0.9
+"""Chosen with bench/matching.py at 100k sellers (figures in bench/RESULTS.md)."""
 DEFAULT_SCREEN_BLOCK = 0.5
 DEFAULT_SCREEN_REVIEW = 0.25
 """Screening thresholds, chosen with the quality benchmark (bench/screen.py, figures in

@@ -3,10 +3,19 @@
 Why Splink: it is the Fellegi-Sunter model with what this needs already written and
 tested: blocking rules that run as hash joins in DuckDB (with arrays exploded), term
 frequency adjustments (two sellers both named 王伟 say less than two named 邓祥兰),
-m and u probabilities estimated without labels (u by random sampling, m by expectation
-maximisation) or from labelled pairs, and for every scored pair the level each
-comparison reached and its match weight, which become the link's readable reasons.
-DuckDB runs it in the process, on columnar data, in a bounded memory.
+u probabilities estimated by random sampling, m probabilities from labelled pairs, and
+for every scored pair the level each comparison reached and its match weight, which
+become the link's readable reasons. DuckDB runs it in the process, on columnar data, in
+a bounded memory.
+
+m (how often two accounts of one person reach a level) starts as written in
+`COMPARISONS` and is trained only on investigators' confirmed pairs. Expectation
+maximisation is not run: on rings that hide, every block it could train on is mixed
+with honest neighbours (one street and consecutive phone numbers), and it drove the m of
+"same building" to 6e-5 and rated a name written the same way above one written two
+ways, the opposite of what accounts that hide do (bench/RESULTS.md has the figures).
+u is measured on the data (random pairs), so the weights follow the population: a
+frequent name, a street many sellers share, consecutive phone numbers.
 
 A record is one seller's comparison keys (`graph.match_features`); `records` builds the
 table. The comparisons, their levels and the reason each level gives are `COMPARISONS`.
@@ -20,8 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +49,6 @@ TF_WEIGHT = 0.5
 one name on two hundred accounts makes that name frequent itself, and the full
 adjustment would take the weight its own name gives it."""
 U_PAIRS = 2_000_000
-EM_PAIRS = 2_000_000
 
 Level = tuple[str, str, float]
 """(SQL condition over `x_l` / `x_r` columns, the reason the level gives, the share of
@@ -67,13 +74,13 @@ _NAMES_AGREE = "coalesce(name_key_l = name_key_r, FALSE)"
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", "name_key_l IS NULL OR name_key_r IS NULL", (
-        ("name_text_l = name_text_r", "name equal", 0.35),
-        ("name_key_l = name_key_r", "name pinyin equal", 0.35),
+        ("name_text_l = name_text_r", "name equal", 0.25),
+        ("name_key_l = name_key_r", "name pinyin equal", 0.5),
         ("jaro_winkler_similarity(name_key_l, name_key_r) >= 0.92 "
          "OR (length(name_text_l) = 3 AND length(name_text_r) = 3 "
-         "AND levenshtein(name_text_l, name_text_r) <= 1)", "name similar", 0.15),
+         "AND levenshtein(name_text_l, name_text_r) <= 1)", "name similar", 0.1),
         ("TRUE", "names differ", 0.15),
-    ), tf={0: "name_text", 1: "name_key"}),
+    ), tf={0: "name_text"}),
     Comparison("address", "province_l IS NULL OR province_r IS NULL", (
         ("street_l = street_r AND building_l = building_r", "same building", 0.25),
         ("street_l = street_r", "same street", 0.15),
@@ -99,10 +106,19 @@ COMPARISONS: tuple[Comparison, ...] = (
 )
 """The e-mail name and the account holder count only when the legal names do not agree
 already: an honest seller's e-mail and account are in its own name, so for two namesakes
-they would say the same thing twice."""
+they would say the same thing twice.
+
+"name pinyin equal" is reached only by names written differently (the level above takes
+names written the same way): two honest namesakes write their name as their identity
+card has it, while one person hiding writes it in traditional characters, in pinyin or
+with a homophone, so it is the stronger of the two. Only "name equal" is adjusted by the
+name's frequency: a ring that writes one name in five ways on two hundred accounts makes
+that name frequent itself, and the adjustment would take the weight its own variants
+give it."""
 
 BLOCKS: dict[str, tuple[str, ...]] = {
-    "b_name": ("name_key", "province"),
+    "b_name": ("name_key",),
+    "b_name_province": ("name_key", "province"),
     "b_street": ("street",),
     "b_phone": ("phone_blocks",),
     "b_mail": ("mail_names",),
@@ -112,15 +128,12 @@ BLOCKS: dict[str, tuple[str, ...]] = {
 """Blocking keys: a pair is scored when it shares one of these (pinyin name and province,
 street and city, a phone block, an e-mail name, an account holder, an exact identifier).
 Each is cheap (an equi-join) and safe (accounts of one person share it)."""
-TRAINING_BLOCKS: tuple[tuple[str, ...], ...] = (
+PRIOR_BLOCKS: tuple[tuple[str, ...], ...] = (
     ("name_key", "street"), ("name_key", "phone_block"), ("street", "phone_block"))
-"""The blocks expectation maximisation trains on: pairs that agree on two of name, street
-and phone block, so that most of them are matches (a block on one of them is mostly
-namesakes, neighbours or consecutive phone numbers, and EM would learn those instead).
-Each leaves the comparisons it does not block on free to be estimated; `phone_block` is
-the first phone's block (sampled training takes no list)."""
+"""Pairs that agree on two of name, street and phone block (`phone_block` is the first
+phone's block): most of them are matches."""
 
-PRIOR_RULES = tuple(" AND ".join(f"l.{c} = r.{c}" for c in block) for block in TRAINING_BLOCKS)
+PRIOR_RULES = tuple(" AND ".join(f"l.{c} = r.{c}" for c in block) for block in PRIOR_BLOCKS)
 PRIOR_RECALL = 0.3
 """The chance that two sellers are one is estimated from the pairs that agree on two of
 name, street and phone block, taken as the matches found with this recall (accounts that
@@ -162,6 +175,16 @@ def settings(prior: float) -> SettingsCreator:
     )
 
 
+DUCKDB_MEMORY = "1GB"
+"""What DuckDB may hold in memory before it spills to disk (its default is 80% of the
+machine's memory, which it takes on a machine shared with Neo4j)."""
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY,
+                                  "preserve_insertion_order": True})
+
+
 # --- records -----------------------------------------------------------------------------
 
 
@@ -187,37 +210,84 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def block_keys(r: dict[str, Any], columns: tuple[str, ...]) -> list[str]:
-    """The keys of one blocking rule for record `r` (one per list value)."""
-    if len(columns) == 1:
-        value = r[columns[0]]
-        return list(value) if isinstance(value, list) else ([value] if value else [])
-    values = [r[c] for c in columns]
-    return ["|".join(values)] if all(values) else []
+RECORD_BATCH = 10_000
+"""Exported sellers turned into comparison keys at a time (one Arrow record batch)."""
+
+
+def chunked(rows: Iterable[dict[str, Any]], size: int | None = None
+            ) -> Iterator[list[dict[str, Any]]]:
+    """`rows` in lists of `size` (`RECORD_BATCH` unless told)."""
+    size = size or RECORD_BATCH
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def key_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
+    """Exported sellers as one record batch of their comparison keys (no block columns)."""
+    return pa.RecordBatch.from_pylist([record(r) for r in rows], schema=KEY_SCHEMA)
 
 
 def records(rows: Iterable[dict[str, Any]]) -> pa.Table:
-    """The comparison table, with one `b_*` column per blocking key: the keys no more than
-    `BLOCK_CAP` sellers hold (`ID_CAP` for exact identifiers)."""
-    table = [record(r) for r in rows]
-    counts = {name: Counter[str]() for name in BLOCKS}
-    for r in table:
-        for name, columns in BLOCKS.items():
-            counts[name].update(set(block_keys(r, columns)))
-    for r in table:
-        for name, columns in BLOCKS.items():
-            cap = ID_CAP if name == "b_ids" else BLOCK_CAP
-            kept = [k for k in block_keys(r, columns) if counts[name][k] <= cap]
-            r[name] = (kept or None) if name in LIST_BLOCKS else (kept[0] if kept else None)
-    return pa.Table.from_pylist(table, schema=SCHEMA)
+    """The comparison table of exported sellers, read `RECORD_BATCH` at a time: only
+    the Arrow columns stay in memory, never the rows as Python objects."""
+    return keys_table(key_batch(chunk) for chunk in chunked(rows))
+
+
+def keys_table(batches: Iterable[pa.RecordBatch]) -> pa.Table:
+    """The comparison table from record batches of keys, with one `b_*` column per
+    blocking key: the keys no more than `BLOCK_CAP` sellers hold (`ID_CAP` for exact
+    identifiers), counted in DuckDB."""
+    keys = pa.Table.from_batches(list(batches), schema=KEY_SCHEMA)
+    keys = keys.append_column("_n", pa.array(range(keys.num_rows), pa.int64()))
+    con = connect()
+    try:
+        con.register("keys", keys)
+        return con.sql(blocks_sql()).to_arrow_table().cast(SCHEMA)
+    finally:
+        con.close()
+
+
+def _block_expr(columns: tuple[str, ...]) -> str:
+    if len(columns) == 1:
+        return columns[0]
+    return " || '|' || ".join(columns)
+
+
+def blocks_sql() -> str:
+    """One query adding every `b_*` column to the `keys` table, rows in their order.
+    Built from this module's constants only (column names and caps), never from data."""
+    ctes, joins, selects = [], [], []
+    for name, columns in BLOCKS.items():
+        cap = ID_CAP if name == "b_ids" else BLOCK_CAP
+        if name in LIST_BLOCKS:
+            (column,) = columns
+            ctes.append(f"""{name}_x AS (SELECT _n, unnest({column}) AS key FROM keys),
+{name}_held AS (SELECT key FROM {name}_x GROUP BY key HAVING count(DISTINCT _n) <= {cap}),
+{name} AS (SELECT x._n, list(x.key ORDER BY x.key) AS {name} FROM {name}_x x
+           SEMI JOIN {name}_held h ON x.key = h.key GROUP BY x._n)""")  # noqa: S608
+            joins.append(f"LEFT JOIN {name} USING (_n)")
+            selects.append(f"{name}.{name}")
+        else:
+            expr = _block_expr(columns)
+            selects.append(f"CASE WHEN count({expr}) OVER (PARTITION BY {expr}) <= {cap} "
+                           f"THEN {expr} END AS {name}")
+    head = f"WITH {', '.join(ctes)} SELECT keys.* EXCLUDE (_n), {', '.join(selects)}"  # noqa: S608
+    return f"{head} FROM keys {' '.join(joins)} ORDER BY keys._n"
 
 
 LIST_BLOCKS = ("b_phone", "b_mail", "b_holder", "b_ids")
 _TEXT = ("id", "name_key", "name_text", "district", "city", "province", "street", "building",
          "phone_block")
+KEY_SCHEMA = pa.schema([(c, pa.string()) for c in _TEXT]
+                       + [(c, pa.list_(pa.string())) for c in LIST_COLUMNS])
 SCHEMA = pa.schema(
-    [(c, pa.string()) for c in _TEXT]
-    + [(c, pa.list_(pa.string())) for c in LIST_COLUMNS]
+    list(KEY_SCHEMA)
     + [(name, pa.list_(pa.string()) if name in LIST_BLOCKS else pa.string()) for name in BLOCKS]
 )
 
@@ -234,10 +304,11 @@ class Scored:
 
 def train_and_score(table: pa.Table, *, threshold: float, confirmed: list[tuple[str, str]],
                     prior: float | None = None) -> Scored:
-    """Train the model on `table` (EM; m also from `confirmed` pairs when there are
-    any) and return the pairs at or above `threshold` with their reasons."""
+    """Train the model on `table` (the prior and u from the data, m from `confirmed`
+    pairs when there are any) and return the pairs at or above `threshold` with their
+    reasons."""
     logging.getLogger("splink").setLevel(logging.ERROR)
-    con = duckdb.connect()
+    con = connect()
     api = DuckDBAPI(con)
     data = api.register(table, dataset_display_name="sellers")
     linker = Linker(data, settings(prior or default_prior(table.num_rows)), log_level=None)
@@ -247,10 +318,6 @@ def train_and_score(table: pa.Table, *, threshold: float, confirmed: list[tuple[
         linker.training.estimate_probability_two_random_records_match(
             list(PRIOR_RULES), recall=PRIOR_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
-    for columns in TRAINING_BLOCKS:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            blocking_rule(columns), max_pairs=EM_PAIRS,
-            estimate_without_term_frequencies=True)
     if confirmed:
         con.register("confirmed_pairs", pa.table({
             "source_dataset_l": ["sellers"] * len(confirmed), "id_l": [a for a, _ in confirmed],

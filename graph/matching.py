@@ -27,13 +27,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, LiteralString
+from queue import Queue
+from threading import Thread
+from typing import Any, Literal, LiteralString, TypeVar
 
 import neo4j
+import pyarrow as pa
 
 from graph import access, match_model
 from graph.model import check_rel_type
 
+T = TypeVar("T")
 REL = check_rel_type("PROBABLY_SAME")
 Decision = Literal["confirmed", "rejected"]
 DECISIONS: tuple[str, ...] = ("confirmed", "rejected")
@@ -114,6 +118,46 @@ def export(driver: neo4j.Driver, database: str) -> Iterator[dict[str, Any]]:
         yield dict(zip(record.keys(), record.values(), strict=True))
 
 
+READ_AHEAD = 2
+"""Batches of exported sellers read from Neo4j ahead of the one being turned into keys."""
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def read_ahead(items: Iterator[T], depth: int = READ_AHEAD) -> Iterator[T]:
+    """The items of `items`, produced in a thread of their own up to `depth` ahead: the
+    server and the driver read the next batch while this thread makes keys of the last."""
+    done = object()
+    queue: Queue[Any] = Queue(maxsize=depth)
+
+    def produce() -> None:
+        try:
+            for item in items:
+                queue.put(item)
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer
+            queue.put(_Failed(error))
+        finally:
+            queue.put(done)
+
+    thread = Thread(target=produce, name="matches-export", daemon=True)
+    thread.start()
+    while (item := queue.get()) is not done:
+        if isinstance(item, _Failed):
+            raise item.error
+        yield item
+    thread.join()
+
+
+def keys_table(driver: neo4j.Driver, database: str) -> pa.Table:
+    """Every seller's comparison keys, exported in batches straight into Arrow: the rows
+    never sit in memory as Python objects all at once."""
+    batches = read_ahead(match_model.chunked(export(driver, database)))
+    return match_model.keys_table(match_model.key_batch(batch) for batch in batches)
+
+
 def existing_links(driver: neo4j.Driver, database: str) -> dict[tuple[str, str], str | None]:
     """Every PROBABLY_SAME pair with its decision (None when nobody decided)."""
     return {(r["a"], r["b"]): r["decision"]
@@ -132,7 +176,7 @@ def analyze_matches(driver: neo4j.Driver, database: str, *, threshold: float) ->
         raise ValueError(f"the match threshold must be above 0 and at most 1, not {threshold}")
     run = MatchRun()
     began = time.perf_counter()
-    table = match_model.records(export(driver, database))
+    table = keys_table(driver, database)
     run.sellers = table.num_rows
     old = existing_links(driver, database)
     run.timings["export"] = time.perf_counter() - began
