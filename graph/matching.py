@@ -34,7 +34,7 @@ from typing import Any, Literal, LiteralString, TypeVar
 import neo4j
 import pyarrow as pa
 
-from graph import access, match_model
+from graph import access
 from graph.model import check_rel_type
 
 T = TypeVar("T")
@@ -154,6 +154,8 @@ def read_ahead(items: Iterator[T], depth: int = READ_AHEAD) -> Iterator[T]:
 def keys_table(driver: neo4j.Driver, database: str) -> pa.Table:
     """Every seller's comparison keys, exported in batches straight into Arrow: the rows
     never sit in memory as Python objects all at once."""
+    from graph import match_model  # Splink and DuckDB: loaded only by the commands that match
+
     batches = read_ahead(match_model.chunked(export(driver, database)))
     return match_model.keys_table(match_model.key_batch(batch) for batch in batches)
 
@@ -183,6 +185,8 @@ def analyze_matches(driver: neo4j.Driver, database: str, *, threshold: float) ->
     if run.sellers < 2:
         return run
     confirmed = sorted(pair for pair, decision in old.items() if decision == "confirmed")
+    from graph import match_model
+
     scored = match_model.train_and_score(table, threshold=threshold, confirmed=confirmed)
     run.timings["model"] = time.perf_counter() - began - run.timings["export"]
     run.run_id, run.pairs = scored.run_id, len(scored.pairs)
