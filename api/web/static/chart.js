@@ -34,11 +34,16 @@ export function columnKinds(columns, rows) {
   return kinds;
 }
 
-/** Which columns a chart can use: {x: [...], y: [...]}, or null when none fits. */
+const CODE = /(^|_)(id|adcode|code|year|month|day|no)$/;
+
+/** Which columns a chart can use, best first: {x: [...], y: [...]}, or null when none
+ *  fits. Names and dates come before codes along x; counts and sums before ids and years. */
 export function chartable(columns, rows) {
   const kinds = columnKinds(columns, rows);
-  const x = columns.filter((c) => kinds[c] === 'date' || kinds[c] === 'category');
-  const y = columns.filter((c) => kinds[c] === 'number');
+  const codes = (c) => CODE.test(c) || rows.every((r) => r[c] == null || /^\d+$/.test(String(r[c])));
+  const rank = (list, worse) => [...list.filter((c) => !worse(c)), ...list.filter(worse)];
+  const x = rank(columns.filter((c) => kinds[c] === 'date' || kinds[c] === 'category'), (c) => kinds[c] !== 'date' && codes(c));
+  const y = rank(columns.filter((c) => kinds[c] === 'number'), (c) => CODE.test(c));
   return x.length && y.length && rows.length ? { x, y, kinds } : null;
 }
 

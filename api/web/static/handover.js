@@ -66,7 +66,7 @@ export class Handover {
     const own = this.who.role === 'brand_member' ? this.who.brandId : null;
     const shown = own ? brands.filter((b) => b.brandId === own) : brands;
     if (own && !shown.length) shown.push({ brandId: own, name: null, nameZh: null });
-    fill(this.brand, shown.map((b) => el('option', { value: b.brandId },
+    fill(this.brand, shown.map((b) => el('option', { value: b.brandId, translate: 'no' },
       `${[b.name, b.nameZh].filter(Boolean).join(' / ') || b.brandId} (${b.brandId})`)));
     this.brand.disabled = Boolean(own);
   }
@@ -80,8 +80,8 @@ export class Handover {
     if (!this.subjects) return;
     const subjects = this.selected(SUBJECTS);
     fill(this.subjects, subjects.length
-      ? subjects.map((d) => el('li', { dataset: { id: d.id } }, el('span', { class: 'kind' }, kindWord(d.label)), ' ', d.caption || d.key,
-        el('span', { class: 'key' }, ` ${d.key}`)))
+      ? subjects.map((d) => el('li', { dataset: { id: d.id } }, el('span', { class: 'kind' }, kindWord(d.label)), ' ',
+        el('span', { translate: 'no' }, d.caption || d.key), ' ', el('span', { class: 'key', translate: 'no' }, d.key)))
       : el('li', { class: 'muted' }, t('hand.subjects.none')));
     for (const d of this.selected(EVIDENCE)) this.found.set(d.id, d);
     fill(this.evidence, [...this.found.values()].map((d) => {
@@ -89,7 +89,8 @@ export class Handover {
       box.addEventListener('change', () => {
         if (box.checked) this.unchecked.delete(d.id); else this.unchecked.add(d.id);
       });
-      return el('li', { dataset: { id: d.id } }, el('label', {}, box, ' ', el('span', { class: 'kind' }, kindWord(d.label)), ' ', d.caption || d.key));
+      return el('li', { dataset: { id: d.id } }, el('label', {}, box, ' ', el('span', { class: 'kind' }, kindWord(d.label)), ' ',
+        el('span', { translate: 'no' }, d.caption || d.key)));
     }));
   }
 

@@ -837,6 +837,11 @@ const VIA = {
   phone: ['same phone', '同一电话'], email: ['same email', '同一邮箱'], device_fp: ['same device', '同一设备'],
   device_ip: ['same IP address', '同一 IP 地址'], address: ['same address', '同一地址'],
 };
+const FACTORS = {
+  upheld_complaints: ['upheld complaints', '成立的投诉'], counterfeit_verdicts: ['counterfeit verdicts', '鉴定为假'],
+  blocked_listings: ['blocked listings', '被拦截的商品'], network_size: ['network size', '网络规模'],
+  site_proximity: ['near a known site', '临近已知窝点'], enforcement: ['enforcement', '执法情况'],
+};
 const PROPS = {
   seller_id: '卖家编号', shop_id: '店铺编号', listing_id: '商品编号', brand_id: '品牌编号', site_id: '窝点编号',
   person_id: '人员编号', lead_id: '线索编号', case_id: '案件编号', agency_id: '机关编号', network_id: '网络编号',
@@ -872,6 +877,10 @@ for (const [name, [english, chinese]] of Object.entries(RELS)) {
 for (const [name, [english, chinese]] of Object.entries(VIA)) {
   en[`via.${name}`] = english;
   zh[`via.${name}`] = chinese;
+}
+for (const [name, [english, chinese]] of Object.entries(FACTORS)) {
+  en[`factor.${name}`] = english;
+  zh[`factor.${name}`] = chinese;
 }
 for (const [name, chinese] of Object.entries(PROPS)) {
   en[`prop.${name}`] = name.replace(/_/g, ' ');
@@ -919,12 +928,24 @@ export function onLangChange(listener) {
   listeners.push(listener);
 }
 
-/** The words of `key` in the current language, `{name}` replaced from `vars`; `.one` when n is 1. */
-export function t(key, vars = {}) {
+function template(key, vars) {
   const words = STRINGS[current];
   const one = vars.n === 1 ? words[`${key}.one`] : undefined;
-  const text = one ?? words[key] ?? en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+  return one ?? words[key] ?? en[key] ?? key;
+}
+
+/** The words of `key` in the current language, `{name}` replaced from `vars`; `.one` when n is 1. */
+export function t(key, vars = {}) {
+  return template(key, vars).replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** `t` as pieces: the words as strings, each value from `vars` as `wrap(value)` (data
+ *  the page marks as not to be translated). */
+export function tParts(key, vars, wrap) {
+  return template(key, vars).split(/(\{\w+\})/).filter(Boolean).map((piece) => {
+    const name = piece.match(/^\{(\w+)\}$/)?.[1];
+    return name && name in vars ? wrap(vars[name]) : piece;
+  });
 }
 
 /** `t(key)` when the key exists, else `fallback`. */

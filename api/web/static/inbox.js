@@ -34,7 +34,7 @@ function fillFilters() {
   fill(byId('f-status'), el('option', { value: '' }, t('inbox.any.status')),
     LEAD_STATUSES.map((s) => el('option', { value: s }, statusWord(s))));
   fill(byId('f-brand'), el('option', { value: '' }, t('inbox.any.brand')),
-    state.brands.map((b) => el('option', { value: b.brandId }, `${brandName(b)} (${b.brandId})`)));
+    state.brands.map((b) => el('option', { value: b.brandId, translate: 'no' }, `${brandName(b)} (${b.brandId})`)));
   byId('f-status').value = status ?? '';
   byId('f-brand').value = brandId ?? '';
 }
@@ -54,12 +54,12 @@ function row(lead) {
   const brands = lead.onBehalfOf.nodes.map((b) => `${brandName(b)} (${b.brandId})`).join(', ');
   const agency = lead.pushedTo.nodes.map((a) => `${a.name ?? a.agencyId} (${a.agencyId})`).join(', ');
   return el('tr', { dataset: { id: lead.leadId, status: lead.status ?? '' } },
-    el('td', {}, el('a', { href: `/leads/${encodeURIComponent(lead.leadId)}`, class: 'lead-link' }, lead.leadId)),
-    el('td', {}, lead.title ?? ''),
+    el('td', { translate: 'no' }, el('a', { href: `/leads/${encodeURIComponent(lead.leadId)}`, class: 'lead-link' }, lead.leadId)),
+    el('td', { translate: 'no' }, lead.title ?? ''),
     el('td', {}, el('span', { class: `st st-${lead.status}` }, statusWord(lead.status))),
-    el('td', {}, brands),
-    el('td', {}, agency),
-    el('td', {}, lead.createdOn ?? ''),
+    el('td', { translate: 'no' }, brands),
+    el('td', { translate: 'no' }, agency),
+    el('td', { translate: 'no' }, lead.createdOn ?? ''),
     el('td', { class: 'num' }, money(lead.estimatedValueCny)));
 }
 

@@ -7,7 +7,7 @@ import {
   gql, whenSignedOut, LEAD, LIFECYCLE, PUSH_LEAD, MOVE_LEAD, OPEN_CASE, RECORD_RAID, MOVE_CASE,
 } from './graphql.js';
 import { t, errorText, statusWord, kindWord, money, roleWord, onLangChange } from './i18n.js';
-import { startPage, signedOut, exportLinks, dossierHref } from './page.js';
+import { startPage, signedOut, exportLinks, dossierHref, data, words } from './page.js';
 import { agencyPicker } from './agencies.js';
 
 const state = { who: null, lead: null, lifecycle: [], said: null };
@@ -34,7 +34,7 @@ function allowed(object, from) {
 }
 
 function say(kind, text) {
-  state.said = { kind, text };
+  state.said = kind ? { kind, text } : null;
   showSaid();
 }
 
@@ -45,11 +45,13 @@ function showSaid() {
   out.dataset.state = state.said ? state.said.kind : '';
 }
 
+/** Run a move; its result is said once the lead is read again, a refusal at once. */
 async function act(button, work, done) {
   button.disabled = true;
+  say(null, null);
   try {
     const answer = await work();
-    say('ok', done(answer));
+    state.said = { kind: 'ok', text: done(answer) };
     await load();
   } catch (err) {
     say('error', t('lead.refused', { why: errorText(err) }));
@@ -192,8 +194,8 @@ function subjectsTable(lead) {
   if (!rows.length) return el('p', { class: 'muted' }, t('lead.subjects.none'));
   return el('table', { class: 'grid', id: 'subjects' },
     el('tbody', {}, rows.map(([label, key, name, kind, status]) => el('tr', { dataset: { id: `${label}:${key}` } },
-      el('td', {}, kindWord(label)), el('td', {}, entityLink(label, key, name || key)), el('td', { class: 'key' }, key),
-      el('td', {}, kind ?? ''), el('td', {}, statusWord(status) || '')))));
+      el('td', {}, kindWord(label)), data(entityLink(label, key, name || key), 'td'), data(key, 'td', { class: 'key' }),
+      data(kind, 'td'), data(status, 'td')))));
 }
 
 function evidenceTable(lead) {
@@ -204,8 +206,8 @@ function evidenceTable(lead) {
   if (!rows.length) return el('p', { class: 'muted' }, t('lead.evidence.none'));
   return el('table', { class: 'grid', id: 'evidence' },
     el('tbody', {}, rows.map(([label, key, a, b, on]) => el('tr', { dataset: { id: `${label}:${key}` } },
-      el('td', {}, kindWord(label)), el('td', { class: 'key' }, key), el('td', {}, a ?? ''), el('td', {}, b ?? ''),
-      el('td', {}, on ?? '')))));
+      el('td', {}, kindWord(label)), data(key, 'td', { class: 'key' }), data(a, 'td'), data(b, 'td'),
+      data(on, 'td')))));
 }
 
 function casesBlock(lead, slot) {
@@ -213,7 +215,7 @@ function casesBlock(lead, slot) {
   if (!cases.length) return null;
   return el('section', { id: 'cases' }, el('h2', {}, t('lead.cases')),
     cases.map((c) => el('div', { class: 'case', dataset: { id: c.caseId, status: c.status } },
-      el('h3', {}, `${c.caseId} · ${c.title ?? ''} · `, el('span', { class: `st st-${c.status}` }, statusWord(c.status))),
+      el('h3', {}, data(`${c.caseId} · ${c.title ?? ''}`), ' · ', el('span', { class: `st st-${c.status}` }, statusWord(c.status))),
       table([
         [t('case.agency'), c.handledBy.nodes.map(agencyText).join(', ')],
         [t('case.opened.on'), c.openedOn], [t('case.charge'), c.charge],
@@ -225,37 +227,43 @@ function casesBlock(lead, slot) {
 
 function timeline(lead) {
   const items = [];
-  const push = (at, text, extra = '') => { if (at) items.push({ at: String(at), text, extra }); };
+  const push = (at, text, extra = null) => { if (at) items.push({ at: String(at), text, extra }); };
   const events = (list, what) => {
     for (const e of list) {
-      const text = e.fromStatus ? t('ev.status', { what, from: statusWord(e.fromStatus), to: statusWord(e.toStatus) })
-        : t('ev.created', { what, to: statusWord(e.toStatus) });
-      push(e.at, text, [e.who ? t('ev.by', { who: `${e.who} (${roleWord(e.role)})` }) : '', e.note ?? ''].filter(Boolean).join(' · '));
+      const text = e.fromStatus ? t('ev.status', { what: '{what}', from: statusWord(e.fromStatus), to: statusWord(e.toStatus) })
+        : t('ev.created', { what: '{what}', to: statusWord(e.toStatus) });
+      const parts = text.split('{what}').flatMap((piece, i) => (i ? [what(), piece] : [piece]));
+      const by = e.who ? [words('ev.by', { who: e.who }), ` (${roleWord(e.role)})`] : [];
+      push(e.at, parts, [...by, e.note ? [' · ', data(e.note)] : []]);
     }
   };
-  events(lead.hasEvent.nodes, t('ev.lead'));
-  if (!lead.hasEvent.nodes.some((e) => !e.fromStatus)) push(lead.createdOn, t('ev.created', { what: t('ev.lead'), to: '' }).replace(/[（(]\s*[)）]/, ''));
+  events(lead.hasEvent.nodes, () => t('ev.lead'));
+  if (!lead.hasEvent.nodes.some((e) => !e.fromStatus)) {
+    push(lead.createdOn, t('ev.created', { what: t('ev.lead'), to: '' }).replace(/\s*[（(]\s*[)）]/, ''));
+  }
   if (lead.pushedOn && !lead.hasEvent.nodes.some((e) => e.toStatus === 'pushed')) {
-    push(lead.pushedOn, `${t('lead.pushedTo')} ${lead.pushedTo.edges.map((e) => agencyText(e.node)).join(', ')}`);
+    push(lead.pushedOn, [t('lead.pushedTo'), ' ', data(lead.pushedTo.edges.map((e) => agencyText(e.node)).join(', '))]);
   }
   for (const n of lead.evidencedByTestPurchase.nodes) {
-    push(n.orderedOn, `${kindWord('TestPurchase')} ${n.purchaseId}`);
-    if (n.verdictOn) push(n.verdictOn, `${kindWord('TestPurchase')} ${n.purchaseId}: ${n.verdict ?? ''}`);
+    push(n.orderedOn, [kindWord('TestPurchase'), ' ', data(n.purchaseId)]);
+    if (n.verdictOn) push(n.verdictOn, [kindWord('TestPurchase'), ' ', data(n.purchaseId), ': ', data(n.verdict)]);
   }
-  for (const n of lead.evidencedByComplaint.nodes) push(n.filedOn, `${kindWord('Complaint')} ${n.complaintId}: ${n.outcome ?? ''}`);
+  for (const n of lead.evidencedByComplaint.nodes) {
+    push(n.filedOn, [kindWord('Complaint'), ' ', data(n.complaintId), ': ', data(n.outcome)]);
+  }
   for (const c of lead.became.nodes) {
-    events(c.hasEvent.nodes, t('ev.case', { id: c.caseId }));
+    events(c.hasEvent.nodes, () => [kindWord('Case'), ' ', data(c.caseId)]);
     for (const r of c.raided.edges) {
       const p = r.properties ?? {};
-      push(p.raided_on, t('ev.raid', { site: `${r.node.label ?? r.node.siteId} (${r.node.siteId})` }),
+      push(p.raided_on, words('ev.raid', { site: `${r.node.label ?? r.node.siteId} (${r.node.siteId})` }),
         `${t('case.arrests')} ${p.arrests ?? 0} · ${t('case.dens')} ${p.dens_destroyed ?? 0} · ${t('case.seized')} ${money(p.seized_value_cny ?? 0)}`);
     }
   }
-  items.sort((a, b) => a.at.localeCompare(b.at));
+  items.sort((x, y) => x.at.localeCompare(y.at));
   if (!items.length) return el('p', { class: 'muted' }, t('lead.timeline.none'));
   return el('ol', { class: 'timeline', id: 'timeline' }, items.map((i) => el('li', {},
-    el('time', { datetime: i.at }, i.at.slice(0, 16).replace('T', ' ')), ' ', el('span', {}, i.text),
-    i.extra ? el('span', { class: 'muted' }, ` — ${i.extra}`) : '')));
+    el('time', { datetime: i.at }, i.at.slice(0, 16).replace('T', ' ')), ' ', el('span', { class: 'what' }, i.text),
+    i.extra && i.extra.length ? el('span', { class: 'muted' }, ' — ', i.extra) : '')));
 }
 
 function conflicts(lead) {
@@ -263,9 +271,9 @@ function conflicts(lead) {
   return el('table', { class: 'grid', id: 'conflicts' },
     el('tbody', {}, lead.conflicts.map((c) => el('tr', { dataset: { id: c.id } },
       el('td', {}, kindWord(c.kind === 'lead' ? 'Lead' : c.kind === 'case' ? 'Case' : c.kind)),
-      el('td', {}, c.kind === 'lead' ? el('a', { href: `/leads/${encodeURIComponent(c.id)}` }, c.id) : c.id),
-      el('td', {}, statusWord(c.status)), el('td', {}, c.brandIds.join(', ')), el('td', {}, c.agencyId ?? ''),
-      el('td', {}, t('lead.conflict.via', { via: c.via.join(', ') }))))));
+      data(c.kind === 'lead' ? el('a', { href: `/leads/${encodeURIComponent(c.id)}` }, c.id) : c.id, 'td'),
+      el('td', {}, statusWord(c.status)), data(c.brandIds.join(', '), 'td'), data(c.agencyId, 'td'),
+      el('td', {}, words('lead.conflict.via', { via: c.via.join(', ') }))))));
 }
 
 function show() {
@@ -276,7 +284,7 @@ function show() {
   const hasCaseMoves = caseBlock && caseBlock.querySelector('button.move');
   document.body.dataset.status = lead.status;
   fill(byId('lead-body'),
-    el('h1', {}, `${lead.leadId} `, el('span', { class: 'caption' }, lead.title ?? ''), ' ',
+    el('h1', {}, data(lead.leadId), ' ', data(lead.title ?? '', 'span', { class: 'caption' }), ' ',
       el('span', { class: `st st-${lead.status}`, id: 'lead-status', dataset: { status: lead.status } }, statusWord(lead.status))),
     el('p', { class: 'links' },
       el('a', { id: 'dossier-link', href: dossierHref(lead.leadId), target: '_blank', rel: 'noopener' }, t('lead.dossier')), ' · ',

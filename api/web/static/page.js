@@ -2,7 +2,7 @@
 // language switch, sign-out), who the caller is, and links to the exports for other tools.
 
 import { el, fill, byId } from './dom.js';
-import { t, lang, setLang, translate, onLangChange, roleWord, LANGS } from './i18n.js';
+import { t, tParts, lang, setLang, translate, onLangChange, roleWord, LANGS } from './i18n.js';
 
 const PAGES = [
   ['workbench', '/', 'nav.workbench'],
@@ -41,7 +41,7 @@ function whoText() {
   if (!who) return '';
   const extra = who.brandId ? ` · ${t('who.brand', { id: who.brandId })}`
     : who.agencyId ? ` · ${t('who.agency', { id: who.agencyId })}` : '';
-  return `${who.sub} (${roleWord(who.role)}${extra})`;
+  return [el('span', { translate: 'no' }, who.sub), ` (${roleWord(who.role)}${extra})`];
 }
 
 function langChooser() {
@@ -89,4 +89,14 @@ export function exportLinks(kind, id, params = null) {
 /** The dossier of a lead, in the page's language. */
 export function dossierHref(leadId) {
   return `/leads/${encodeURIComponent(leadId)}/dossier.html?lang=${encodeURIComponent(lang())}`;
+}
+
+/** Data as it is: an element the page (and a translator) leaves untranslated. */
+export function data(value, tag = 'span', props = {}) {
+  return el(tag, { ...props, translate: 'no' }, value ?? '');
+}
+
+/** `t(key, vars)` as nodes, the values from `vars` marked as data. */
+export function words(key, vars = {}) {
+  return tParts(key, vars, (value) => data(value));
 }

@@ -6,8 +6,8 @@
 
 import { el, fill, byId, show } from './dom.js';
 import { getJson, whenSignedOut, ApiError } from './graphql.js';
-import { t, errorText, propWord, onLangChange } from './i18n.js';
-import { startPage, signedOut, exportLinks } from './page.js';
+import { t, errorText, onLangChange } from './i18n.js';
+import { startPage, signedOut, exportLinks, data } from './page.js';
 import { chartable, drawChart } from './chart.js';
 
 const state = { queries: [], current: null, result: null, sort: null, params: null };
@@ -24,7 +24,7 @@ function showCatalogue() {
   const list = byId('query-list');
   fill(list, state.queries.length ? state.queries.map((q) => el('li', { dataset: { name: q.name } },
     el('a', { href: `#q=${encodeURIComponent(q.name)}`, class: q.name === state.current?.name ? 'on' : '' },
-      el('span', { class: 'name' }, q.title), el('span', { class: 'key' }, q.name))))
+      data(q.title, 'span', { class: 'name' }), data(q.name, 'span', { class: 'key' }))))
     : el('li', { class: 'muted' }, t('q.none')));
 }
 
@@ -53,12 +53,12 @@ function input(p, given) {
 
 function form(q, given) {
   const fields = q.params.map((p) => el('div', { class: 'field', dataset: { param: p.name, type: p.type } },
-    el('label', { for: `p-${p.name}` }, el('b', {}, p.name), ' ', el('span', { class: 'muted' }, `(${typeWord(p.type)})`),
+    el('label', { for: `p-${p.name}` }, data(p.name, 'b'), ' ', el('span', { class: 'muted' }, `(${typeWord(p.type)})`),
       p.required ? el('span', { class: 'req' }, ` ${t('q.required')}`) : ''),
     input(p, given.get(p.name)),
-    el('div', { class: 'muted about', id: `p-${p.name}-about` }, p.description ?? '')));
+    data(p.description, 'div', { class: 'muted about', id: `p-${p.name}-about` })));
   const run = el('button', { type: 'submit', id: 'q-run', class: 'primary' }, t('q.run'));
-  const node = el('form', { id: 'q-form', class: 'form' },
+  const node = el('form', { id: 'q-form', class: 'form', novalidate: true },
     fields.length ? fields : el('p', { class: 'muted' }, t('q.params.none')), el('div', { class: 'row' }, run));
   node.addEventListener('submit', (evt) => { evt.preventDefault(); runQuery(run); });
   return node;
@@ -103,11 +103,11 @@ function resultTable() {
     const arrow = on ? (state.sort.down ? ' ▼' : ' ▲') : '';
     return el('th', { 'aria-sort': on ? (state.sort.down ? 'descending' : 'ascending') : 'none' },
       el('button', { type: 'button', class: 'sort', title: t('q.sort'), dataset: { column: c },
-        onclick: () => { state.sort = { column: c, down: on ? !state.sort.down : false }; showResult(); } }, `${c}${arrow}`));
+        translate: 'no', onclick: () => { state.sort = { column: c, down: on ? !state.sort.down : false }; showResult(); } }, `${c}${arrow}`));
   });
   return el('table', { class: 'grid list', id: 'q-table' },
     el('thead', {}, el('tr', {}, head)),
-    el('tbody', {}, sortedRows().map((r) => el('tr', {}, columns.map((c) =>
+    el('tbody', { translate: 'no' }, sortedRows().map((r) => el('tr', {}, columns.map((c) =>
       el('td', { class: typeof r[c] === 'number' ? 'num' : '' }, show(r[c])))))));
 }
 
@@ -115,8 +115,8 @@ function chartBlock() {
   const { columns, rows } = state.result;
   const fit = chartable(columns, rows);
   if (!fit) return null;
-  const xs = el('select', { id: 'chart-x', 'aria-label': t('q.chart.x') }, fit.x.map((c) => el('option', { value: c }, c)));
-  const ys = el('select', { id: 'chart-y', 'aria-label': t('q.chart.y') }, fit.y.map((c) => el('option', { value: c }, c)));
+  const xs = el('select', { id: 'chart-x', 'aria-label': t('q.chart.x'), translate: 'no' }, fit.x.map((c) => el('option', { value: c }, c)));
+  const ys = el('select', { id: 'chart-y', 'aria-label': t('q.chart.y'), translate: 'no' }, fit.y.map((c) => el('option', { value: c }, c)));
   const kinds = el('select', { id: 'chart-kind', 'aria-label': t('q.chart') },
     el('option', { value: '' }, '—'), el('option', { value: 'bar' }, t('q.chart.bar')), el('option', { value: 'line' }, t('q.chart.line')));
   const slot = el('div', { id: 'chart' });
@@ -199,12 +199,12 @@ function showQuery() {
     if (all.length) values.set(p.name, p.type === 'list of string' ? all.join('\n') : all[0]);
   }
   fill(section,
-    el('h1', { id: 'q-title' }, q.title),
-    el('p', { class: 'key' }, q.name),
-    el('h3', {}, t('q.description')), el('p', { id: 'q-description', class: 'description' }, q.description),
+    data(q.title, 'h1', { id: 'q-title' }),
+    data(q.name, 'p', { class: 'key' }),
+    el('h3', {}, t('q.description')), data(q.description, 'p', { id: 'q-description', class: 'description' }),
     el('h3', {}, t('q.params')), form(q, values),
     el('div', { id: 'q-result', role: 'status' }),
-    el('details', { id: 'q-cypher-box' }, el('summary', {}, t('q.cypher')), el('pre', { id: 'q-cypher', class: 'cypher' }, '…')));
+    el('details', { id: 'q-cypher-box' }, el('summary', {}, t('q.cypher')), el('pre', { id: 'q-cypher', class: 'cypher', translate: 'no' }, '…')));
   cypherOf(q);
   state.result = null;
   section.dataset.name = q.name;

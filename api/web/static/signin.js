@@ -1,7 +1,7 @@
 // The sign-in page in the chosen language: its labels, who is signed in, and the
 // server's messages (the token itself and the names in it stay as they are).
 
-import { t, setLang, translate, lang, roleWord } from './i18n.js';
+import { t, tParts, setLang, translate, lang, roleWord } from './i18n.js';
 
 const MESSAGES = [
   [/^Paste a token to sign in\.$/, () => t('signin.paste')],
@@ -14,7 +14,14 @@ function signedInAs() {
   const line = document.getElementById('signed-in-as');
   if (!box || !line) return;
   const { sub, role, until } = box.dataset;
-  line.textContent = t('signin.as', { sub, role: roleWord(role), until });
+  const asData = (value) => {
+    const span = document.createElement('span');
+    span.translate = false;
+    span.textContent = value;
+    return span;
+  };
+  line.replaceChildren(...tParts('signin.as', { sub, role: roleWord(role), until }, (value) =>
+    (value === sub || value === until ? asData(value) : document.createTextNode(value))));
 }
 
 function message() {

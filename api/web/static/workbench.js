@@ -13,7 +13,7 @@ import {
 } from './graphql.js';
 import { Canvas, COLORS } from './canvas.js';
 import { graphml, nodesCsv, edgesCsv } from './exports.js';
-import { t, errorText, kindWord, relWord, viaWord, propWord, roleWord, statusWord, onLangChange } from './i18n.js';
+import { t, tOr, errorText, kindWord, relWord, viaWord, propWord, roleWord, statusWord, onLangChange } from './i18n.js';
 import { startPage, signedOut, exportLinks } from './page.js';
 import { Handover } from './handover.js';
 
@@ -84,7 +84,7 @@ function statusSoon() {
 }
 
 function labelBadge(label) {
-  const badge = el('span', { class: 'badge', title: label }, kindWord(label));
+  const badge = el('span', { class: 'badge' }, kindWord(label));
   badge.style.backgroundColor = COLORS[label] ?? '#999';
   return badge;
 }
@@ -142,10 +142,10 @@ function showResults(hits, text) {
   for (const [label, group] of groups) {
     const list = el('ul', { class: 'hits' });
     for (const hit of group) {
-      const open = el('button', { type: 'button', class: 'hit', title: hit.id,
+      const open = el('button', { type: 'button', class: 'hit', title: hit.id, translate: 'no',
         onclick: () => openEntity(hit.id) },
-      el('span', { class: 'name' }, hit.displayName || hit.key),
-      el('span', { class: 'key' }, hit.key));
+      el('span', { class: 'name', translate: 'no' }, hit.displayName || hit.key),
+      el('span', { class: 'key', translate: 'no' }, hit.key));
       const add = el('button', { type: 'button', class: 'add', title: t('search.add.title'),
         onclick: () => addNetwork([hit.id]) }, t('search.add'));
       list.append(el('li', { dataset: { id: hit.id, label: hit.label } }, open, add));
@@ -178,7 +178,7 @@ async function startNetworks() {
           onclick: () => openStart(idOf('Network', n.networkId)) },
         el('span', { class: 'score' }, (n.riskScore ?? 0).toFixed(2)),
         el('span', { class: 'name' }, t('start.network.row', { size: n.size, shops: n.shops ?? 0, sites: n.sites ?? 0 })),
-        el('span', { class: 'key' }, n.networkId))))));
+        el('span', { class: 'key', translate: 'no' }, n.networkId))))));
   } catch (err) {
     return el('p', { class: 'error' }, failure(err));
   }
@@ -192,7 +192,7 @@ async function startLeads() {
       el('ul', { class: 'hits', id: 'start-leads' }, leads.map((lead) => el('li', { dataset: { id: lead.id } },
         el('button', { type: 'button', class: 'hit', title: t('start.lead.title'),
           onclick: () => openStart(lead.id) },
-        el('span', { class: 'name' }, lead.title || lead.leadId),
+        el('span', { class: 'name', translate: 'no' }, lead.title || lead.leadId),
         el('span', { class: 'key' }, statusWord(lead.status)))))));
   } catch (err) {
     return el('p', { class: 'error' }, failure(err));
@@ -241,8 +241,8 @@ function showNode(node) {
       onCanvas ? t('details.expand') : t('details.add')),
     onCanvas ? el('button', { type: 'button', onclick: () => focusNode(node.id) }, t('details.show')) : null);
   fill(byId('details'),
-    el('h2', { class: 'title' }, labelBadge(node.label), ' ', el('span', { class: 'caption' }, node.caption || node.key)),
-    el('div', { class: 'muted key' }, node.id),
+    el('h2', { class: 'title' }, labelBadge(node.label), ' ', el('span', { class: 'caption', translate: 'no' }, node.caption || node.key)),
+    el('div', { class: 'muted key', translate: 'no' }, node.id),
     node.hub ? el('p', { class: 'note' }, canvas.cy.getElementById(node.id).hasClass('seed')
       ? t('details.hub.seed', { n: node.degree })
       : t('details.hub', { n: node.degree })) : null,
@@ -274,7 +274,7 @@ function factorTable(factors) {
   return el('table', { class: 'grid' },
     el('thead', {}, el('tr', {}, ['factor.name', 'factor.value', 'factor.weight', 'factor.adds'].map((h) => el('th', {}, t(h))))),
     el('tbody', {}, factors.map((f) => el('tr', {},
-      el('td', {}, f.name.replace(/_/g, ' ')), el('td', { class: 'num' }, f.value.toFixed(2)),
+      el('td', {}, tOr(`factor.${f.name}`, f.name.replace(/_/g, ' '))), el('td', { class: 'num' }, f.value.toFixed(2)),
       el('td', { class: 'num' }, f.weight.toFixed(2)), el('td', { class: 'num' }, f.contribution.toFixed(3))))));
 }
 
@@ -368,7 +368,7 @@ async function expand(node, { force = false } = {}) {
   const d = node.data();
   if (d.hub && !force) {
     fill(byId('details'),
-      el('h2', { class: 'title' }, labelBadge(d.label), ' ', el('span', { class: 'caption' }, d.caption)),
+      el('h2', { class: 'title' }, labelBadge(d.label), ' ', el('span', { class: 'caption', translate: 'no' }, d.caption)),
       el('p', { class: 'note' }, t('hub.note', { n: d.degree })),
       el('button', { type: 'button', id: 'expand-hub', onclick: () => expand(node, { force: true }) },
         t('hub.expand', { n: EXPAND_LIMIT })));
@@ -408,7 +408,7 @@ function check(value, hidden, caption) {
     canvas.filter(state.hiddenLabels, state.hiddenTypes);
     status('');
   });
-  return el('label', { class: 'check', title: value }, box, ' ', caption);
+  return el('label', { class: 'check', dataset: { value } }, box, ' ', caption);
 }
 
 function legendItems(labels) {
@@ -537,7 +537,7 @@ function showTrace() {
     const item = el('li', { dataset: { site: site.siteId } },
       el('button', { type: 'button', class: 'site', onclick: () => chooseSite(i) },
         el('span', { class: 'score' }, tr.score.toFixed(2)),
-        el('span', { class: 'name' }, site.label || site.siteId),
+        el('span', { class: 'name', translate: 'no' }, site.label || site.siteId),
         el('span', { class: 'muted' }, ` ${site.kind ?? ''} · ${site.status ?? ''}${site.raided ? ` · ${t('trace.raided')}` : ''} · ${t('trace.paths', { n: tr.paths.length })}`)));
     list.append(item);
   });
