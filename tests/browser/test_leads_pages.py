@@ -26,6 +26,14 @@ LEAD = ("query ($id: ID!) { lead(leadId: $id) { status evidencedByComplaint { no
         "pushedTo { nodes { agencyId } } onBehalfOf { nodes { brandId } } } }")
 FJ_LIAISON = Caller(sub="web-liaison-fj", role="police_liaison", agency_id="AG-FJ")
 FORMATS = ("ftm.jsonl", "graphml", "gexf", "gephi.csv")
+IDS = "els => els.map(e => e.dataset.id)"
+ROWS = "#inbox-rows tr[data-id]"
+ONLY_PUSHED = ("() => [...document.querySelectorAll('#inbox-rows tr[data-id]')]"
+               ".every(r => r.dataset.status === 'pushed')")
+DONE_OR_MISSING = "#lead-body[data-state='done'], #lead-body[data-state='missing']"
+HREFS = "els => els.map(e => e.getAttribute('href'))"
+SLOW = 120_000
+"""Milliseconds to wait for a page's first answers: first query plans on a busy machine."""
 
 
 def until(page: Any, script: str, arg: Any = None, timeout: float = 60.0) -> Any:
@@ -49,7 +57,7 @@ def api(web: Web, caller: str, query: str, variables: dict[str, Any]) -> Any:
 
 def open_lead(page: Any, web: Web, lead_id: str) -> None:
     page.goto(f"{web.base}/leads/{lead_id}")
-    page.wait_for_selector("#lead-body[data-state='done'], #lead-body[data-state='missing']", state="attached")
+    page.wait_for_selector(DONE_OR_MISSING, state="attached", timeout=SLOW)
 
 
 def move(page: Any, button: str, fill: Callable[[], None] | None = None, *, ok: bool = True) -> str:
@@ -60,8 +68,8 @@ def move(page: Any, button: str, fill: Callable[[], None] | None = None, *, ok: 
         fill()
     page.click("#move-go")
     state = "ok" if ok else "error"
-    page.wait_for_selector(f"#move-result[data-state='{state}']", state="attached")
-    page.wait_for_selector("#lead-body[data-state='done']", state="attached")
+    page.wait_for_selector(f"#move-result[data-state='{state}']", state="attached", timeout=SLOW)
+    page.wait_for_selector("#lead-body[data-state='done']", state="attached", timeout=SLOW)
     return str(page.inner_text("#move-result"))
 
 
@@ -82,13 +90,13 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
     brand.goto(f"{web.base}/#seed=Shop:SH3&hops=1")
     until(brand, "() => window.workbench && window.workbench.cy.getElementById('Shop:SH3').nonempty()")
     brand.click("#hand-create")  # nothing selected: the API's refusal, in the page's language
-    brand.wait_for_selector("#hand-result[data-state='error']", state="attached")
+    brand.wait_for_selector("#hand-result[data-state='error']", state="attached", timeout=SLOW)
     assert "线索至少要涉及一个卖家、店铺、窝点或人员" in brand.inner_text("#hand-result")
 
     brand.evaluate("window.workbench.cy.getElementById('Shop:SH3').select()")
-    brand.wait_for_selector("#hand-subjects li[data-id='Shop:SH3']", state="attached")
+    brand.wait_for_selector("#hand-subjects li[data-id='Shop:SH3']", state="attached", timeout=SLOW)
     brand.click("#hand-find")
-    brand.wait_for_selector("#hand-evidence[data-state='done']", state="attached")
+    brand.wait_for_selector("#hand-evidence[data-state='done']", state="attached", timeout=SLOW)
     offered = set(brand.eval_on_selector_all("#hand-evidence li", "els => els.map(e => e.dataset.id)"))
     assert {"Complaint:C2", "TestPurchase:TP2"} <= offered
     assert not {"Complaint:C1", "TestPurchase:TP1"} & offered  # another brand's evidence
@@ -96,7 +104,7 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
     brand.fill("#hand-title", "宝安仓库 Bolt 背包")
     brand.fill("#hand-value", "160000")
     brand.click("#hand-create")
-    brand.wait_for_selector("#hand-result[data-state='done']", state="attached")
+    brand.wait_for_selector("#hand-result[data-state='done']", state="attached", timeout=SLOW)
     lead_id = str(brand.get_attribute("#hand-result", "data-lead"))
     lead = api(web, "investigator", LEAD, {"id": lead_id})["lead"]
     assert lead["status"] == "draft"
@@ -110,7 +118,7 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
     assert moves(brand) == {"move-withdrawn"}
     href = brand.get_attribute("#dossier-link", "href")
     assert href == f"/leads/{lead_id}/dossier.html?lang=zh-CN"
-    exports = brand.eval_on_selector_all("#lead-body .exports a", "els => els.map(e => e.getAttribute('href'))")
+    exports = brand.eval_on_selector_all("#lead-body .exports a", HREFS)
     assert exports == [f"/exports/lead/{lead_id}.{fmt}" for fmt in FORMATS]
 
     # --- an investigator verifies it --------------------------------------------------------
@@ -140,19 +148,19 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
     # --- the liaison of Guangzhou: inbox, register, case, raid --------------------------------
     liaison = page_for("police_liaison")
     liaison.goto(f"{web.base}/leads")
-    liaison.wait_for_selector("#inbox-table[data-state='done']", state="attached")
-    listed = liaison.eval_on_selector_all("#inbox-rows tr[data-id]", "els => els.map(e => e.dataset.id)")
+    liaison.wait_for_selector("#inbox-table[data-state='done']", state="attached", timeout=SLOW)
+    listed = liaison.eval_on_selector_all(ROWS, IDS)
     assert listed[0] == lead_id  # newest first
     liaison.select_option("#f-status", "pushed")
     until(liaison, "() => new URLSearchParams(location.search).get('status') === 'pushed'")
-    liaison.wait_for_selector("#inbox-table[data-state='done']", state="attached")
-    until(liaison, "() => [...document.querySelectorAll('#inbox-rows tr[data-id]')].every(r => r.dataset.status === 'pushed')")
-    assert lead_id in liaison.eval_on_selector_all("#inbox-rows tr[data-id]", "els => els.map(e => e.dataset.id)")
+    liaison.wait_for_selector("#inbox-table[data-state='done']", state="attached", timeout=SLOW)
+    until(liaison, ONLY_PUSHED)
+    assert lead_id in liaison.eval_on_selector_all(ROWS, IDS)
     pushed = int(liaison.get_attribute("#counts button[data-status='pushed']", "data-count") or 0)
     assert pushed == liaison.locator("#inbox-rows tr[data-id]").count()
 
     liaison.click(f"#inbox-rows tr[data-id='{lead_id}'] a.lead-link")
-    liaison.wait_for_selector("#lead-body[data-state='done']", state="attached")
+    liaison.wait_for_selector("#lead-body[data-state='done']", state="attached", timeout=SLOW)
     assert moves(liaison) == {"move-registered", "move-declined", "move-transferred"}
     move(liaison, "#move-registered")
     assert liaison.get_attribute("#lead-status", "data-status") == "registered"
@@ -186,8 +194,8 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
     # --- a liaison of another province sees none of it -----------------------------------------
     other = page_for("police_liaison_fj")
     other.goto(f"{web.base}/leads")
-    other.wait_for_selector("#inbox-table[data-state='done']", state="attached")
-    assert lead_id not in other.eval_on_selector_all("#inbox-rows tr[data-id]", "els => els.map(e => e.dataset.id)")
+    other.wait_for_selector("#inbox-table[data-state='done']", state="attached", timeout=SLOW)
+    assert lead_id not in other.eval_on_selector_all(ROWS, IDS)
     open_lead(other, web, lead_id)
     assert other.locator("#lead-missing").count() == 1
 
@@ -197,8 +205,8 @@ def test_the_inbox_counts_and_filters_by_brand_what_the_api_gives(
 ) -> None:
     page = page_for("police_liaison", "en-US")
     page.goto(f"{web.base}/leads?brand=B1")
-    page.wait_for_selector("#inbox-table[data-state='done']", state="attached")
-    shown = page.eval_on_selector_all("#inbox-rows tr[data-id]", "els => els.map(e => e.dataset.id)")
+    page.wait_for_selector("#inbox-table[data-state='done']", state="attached", timeout=SLOW)
+    shown = page.eval_on_selector_all(ROWS, IDS)
     given = api(web, "police_liaison", "query { leads(brandId: \"B1\", first: 50) { nodes { leadId } } "
                 "leadCounts(brandId: \"B1\") { status leads } }", {})
     assert shown == [n["leadId"] for n in given["leads"]["nodes"]] and shown
@@ -210,8 +218,8 @@ def test_the_inbox_counts_and_filters_by_brand_what_the_api_gives(
     assert page.inner_text("#inbox-table th >> nth=0") == "Lead"
     page.click("#counts button[data-status='pushed']")
     until(page, "() => new URLSearchParams(location.search).get('status') === 'pushed'")
-    page.wait_for_selector("#inbox-table[data-state='done']", state="attached")
-    until(page, "() => [...document.querySelectorAll('#inbox-rows tr[data-id]')].every(r => r.dataset.status === 'pushed')")
+    page.wait_for_selector("#inbox-table[data-state='done']", state="attached", timeout=SLOW)
+    until(page, ONLY_PUSHED)
     assert parse_qs(urlsplit(page.url).query) == {"status": ["pushed"], "brand": ["B1"]}
 
 
