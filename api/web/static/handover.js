@@ -90,7 +90,7 @@ export class Handover {
         if (box.checked) this.unchecked.delete(d.id); else this.unchecked.add(d.id);
       });
       return el('li', { dataset: { id: d.id } }, el('label', {}, box, ' ', el('span', { class: 'kind' }, kindWord(d.label)), ' ',
-        el('span', { translate: 'no' }, d.caption || d.key)));
+        el('span', { translate: 'no' }, d.caption || d.key), ' ', el('span', { class: 'key', translate: 'no' }, d.key)));
     }));
   }
 

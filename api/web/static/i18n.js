@@ -333,6 +333,7 @@ const en = {
   'ev.raid': 'Raid on {site}',
   'ev.lead': 'lead',
   'ev.case': 'case {id}',
+  'ev.case.opened': 'case {id} opened',
 
   // statuses
   'status.draft': 'draft',
@@ -729,6 +730,7 @@ const zh = {
   'ev.raid': '查处 {site}',
   'ev.lead': '线索',
   'ev.case': '案件 {id}',
+  'ev.case.opened': '案件 {id} 立案',
 
   'status.draft': '草稿',
   'status.verified': '已核实',

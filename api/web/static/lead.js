@@ -253,6 +253,9 @@ function timeline(lead) {
   }
   for (const c of lead.became.nodes) {
     events(c.hasEvent.nodes, () => [kindWord('Case'), ' ', data(c.caseId)]);
+    if (!c.hasEvent.nodes.some((e) => !e.fromStatus)) {
+      push(c.openedOn, words('ev.case.opened', { id: c.caseId }));
+    }
     for (const r of c.raided.edges) {
       const p = r.properties ?? {};
       push(p.raided_on, words('ev.raid', { site: `${r.node.label ?? r.node.siteId} (${r.node.siteId})` }),
