@@ -14,6 +14,7 @@ For now only investigators and admins may use them; other roles get FORBIDDEN.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, LiteralString
 
@@ -22,6 +23,9 @@ import strawberry
 from api.context import Context
 from core.errors import Forbidden, UserError
 from graph import access, risk, seller_networks, trace
+
+TRIED_DAYS = 7
+"""The window of `RankedNetwork.shopsTried`: the last seven days."""
 
 MAX_FIRST = 100
 
@@ -161,6 +165,11 @@ class RankedNetwork:
     counterfeit_verdicts: int | None
     sites: int | None
     computed_at: str | None
+    shops_tried: int = strawberry.field(description=(
+        f"New shops whose uploads matched this network in recorded screenings in the last "
+        f"{TRIED_DAYS} days (distinct shops)."))
+    uploads_blocked: int = strawberry.field(description=(
+        f"Of those uploads, how many were blocked (last {TRIED_DAYS} days)."))
 
 
 @strawberry.type
@@ -176,19 +185,30 @@ class RiskScore:
     factors: list[RiskFactor]
 
 
+TRIED: LiteralString = """
+RETURN n {.*,
+  shops_tried: size(COLLECT { MATCH (n)<-[:MATCHED]-(sc:Screening) WHERE sc.at >= $since
+                              RETURN DISTINCT coalesce(sc.shop_id, sc.upload_id) }),
+  uploads_blocked: COUNT { MATCH (n)<-[:MATCHED]-(sc:Screening)
+                           WHERE sc.at >= $since AND sc.decision = 'BLOCK' } } AS n
+"""
+"""Of a stored network, the new shops whose uploads matched it in recorded screenings
+since `$since` (distinct shops, an upload without a shop counted once), and how many of
+those uploads were blocked: the ring trying new shops."""
+
 NETWORKS_BY_RISK: LiteralString = """
 MATCH (n:Network {strength: $strength}) WHERE n.size >= $min_size
   AND ($brand_id IS NULL OR EXISTS { (n)<-[:IN_NETWORK]-(:Seller)-[:OPERATES]->(:Shop)
        -[:OFFERS]->(:Listing)-[:CLAIMS_BRAND]->(:Brand {brand_id: $brand_id}) })
-RETURN n {.*} AS n ORDER BY n.risk_score DESC, n.network_id SKIP $skip LIMIT $limit
-"""
+WITH n ORDER BY n.risk_score DESC, n.network_id SKIP $skip LIMIT $limit
+""" + TRIED + "ORDER BY n.risk_score DESC, n.network_id"
 
 NETWORKS_BY_SIZE: LiteralString = """
 MATCH (n:Network {strength: $strength}) WHERE n.size >= $min_size
   AND ($brand_id IS NULL OR EXISTS { (n)<-[:IN_NETWORK]-(:Seller)-[:OPERATES]->(:Shop)
        -[:OFFERS]->(:Listing)-[:CLAIMS_BRAND]->(:Brand {brand_id: $brand_id}) })
-RETURN n {.*} AS n ORDER BY n.size DESC, n.network_id SKIP $skip LIMIT $limit
-"""
+WITH n ORDER BY n.size DESC, n.network_id SKIP $skip LIMIT $limit
+""" + TRIED + "ORDER BY n.size DESC, n.network_id"
 
 SELLER_OF_SHOP: LiteralString = """
 MATCH (s:Seller)-[:OPERATES]->(:Shop {shop_id: $shop_id}) RETURN s.seller_id AS id LIMIT 1
@@ -271,7 +291,8 @@ def _ranked(n: dict[str, Any]) -> RankedNetwork:
         shops=n.get("shops"), listings=n.get("listings"),
         upheld_complaints=n.get("upheld_complaints"),
         counterfeit_verdicts=n.get("counterfeit_verdicts"), sites=n.get("sites"),
-        computed_at=None if computed is None else str(computed))
+        computed_at=None if computed is None else str(computed),
+        shops_tried=n.get("shops_tried") or 0, uploads_blocked=n.get("uploads_blocked") or 0)
 
 
 _CURSOR = re.compile(r"[0-9]{1,9}")
@@ -322,7 +343,9 @@ class InvestigationQuery:
         query = NETWORKS_BY_RISK if order_by == NetworkOrder.RISK else NETWORKS_BY_SIZE
         records = await rows(ctx, query, {"strength": strength.value, "min_size": min_size,
                                           "brand_id": None if brand_id is None else str(brand_id),
-                                          "skip": skip, "limit": first + 1}, "networks")
+                                          "skip": skip, "limit": first + 1,
+                                          "since": datetime.now(UTC) - timedelta(days=TRIED_DAYS)},
+                           "networks")
         items = [_ranked(r["n"]) for r in records[:first]]
         more = len(records) > first
         return RankedNetworkPage(items=items, has_next_page=more,

@@ -90,8 +90,16 @@ def case_in_jurisdiction(var: str) -> str:
             f"WHERE ag_{var}.adcode IN $adcodes }}")
 
 
+def _lead_path(var: str, tag: str, path: str) -> str:
+    """True when a lead in the jurisdiction reaches node `var` along `path`, a pattern from
+    `(L)` (the lead) to `(X)` (the node); `tag` names the lead's variable."""
+    lead = f"{tag}_{var}"
+    pattern = path.replace("(L)", f"({lead}:Lead)").replace("(X)", f"({var})")
+    return f"EXISTS {{ MATCH {pattern} WHERE {lead_in_jurisdiction(lead)} }}"
+
+
 def _lead_rel(rel: str, var: str) -> str:
-    return f"EXISTS {{ MATCH (lx_{var}:Lead)-[:{rel}]->({var}) WHERE {lead_in_jurisdiction(f'lx_{var}')} }}"
+    return _lead_path(var, "lx", f"(L)-[:{rel}]->(X)")
 
 
 def _case_rel(rel: str, var: str) -> str:
@@ -104,29 +112,23 @@ def _site_inside(var: str) -> str:
 
 
 def _shipment_of_lead(var: str) -> str:
-    return (f"(EXISTS {{ MATCH (lp_{var}:Lead)-[:EVIDENCED_BY]->(:TestPurchase)-[:DELIVERED_BY]->({var}) "
-            f"WHERE {lead_in_jurisdiction(f'lp_{var}')} }} OR "
-            f"EXISTS {{ MATCH (ls_{var}:Lead)-[:CONCERNS]->(:Shop)<-[:SENT_BY]-({var}) "
-            f"WHERE {lead_in_jurisdiction(f'ls_{var}')} }})")
+    return (f"({_lead_path(var, 'lp', '(L)-[:EVIDENCED_BY]->(:TestPurchase)-[:DELIVERED_BY]->(X)')} OR "
+            f"{_lead_path(var, 'ls', '(L)-[:CONCERNS]->(:Shop)<-[:SENT_BY]-(X)')})")
 
 
 def _listing_of_lead(var: str) -> str:
-    return (f"(EXISTS {{ MATCH (lp_{var}:Lead)-[:EVIDENCED_BY]->(:TestPurchase)-[:BOUGHT]->({var}) "
-            f"WHERE {lead_in_jurisdiction(f'lp_{var}')} }} OR "
-            f"EXISTS {{ MATCH (lc_{var}:Lead)-[:EVIDENCED_BY]->(:Complaint)-[:AGAINST]->({var}) "
-            f"WHERE {lead_in_jurisdiction(f'lc_{var}')} }})")
+    return (f"({_lead_path(var, 'lp', '(L)-[:EVIDENCED_BY]->(:TestPurchase)-[:BOUGHT]->(X)')} OR "
+            f"{_lead_path(var, 'lc', '(L)-[:EVIDENCED_BY]->(:Complaint)-[:AGAINST]->(X)')})")
 
 
 def _address_of_lead(var: str) -> str:
-    return (f"(EXISTS {{ MATCH (lx_{var}:Lead)-[:CONCERNS]->(:Site)-[:LOCATED_AT]->({var}) "
-            f"WHERE {lead_in_jurisdiction(f'lx_{var}')} }} OR "
+    return (f"({_lead_path(var, 'lx', '(L)-[:CONCERNS]->(:Site)-[:LOCATED_AT]->(X)')} OR "
             f"EXISTS {{ MATCH ({var})<-[:ORIGINATES_AT]-(sp_{var}:Shipment) "
             f"WHERE {_shipment_of_lead(f'sp_{var}')} }})")
 
 
 def _network_of_lead(var: str) -> str:
-    return (f"EXISTS {{ MATCH (lx_{var}:Lead)-[:CONCERNS]->(:Seller)-[:IN_NETWORK]->({var}) "
-            f"WHERE {lead_in_jurisdiction(f'lx_{var}')} }}")
+    return _lead_path(var, "lx", "(L)-[:CONCERNS]->(:Seller)-[:IN_NETWORK]->(X)")
 
 
 def _liaison_rule(label: str, var: str) -> str | None:

@@ -30,3 +30,25 @@ def test_division_chain() -> None:
     assert [(code, level) for code, _, level in chain] == [
         ("440111", "district"), ("440100", "city"), ("440000", "province")]
     assert chain[0][1] == "白云区" and chain[2][1] == "广东省"
+
+
+def test_per_address_parse_matches_cpca_transform() -> None:
+    """`parse` calls cpca_new's per-address function (fast, private); `parse_with_frame`
+    its public `transform` (a DataFrame, with NaN for None). On the generator's spellings
+    and on awkward input they place every address the same."""
+    import random
+
+    from alliance.generate.geography import districts, spelling, street_address
+    from loaders.address import _place, parse, parse_with_frame
+    from loaders.normalise import text
+
+    rng = random.Random(3)
+    places = rng.sample(districts(), 200)
+    texts = [spelling(rng, d, street_address(rng, d)[1]) for d in places]
+    texts += ["", "Unit 5, Nowhere Lane", "朝阳区建国路1号", "北京市", "广东省广州市", "市辖区",
+              "深圳市南山区科技园路８号B栋", "新疆维吾尔自治区乌鲁木齐市天山区人民路1号"]
+    cleaned = [text(t) for t in texts]
+    fast = [_place(c, r) for c, r in zip(cleaned, parse(cleaned), strict=True)]
+    framed = [_place(c, r) for c, r in zip(cleaned, parse_with_frame(cleaned), strict=True)]
+    assert fast == framed
+    assert sum(p.adcode is not None for p in fast) >= 200

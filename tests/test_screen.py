@@ -374,6 +374,35 @@ def test_record_stores_the_decision_linked_to_what_it_matched(
     assert on_network >= 1
 
 
+def test_the_networks_list_counts_the_new_shops_a_ring_tried_this_week(
+        client: TestClient, world: Driver, database: str) -> None:
+    query = ("mutation($u: [UploadInput!]!) { screen(uploads: $u, record: true) "
+             "{ uploadId decision } }")
+    uploads = [{"uploadId": f"U9{i}", "sellerId": f"N9{i}", "platform": "tmall",
+                "shopId": f"NSH9{i // 2}", "payoutAccounts": [RING_ACCOUNT]} for i in range(4)]
+    uploads.append({"uploadId": "U99", "sellerId": "N99", "platform": "tmall", "shopId": "NSH99",
+                    "phones": ["199 0000 9999"]})
+    body = client.post("/graphql", json={"query": query, "variables": {"u": uploads}},
+                       headers=bearer()).json()
+    assert [d["decision"] for d in body["data"]["screen"]] == ["BLOCK"] * 4 + ["ALLOW"]
+
+    def tried() -> dict[str, Any]:
+        listing = "{ networks(first: 100) { items { networkId shopsTried uploadsBlocked } } }"
+        answer = client.post("/graphql", json={"query": listing}, headers=bearer("investigator"))
+        return {n["networkId"]: n for n in answer.json()["data"]["networks"]["items"]}
+
+    before = tried()["net:S1"]
+    # Four uploads from two new shops, on top of what earlier tests recorded.
+    assert before["shopsTried"] >= 2 and before["uploadsBlocked"] >= 4
+    with world.session(database=database) as session:
+        session.run("MATCH (s:Screening) WHERE s.upload_id IN ['U90', 'U91'] "
+                    "SET s.at = s.at - duration({days: 8})").consume()
+    after = tried()["net:S1"]
+    assert (after["shopsTried"], after["uploadsBlocked"]) == (
+        before["shopsTried"] - 1, before["uploadsBlocked"] - 2)
+    assert all(n["shopsTried"] == 0 for k, n in tried().items() if k != "net:S1")
+
+
 # --- the command line ---------------------------------------------------------------------
 
 
