@@ -1,9 +1,10 @@
 """In Chromium: a lead's week in the browser. A brand member selects its shop on the graph
 and creates a lead with the evidence it may attach (a refusal is said in words); an
 investigator verifies it; the brand member pushes it to an agency chosen through the
-division tree; the liaison of that jurisdiction finds it in the inbox, registers it, opens
-a case and records a raid (a raid outside the jurisdiction is refused in words); a liaison
-of another province neither lists nor opens it. Only the moves `leadLifecycle` allows the
+division tree (Shenzhen's, so the Guangzhou liaison other tests sign in as sees nothing
+new); the liaison of that jurisdiction finds it in the inbox, registers it, opens a case
+and records a raid (a raid outside the jurisdiction is refused in words); a liaison of
+another province neither lists nor opens it. Only the moves `leadLifecycle` allows the
 caller are offered; the dossier and export links are well formed."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ LEAD = ("query ($id: ID!) { lead(leadId: $id) { status evidencedByComplaint { no
         "evidencedByTestPurchase { nodes { purchaseId } } concernsShop { nodes { shopId } } "
         "pushedTo { nodes { agencyId } } onBehalfOf { nodes { brandId } } } }")
 FJ_LIAISON = Caller(sub="web-liaison-fj", role="police_liaison", agency_id="AG-FJ")
+SZ_LIAISON = Caller(sub="web-liaison-sz", role="police_liaison", agency_id="AG-SZ")
 FORMATS = ("ftm.jsonl", "graphml", "gexf", "gephi.csv")
 IDS = "els => els.map(e => e.dataset.id)"
 ROWS = "#inbox-rows tr[data-id]"
@@ -78,12 +80,13 @@ def moves(page: Any) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def fj_liaison(web: Web) -> None:
+def liaisons(web: Web) -> None:
     web.callers["police_liaison_fj"] = FJ_LIAISON
+    web.callers["police_liaison_sz"] = SZ_LIAISON
 
 
 def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_jurisdiction(
-    web: Web, page_for: Callable[..., Any], fj_liaison: None,
+    web: Web, page_for: Callable[..., Any], liaisons: None,
 ) -> None:
     # --- the brand member, on the graph: its shop, the evidence it may attach -------------
     brand = page_for("brand_member")
@@ -137,16 +140,16 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
         provinces = brand.eval_on_selector_all("#push-province option", "els => els.map(e => e.value)")
         assert {"440000", "350000"} <= set(provinces)
         offered = brand.eval_on_selector_all("#push-agency option", "els => els.map(e => e.value)")
-        assert "AG-GZ" in offered and "AG-FJ" not in offered  # Guangdong's agencies only
-        brand.select_option("#push-agency", "AG-GZ")
+        assert {"AG-GZ", "AG-SZ"} <= set(offered) and "AG-FJ" not in offered  # Guangdong's only
+        brand.select_option("#push-agency", "AG-SZ")
 
     said = move(brand, "#move-pushed", choose_agency)
     assert "已推送" in said
     lead = api(web, "investigator", LEAD, {"id": lead_id})["lead"]
-    assert (lead["status"], [a["agencyId"] for a in lead["pushedTo"]["nodes"]]) == ("pushed", ["AG-GZ"])
+    assert (lead["status"], [a["agencyId"] for a in lead["pushedTo"]["nodes"]]) == ("pushed", ["AG-SZ"])
 
-    # --- the liaison of Guangzhou: inbox, register, case, raid --------------------------------
-    liaison = page_for("police_liaison")
+    # --- the liaison of Shenzhen: inbox, register, case, raid ---------------------------------
+    liaison = page_for("police_liaison_sz")
     liaison.goto(f"{web.base}/leads")
     liaison.wait_for_selector("#inbox-table[data-state='done']", state="attached", timeout=SLOW)
     listed = liaison.eval_on_selector_all(ROWS, IDS)
@@ -182,13 +185,13 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
 
     refused = move(liaison, "#move-raid", raid_on("X-PT"), ok=False)  # Putian, Fujian
     assert refused.startswith("被拒绝：") and "X-PT" in refused
-    said = move(liaison, "#move-raid", raid_on("X-GZ"))
+    said = move(liaison, "#move-raid", raid_on("X-SZ"))
     assert case_id in said and "50,000 元" in said
     case = api(web, "investigator", CASE, {"id": case_id})["case"]
     assert case == {"status": "raided", "arrests": 2, "densDestroyed": 1, "seizedValueCny": 50000.0}
     assert liaison.get_attribute("#lead-status", "data-status") == "raided"
     timeline = liaison.inner_text("#timeline")
-    assert "查处 白云鞋厂 (X-GZ)" in timeline and "已登记" in timeline
+    assert "查处 宝安仓库 (X-SZ)" in timeline and "已登记" in timeline
     assert outside(liaison, web.base) == []
 
     # --- a liaison of another province sees none of it -----------------------------------------
