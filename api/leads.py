@@ -79,7 +79,7 @@ CALL () {
 WITH l WHERE ($status IS NULL OR l.status = $status)
   AND ($brand IS NULL OR EXISTS { (l)-[:ON_BEHALF_OF]->(:Brand {brand_id: $brand}) })
   AND %(visible)s
-WITH l ORDER BY l.created_on DESC, l.lead_id
+WITH l ORDER BY l.created_on DESC, l.first_seen_at DESC, l.lead_id
 WITH collect(l) AS ls
 RETURN size(ls) AS total, [x IN ls[$skip..$skip + $first] | %%(row)s] AS page
 """
@@ -118,10 +118,32 @@ WITH collect(e) AS es
 RETURN size(es) AS total, [x IN es[$skip..$skip + $first] | %(row)s] AS page
 """
 
+_AGENCIES: LiteralString = """
+MATCH (a:Agency) WHERE %(agency)s
+OPTIONAL MATCH (own:Division) WHERE own.adcode = a.adcode OR (a)-[:IN_DIVISION]->(own)
+OPTIONAL MATCH up = (own)-[:PART_OF*0..]->(top:Division) WHERE %(division)s
+WITH a, up ORDER BY length(up) DESC
+WITH a, head(collect(up)) AS up
+RETURN a.agency_id AS agency_id, a.name AS name, a.level AS level, a.unit AS unit,
+       a.adcode AS adcode,
+       CASE WHEN up IS NULL THEN [] ELSE [d IN reverse(nodes(up)) | d {.adcode, .name, .level}] END
+         AS divisions
+ORDER BY adcode, agency_id
+"""
+_BRANDS: LiteralString = """
+MATCH (b:Brand) WHERE %(visible)s
+RETURN b.brand_id AS brand_id, b.name AS name, b.name_zh AS name_zh ORDER BY brand_id
+"""
+
 LEADS_QUERY: LiteralString = _LEADS % {"visible": scope.visible("Lead", "l")}
 CASES_QUERY: LiteralString = _CASES % {"visible": scope.visible("Case", "c")}
 """These and `_AUDIT` take `%(row)s`: how each node of the page is returned (`list_query`)."""
 COUNTS_QUERY: LiteralString = _COUNTS % {"visible": scope.visible("Lead", "l")}
+AGENCIES_QUERY: LiteralString = _AGENCIES % {"agency": scope.visible("Agency", "a"),
+                                             "division": scope.visible("Division", "top")}
+"""Every agency the caller may see with its divisions, from the province down (the
+division tree a lead is pushed through)."""
+BRANDS_QUERY: LiteralString = _BRANDS % {"visible": scope.visible("Brand", "b")}
 
 _LEAD_STATE: LiteralString = """
 MATCH (l:Lead {lead_id: $lead_id}) WHERE %(visible)s
@@ -140,6 +162,31 @@ CASE_STATE: LiteralString = _CASE_STATE % {"visible": scope.visible("Case", "c")
 class StatusCount:
     status: str
     leads: int
+
+
+@strawberry.type(description="A division on the way from a province down to an agency.")
+class DivisionStep:
+    adcode: str
+    name: str | None
+    level: str | None
+
+
+@strawberry.type(description="An agency leads may be pushed to, with its divisions from the "
+                             "province down.")
+class AgencyPlace:
+    agency_id: str
+    name: str | None
+    level: str | None
+    unit: str | None
+    adcode: str | None
+    divisions: list[DivisionStep]
+
+
+@strawberry.type(description="A brand a lead may be on behalf of.")
+class BrandEntry:
+    brand_id: str
+    name: str | None
+    name_zh: str | None
 
 
 @strawberry.type(description="One allowed step of the lead or case lifecycle.")
@@ -231,6 +278,23 @@ class LeadsQuery:
                                           {"brand": brand_id, "counts_all": counts_all, **ctx.scope},
                                           timeout=ctx.timeout, name="lead:counts")
         return [StatusCount(status=r["status"], leads=r["leads"]) for r in records]
+
+    @strawberry.field(description="Agencies the caller may see, each with its divisions from the "
+                                   "province down (the tree a lead is pushed through), by adcode.")
+    async def agency_directory(self, info: strawberry.Info) -> list[AgencyPlace]:
+        ctx: Context = info.context
+        records = await access.read_async(ctx.driver, ctx.database, AGENCIES_QUERY, dict(ctx.scope),
+                                          timeout=ctx.timeout, name="agency:directory")
+        return [AgencyPlace(agency_id=r["agency_id"], name=r["name"], level=r["level"], unit=r["unit"],
+                            adcode=r["adcode"],
+                            divisions=[DivisionStep(**d) for d in r["divisions"]]) for r in records]
+
+    @strawberry.field(description="Brands the caller may see, by brand_id.")
+    async def brand_directory(self, info: strawberry.Info) -> list[BrandEntry]:
+        ctx: Context = info.context
+        records = await access.read_async(ctx.driver, ctx.database, BRANDS_QUERY, dict(ctx.scope),
+                                          timeout=ctx.timeout, name="brand:directory")
+        return [BrandEntry(brand_id=r["brand_id"], name=r["name"], name_zh=r["name_zh"]) for r in records]
 
     @strawberry.field(description="The lead and case lifecycle: allowed steps and who may take them.")
     def lead_lifecycle(self) -> list[Transition]:

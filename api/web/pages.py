@@ -4,7 +4,10 @@
 page. `GET /signin` is the sign-in page; `POST /signin` exchanges a token (form field
 `token`) for a session cookie; `GET /signin/code/{code}` does the same with a one-time
 code (`alliance demo` prints the address); `POST /signout` ends the session on the
-server and clears the cookie; `GET /session` says who the browser is signed in as. The
+server and clears the cookie; `GET /session` says who the browser is signed in as.
+`GET /leads` (the inbox), `GET /leads/{lead_id}` (a lead) and `GET /saved-queries` are
+the workbench's other pages, for a signed-in browser; `GET /saved-queries/{name}.cypher`
+is the Cypher of a saved query the caller may run. The
 cookie is HttpOnly, SameSite=Strict, Path=/, Secure when the request came over https,
 and expires with the session, never after the token it came from.
 """
@@ -17,15 +20,22 @@ from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+)
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from api import session
+from api import saved_queries, session
 from api.auth import AuthError, verify_token_until
-from api.deps import session_caller
+from api.deps import CallerDep, DatabaseDep, DriverDep, session_caller
 from api.web.assets import STATIC, assets
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -146,12 +156,43 @@ async def whoami(request: Request) -> JSONResponse:
                         headers={"Cache-Control": "no-store"})
 
 
+def page(request: Request, name: str) -> Response:
+    """A page of `static/` for a signed-in browser, else the sign-in page, back here after."""
+    if session_caller(request) is None:
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(back, safe='/')}", status_code=303)
+    return FileResponse(STATIC / name, media_type="text/html", headers={"Cache-Control": "no-store"})
+
+
 @router.get("/", include_in_schema=False)
 async def workbench(request: Request) -> Response:
-    if session_caller(request) is None:
-        return RedirectResponse("/signin?next=/", status_code=303)
-    return FileResponse(STATIC / "index.html", media_type="text/html",
-                        headers={"Cache-Control": "no-store"})
+    return page(request, "index.html")
+
+
+@router.get("/leads", include_in_schema=False)
+async def leads_inbox(request: Request) -> Response:
+    return page(request, "leads.html")
+
+
+@router.get("/leads/{lead_id}", include_in_schema=False)
+async def lead_page(request: Request, lead_id: str) -> Response:
+    return page(request, "lead.html")
+
+
+@router.get("/saved-queries", include_in_schema=False)
+async def saved_queries_page(request: Request) -> Response:
+    return page(request, "queries.html")
+
+
+@router.get("/saved-queries/{name}.cypher", include_in_schema=False)
+async def saved_query_cypher(name: str, caller: CallerDep, driver: DriverDep,
+                             database: DatabaseDep) -> Response:
+    """The Cypher of a saved query the caller may run (404 for any other name)."""
+    library = await saved_queries.LIBRARY.get(driver, database)
+    found = next((q for q in saved_queries.visible(library, caller) if q.name == name), None)
+    if found is None:
+        return JSONResponse({"detail": f"no saved query {name!r} you may run"}, status_code=404)
+    return PlainTextResponse(found.cypher, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/favicon.ico", include_in_schema=False)

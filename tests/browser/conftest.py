@@ -10,9 +10,10 @@ Fixtures:
   it is emptied again when they are done.
 - `browser` (package): Chromium (`/usr/bin/chromium`, from `./dev setup`; never a
   downloaded browser), launched with `harness.CHROMIUM_ARGS`.
-- `page_for(role)`: a page of a new browser context (no cookies, its own cache) signed
-  in as that role through the real sign-in page, on the workbench (`/`).
-- `new_page()`: a page of a new context, not signed in.
+- `page_for(role, locale="zh-CN")`: a page of a new browser context (no cookies, its own
+  cache, the browser's language `locale`) signed in as that role through the real
+  sign-in page, on the workbench (`/`).
+- `new_page(locale="zh-CN")`: a page of a new context, not signed in.
 Helpers (import them from `tests.browser.harness`): `seen(page)` every URL the page's
 context asked for (documents, scripts, fetches, websockets), in order;
 `outside(page, web.base)` those the app does not serve; `sign_in(page, base, token)`.
@@ -112,13 +113,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[[], Any]]:
+def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """Pages of fresh browser contexts (not signed in), with their requests recorded."""
     contexts: list[Any] = []
     pages = request.node.stash.setdefault(_PAGES, [])
 
-    def make() -> Any:
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    def make(locale: str = "zh-CN") -> Any:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale=locale)
         record(context)
         contexts.append(context)
         page = context.new_page()
@@ -133,11 +134,11 @@ def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[
 
 
 @pytest.fixture
-def page_for(web: Web, new_page: Callable[[], Any]) -> Callable[[str], Any]:
-    """`page_for(role)`: a page signed in as `role` through /signin, on the workbench (/)."""
+def page_for(web: Web, new_page: Callable[..., Any]) -> Callable[..., Any]:
+    """`page_for(role, locale)`: a page signed in as `role` through /signin, on the workbench (/)."""
 
-    def make(role: str) -> Any:
-        page = new_page()
+    def make(role: str, locale: str = "zh-CN") -> Any:
+        page = new_page(locale)
         sign_in(page, web.base, web.token(role))
         if page.url != f"{web.base}/":
             raise AssertionError(f"signing in as {role} ended on {page.url}: "

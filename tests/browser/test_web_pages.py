@@ -37,12 +37,15 @@ def test_each_role_signs_in_through_the_page_and_reads_as_itself(
 
 
 def test_a_wrong_token_keeps_the_sign_in_page_and_says_why(
-    web: Web, new_page: Callable[[], Any],
+    web: Web, new_page: Callable[..., Any],
 ) -> None:
-    page = new_page()
+    page = new_page()  # a browser in Chinese: the page says it in Chinese
     sign_in(page, web.base, "not-a-token")
     assert page.url.startswith(f"{web.base}/signin")
-    assert "Not signed in" in page.inner_text("#message")
+    assert page.inner_text("#message").startswith("未登录：")
+    page.select_option("#lang", "en")
+    assert page.inner_text("#message").startswith("Not signed in: ")
+    assert page.inner_text("#signin") == "Sign in"
     assert not [c for c in page.context.cookies() if c["name"] == session.COOKIE]
 
 
@@ -53,7 +56,7 @@ def test_the_workbench_sends_a_stranger_to_sign_in(web: Web, new_page: Callable[
 
 
 def test_a_one_time_link_signs_in_once_and_sign_out_ends_the_session(
-    web: Web, new_page: Callable[[], Any],
+    web: Web, new_page: Callable[..., Any],
 ) -> None:
     code = session.issue_code(web.callers["investigator"])
     page = new_page()
@@ -61,7 +64,7 @@ def test_a_one_time_link_signs_in_once_and_sign_out_ends_the_session(
     assert page.url == f"{web.base}/"
     assert page.evaluate("fetch('/session').then(r => r.status)") == 200
 
-    other = new_page()
+    other = new_page("en-US")
     other.goto(f"{web.base}/signin/code/{code}")
     assert "used already" in other.inner_text("#message")
 
@@ -98,9 +101,9 @@ def test_graphiql_renders_from_local_files_and_runs_a_query_with_the_session(
 
 
 def test_the_printed_dossier_link_opens_styled_in_the_signed_in_browser(
-    web: Web, new_page: Callable[[], Any],
+    web: Web, new_page: Callable[..., Any],
 ) -> None:
-    page = new_page()
+    page = new_page("en-US")
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(f"{web.base}/signin/code/{session.issue_code(web.callers['investigator'])}")

@@ -4,6 +4,7 @@
 
 import { short } from './dom.js';
 import { radialPositions } from './radial.js';
+import { t, relWord, viaWord } from './i18n.js';
 
 export const COLORS = {
   Seller: '#e15759', Shop: '#f28e2b', Listing: '#e5c03a', Brand: '#4e79a7', Site: '#7b3294',
@@ -22,31 +23,8 @@ const SHAPES = {
   TestPurchase: 'barrel', Complaint: 'barrel', Network: 'round-pentagon',
 };
 
-/** How a relationship reads on an edge (the identifier kinds say why sellers are linked). */
-export const REL_WORDS = {
-  HAS_PHONE: 'phone', PAID_TO: 'payout account', VERIFIED_AS: 'identity', HAS_EMAIL: 'email',
-  USED_DEVICE: 'device', REGISTERED_AT: 'registered at', SHIPS_FROM: 'ships from',
-  RETURNS_TO: 'returns to', OPERATES: 'operates', OFFERS: 'offers', CLAIMS_BRAND: 'claims',
-  OWNS: 'owns', HOLDS: 'holds', TRANSFERRED_TO: 'transferred to', SENT_BY: 'sent by',
-  ORIGINATES_AT: 'sent from', BOUGHT: 'bought', DELIVERED_BY: 'delivered by',
-  AUTHENTICATED_BY: 'authenticated by', FILED: 'filed', AGAINST: 'against',
-  LOCATED_AT: 'located at', CONTROLS: 'controls', RUNS: 'runs', IN_DIVISION: 'in',
-  PART_OF: 'part of', ON_BEHALF_OF: 'for', CONCERNS: 'concerns', EVIDENCED_BY: 'evidence',
-  PUSHED_TO: 'pushed to', BECAME: 'became', HANDLED_BY: 'handled by',
-  CONCERNS_BRAND: 'brand', RAIDED: 'raided', NAMES_SUSPECT: 'suspect', IN_NETWORK: 'in network',
-  HAS_EVENT: 'event', LINKED: 'linked',
-};
-
-/** Why two sellers are linked, one word per kind of shared identifier. */
-export const VIA_WORDS = {
-  identity: 'same identity', payment_account: 'same payout account', phone: 'same phone',
-  email: 'same email', device_fp: 'same device', device_ip: 'same IP address',
-  address: 'same address',
-};
-
-export function relWord(type) {
-  return REL_WORDS[type] ?? String(type).toLowerCase().replace(/_/g, ' ');
-}
+/** How a relationship reads on an edge and why sellers are linked: `i18n.js`. */
+export { relWord, viaWord } from './i18n.js';
 
 const STYLE = [
   { selector: 'node', style: {
@@ -100,7 +78,7 @@ const HISTORY = 25;
 
 export function nodeData(n) {
   const caption = n.caption || n.key;
-  const display = n.hub ? `${short(caption, 22)} · hub (${n.degree})` : short(caption);
+  const display = n.hub ? `${short(caption, 22)} · ${t('hub.caption')} (${n.degree})` : short(caption);
   return {
     id: n.id, label: n.label, key: n.key, caption, display, degree: n.degree ?? 0,
     hub: Boolean(n.hub), seed: Boolean(n.seed), color: COLORS[n.label] ?? '#999',
@@ -333,10 +311,10 @@ export class Canvas {
   shortestPath() {
     const cy = this.cy;
     const ids = this.order.slice(-2);
-    if (ids.length < 2) return { error: 'select two nodes first (shift-click the second one)' };
+    if (ids.length < 2) return { error: 'st.path.two' };
     const [a, b] = ids.map((id) => cy.getElementById(id));
     const found = cy.elements(':visible').aStar({ root: a, goal: b, directed: false });
-    if (!found.found) return { error: 'these two nodes are not connected in the current view' };
+    if (!found.found) return { error: 'st.path.none' };
     this.highlight(found.path, 'path');
     return { path: found.path, distance: found.distance };
   }
@@ -370,6 +348,20 @@ export class Canvas {
 
   types() {
     return [...new Set(this.cy.edges().map((e) => e.data('type')))].sort();
+  }
+
+  /** The words drawn on the canvas again, in the current language. */
+  relabel() {
+    this.cy.batch(() => {
+      this.cy.nodes().forEach((n) => {
+        const d = n.data();
+        n.data('display', nodeData({ ...d, caption: d.caption }).display);
+      });
+      this.cy.edges().forEach((e) => {
+        const via = e.data('via');
+        e.data('word', via ? [...new Set(via.map((v) => viaWord(v.kind)))].join(' + ') : relWord(e.data('type')));
+      });
+    });
   }
 }
 

@@ -39,11 +39,11 @@ export function byId(id) {
   return node;
 }
 
-/** A small table of [name, value] rows. */
+/** A small table of [name, value] rows (the values are data: translate="no"). */
 export function table(rows, className = 'props') {
   return el('table', { class: className },
     el('tbody', {}, rows.map(([name, value]) =>
-      el('tr', {}, el('th', { scope: 'row' }, name), el('td', {}, show(value))))));
+      el('tr', {}, el('th', { scope: 'row' }, name), el('td', { translate: 'no' }, show(value))))));
 }
 
 /** A property value as a person reads it. */

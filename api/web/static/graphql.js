@@ -49,6 +49,33 @@ export async function gql(query, variables = {}) {
   return body.data;
 }
 
+const STATUS_CODES = { 400: 'BAD_REQUEST', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 503: 'DATABASE_UNAVAILABLE' };
+
+/** GET a JSON answer of a REST route with the session cookie; an ApiError with its words. */
+export async function getJson(url) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  } catch (err) {
+    throw new ApiError(`the server does not answer (${err.message})`, 'NETWORK');
+  }
+  if (response.status === 401) {
+    onSignedOut();
+    throw new ApiError('you are signed out; sign in again', 'UNAUTHENTICATED', 401);
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`the server answered ${response.status} without JSON`, 'HTTP', response.status);
+  }
+  if (!response.ok) {
+    const code = body.code ?? STATUS_CODES[response.status] ?? 'ERROR';
+    throw new ApiError(body.detail ?? body.message ?? `the server answered ${response.status}`, code, response.status);
+  }
+  return body;
+}
+
 export const SEARCH = `query Search($text: String!, $labels: [String!], $first: Int!) {
   search(text: $text, labels: $labels, first: $first) { id label key displayName score }
 }`;
@@ -84,6 +111,74 @@ export const NETWORKS = `query Networks($first: Int!) {
 
 export const LEADS = `query Leads($first: Int!) {
   leads(first: $first) { nodes { id leadId title status estimatedValueCny } }
+}`;
+
+export const INBOX = `query Inbox($status: String, $brandId: ID, $first: Int!, $after: String) {
+  leads(status: $status, brandId: $brandId, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes {
+      id leadId title status createdOn estimatedValueCny pushedOn
+      onBehalfOf(first: 10) { nodes { brandId name nameZh } }
+      pushedTo(first: 3) { nodes { agencyId name } }
+    }
+  }
+  leadCounts(brandId: $brandId) { status leads }
+}`;
+
+export const BRANDS = `query Brands { brandDirectory { brandId name nameZh } }`;
+
+export const AGENCIES = `query Agencies {
+  agencyDirectory { agencyId name level unit adcode divisions { adcode name level } }
+}`;
+
+export const LIFECYCLE = `query Lifecycle { leadLifecycle { object fromStatus toStatus roles } }`;
+
+const CASE_FIELDS = `caseId title status openedOn charge caseValueCny arrests densDestroyed seizedValueCny
+  handledBy(first: 3) { nodes { agencyId name } }
+  raided(first: 50) { edges { properties node { siteId label kind status } } }
+  hasEvent(first: 100) { nodes { eventId at who role fromStatus toStatus note } }`;
+
+export const LEAD = `query Lead($leadId: ID!) {
+  lead(leadId: $leadId) {
+    id leadId title status createdOn createdBy estimatedValueCny pushedOn note
+    onBehalfOf(first: 20) { nodes { brandId name nameZh } }
+    pushedTo(first: 5) { edges { properties node { agencyId name adcode } } }
+    concernsSeller(first: 100) { nodes { id sellerId nickname platform status } }
+    concernsShop(first: 100) { nodes { id shopId name platform status } }
+    concernsSite(first: 100) { nodes { id siteId label kind status } }
+    concernsPerson(first: 100) { nodes { id personId name } }
+    evidencedByTestPurchase(first: 100) { nodes { id purchaseId orderedOn verdict verdictOn reportNo } }
+    evidencedByComplaint(first: 100) { nodes { id complaintId filedOn kind outcome } }
+    hasEvent(first: 100) { nodes { eventId at who role fromStatus toStatus note } }
+    became(first: 10) { nodes { ${CASE_FIELDS} } }
+    conflicts { kind id status brandIds agencyId via }
+  }
+}`;
+
+export const CREATE_LEAD = `mutation CreateLead($input: CreateLeadInput!) {
+  createLead(input: $input) { leadId status }
+}`;
+
+export const PUSH_LEAD = `mutation PushLead($leadId: ID!, $agencyId: ID!, $note: String) {
+  pushLead(leadId: $leadId, agencyId: $agencyId, note: $note) { leadId status }
+}`;
+
+export const MOVE_LEAD = `mutation MoveLead($leadId: ID!, $status: String!, $note: String) {
+  updateLeadStatus(leadId: $leadId, status: $status, note: $note) { leadId status }
+}`;
+
+export const OPEN_CASE = `mutation OpenCase($leadId: ID!, $input: OpenCaseInput!) {
+  openCase(leadId: $leadId, input: $input) { caseId status }
+}`;
+
+export const RECORD_RAID = `mutation RecordRaid($caseId: ID!, $siteId: ID!, $raidedOn: Date!, $seized: Float!,
+                                               $arrests: Int!, $dens: Int!) {
+  recordRaid(caseId: $caseId, siteId: $siteId, raidedOn: $raidedOn, seizedValueCny: $seized,
+             arrests: $arrests, densDestroyed: $dens) { caseId status arrests densDestroyed seizedValueCny }
+}`;
+
+export const MOVE_CASE = `mutation MoveCase($caseId: ID!, $status: String!, $note: String) {
+  updateCaseStatus(caseId: $caseId, status: $status, note: $note) { caseId status }
 }`;
 
 export const RISK = `query Risk($sellerId: ID, $shopId: ID) {

@@ -11,8 +11,11 @@ import {
   gql, whenSignedOut, ApiError, nodesById, SEARCH, NETWORK, SELLER_NETWORK, RISK, TRACE,
   NETWORKS, LEADS,
 } from './graphql.js';
-import { Canvas, COLORS, VIA_WORDS, relWord } from './canvas.js';
+import { Canvas, COLORS } from './canvas.js';
 import { graphml, nodesCsv, edgesCsv } from './exports.js';
+import { t, tOr, errorText, kindWord, relWord, viaWord, propWord, roleWord, statusWord, onLangChange } from './i18n.js';
+import { startPage, signedOut, exportLinks } from './page.js';
+import { Handover } from './handover.js';
 
 const SEARCHABLE = ['Seller', 'Shop', 'Listing', 'Brand', 'Site', 'Person', 'Address',
   'Shipment', 'Agency', 'Case', 'Division'];
@@ -28,6 +31,7 @@ const state = {
   trace: null,            // {of, sites}
 };
 let canvas;
+let handover = null;
 
 // --- small helpers --------------------------------------------------------------------
 
@@ -36,10 +40,8 @@ function message(node, text, kind = '') {
 }
 
 function failure(err) {
-  if (err instanceof ApiError) {
-    return err.code && err.code !== 'ERROR' ? `${err.message} (${err.code})` : err.message;
-  }
-  return `something went wrong in the page: ${err.message}`;
+  if (err instanceof ApiError) return errorText(err);
+  return errorText({ code: 'PAGE', message: err.message });
 }
 
 function idOf(label, key) {
@@ -59,10 +61,10 @@ function status(text, kind = '') {
   ({ text, kind } = said);
   const node = byId('status');
   const c = canvas.counts();
-  const parts = [`${c.nodes} nodes`, `${c.edges} edges`];
-  if (c.hidden) parts.push(`${c.hidden} hidden`);
-  if (c.filtered) parts.push(`${c.filtered} filtered out`);
-  if (c.selected) parts.push(`${c.selected} selected`);
+  const parts = [t('st.nodes', { n: c.nodes }), t('st.edges', { n: c.edges })];
+  if (c.hidden) parts.push(t('st.hidden', { n: c.hidden }));
+  if (c.filtered) parts.push(t('st.filtered', { n: c.filtered }));
+  if (c.selected) parts.push(t('st.selected', { n: c.selected }));
   fill(node, el('span', { class: 'counts' }, parts.join(' · ')),
     text ? el('span', { class: `msg ${kind}` }, text) : '');
   byId('empty-hint').classList.toggle('hidden', c.nodes > 0);
@@ -77,11 +79,12 @@ function statusSoon() {
   requestAnimationFrame(() => {
     statusPending = false;
     status();
+    handover?.refresh();
   });
 }
 
 function labelBadge(label) {
-  const badge = el('span', { class: 'badge' }, label);
+  const badge = el('span', { class: 'badge' }, kindWord(label));
   badge.style.backgroundColor = COLORS[label] ?? '#999';
   return badge;
 }
@@ -100,23 +103,7 @@ async function busy(button, work) {
 // --- who is signed in -------------------------------------------------------------------
 
 async function loadWho() {
-  try {
-    const response = await fetch('/session', { credentials: 'same-origin' });
-    if (response.status === 401) return signedOut();
-    if (!response.ok) return;
-    state.who = await response.json();
-    const extra = state.who.brandId ? ` · brand ${state.who.brandId}`
-      : state.who.agencyId ? ` · agency ${state.who.agencyId}` : '';
-    fill(byId('who'), `${state.who.sub} (${state.who.role}${extra})`);
-    document.body.dataset.role = state.who.role;
-  } catch {
-    // the page still works; the header just does not say who
-  }
-}
-
-function signedOut() {
-  const here = location.pathname + location.hash;
-  location.assign(`/signin?next=${encodeURIComponent(here)}`);
+  state.who = await startPage('workbench');
 }
 
 // --- search -------------------------------------------------------------------------------
@@ -128,7 +115,7 @@ async function runSearch(evt) {
   const label = byId('search-label').value;
   const out = byId('results');
   out.dataset.state = 'busy';
-  message(byId('search-status'), 'Searching…');
+  message(byId('search-status'), t('search.busy'));
   try {
     const data = await gql(SEARCH, { text, labels: label ? [label] : null, first: 50 });
     showResults(data.search, text);
@@ -145,8 +132,8 @@ function showResults(hits, text) {
   const out = byId('results');
   fill(out);
   message(byId('search-status'), hits.length
-    ? `${hits.length} match${hits.length === 1 ? '' : 'es'} for “${short(text, 40)}”`
-    : `Nothing found for “${short(text, 40)}” that you may see.`);
+    ? t('search.found', { n: hits.length, text: short(text, 40) })
+    : t('search.none', { text: short(text, 40) }));
   const groups = new Map();
   for (const hit of hits) {
     if (!groups.has(hit.label)) groups.set(hit.label, []);
@@ -155,16 +142,16 @@ function showResults(hits, text) {
   for (const [label, group] of groups) {
     const list = el('ul', { class: 'hits' });
     for (const hit of group) {
-      const open = el('button', { type: 'button', class: 'hit', title: hit.id,
+      const open = el('button', { type: 'button', class: 'hit', title: hit.id, translate: 'no',
         onclick: () => openEntity(hit.id) },
-      el('span', { class: 'name' }, hit.displayName || hit.key),
-      el('span', { class: 'key' }, hit.key));
-      const add = el('button', { type: 'button', class: 'add', title: 'Add its neighbourhood to the graph',
-        onclick: () => addNetwork([hit.id]) }, '+ graph');
+      el('span', { class: 'name', translate: 'no' }, hit.displayName || hit.key),
+      el('span', { class: 'key', translate: 'no' }, hit.key));
+      const add = el('button', { type: 'button', class: 'add', title: t('search.add.title'),
+        onclick: () => addNetwork([hit.id]) }, t('search.add'));
       list.append(el('li', { dataset: { id: hit.id, label: hit.label } }, open, add));
     }
     out.append(el('section', { class: 'group' },
-      el('h3', {}, labelBadge(label), ` ${label} `, el('span', { class: 'muted' }, `(${group.length})`)),
+      el('h3', {}, labelBadge(label), ' ', el('span', { class: 'muted' }, `(${group.length})`)),
       list));
   }
 }
@@ -177,21 +164,21 @@ async function loadStart() {
   if (state.who?.role !== 'analyst') parts.push(startLeads());
   const sections = (await Promise.all(parts)).filter(Boolean);
   fill(byId('start'), sections.length ? sections
-    : el('p', { class: 'muted' }, 'Nothing to start from for your role: search above.'));
+    : el('p', { class: 'muted' }, t('start.nothing')));
   byId('start').dataset.state = 'done';
 }
 
 async function startNetworks() {
   try {
     const items = (await gql(NETWORKS, { first: 8 })).networks.items;
-    if (!items.length) return el('p', { class: 'muted' }, 'No stored seller networks yet (alliance analyze networks).');
-    return el('section', {}, el('h3', {}, 'Riskiest seller networks'),
+    if (!items.length) return el('p', { class: 'muted' }, t('start.networks.none'));
+    return el('section', {}, el('h3', {}, t('start.networks')),
       el('ul', { class: 'hits', id: 'start-networks' }, items.map((n) => el('li', { dataset: { id: idOf('Network', n.networkId) } },
-        el('button', { type: 'button', class: 'hit', title: 'Add the network and its sellers to the graph',
+        el('button', { type: 'button', class: 'hit', title: t('start.network.title'),
           onclick: () => openStart(idOf('Network', n.networkId)) },
         el('span', { class: 'score' }, (n.riskScore ?? 0).toFixed(2)),
-        el('span', { class: 'name' }, `${n.size} sellers · ${n.shops ?? 0} shops · ${n.sites ?? 0} sites`),
-        el('span', { class: 'key' }, n.networkId))))));
+        el('span', { class: 'name' }, t('start.network.row', { size: n.size, shops: n.shops ?? 0, sites: n.sites ?? 0 })),
+        el('span', { class: 'key', translate: 'no' }, n.networkId))))));
   } catch (err) {
     return el('p', { class: 'error' }, failure(err));
   }
@@ -200,13 +187,13 @@ async function startNetworks() {
 async function startLeads() {
   try {
     const leads = (await gql(LEADS, { first: 8 })).leads.nodes;
-    if (!leads.length) return el('p', { class: 'muted' }, 'No leads you may see.');
-    return el('section', {}, el('h3', {}, 'Latest leads'),
+    if (!leads.length) return el('p', { class: 'muted' }, t('start.leads.none'));
+    return el('section', {}, el('h3', {}, t('start.leads')),
       el('ul', { class: 'hits', id: 'start-leads' }, leads.map((lead) => el('li', { dataset: { id: lead.id } },
-        el('button', { type: 'button', class: 'hit', title: 'Add the lead and what it concerns to the graph',
+        el('button', { type: 'button', class: 'hit', title: t('start.lead.title'),
           onclick: () => openStart(lead.id) },
-        el('span', { class: 'name' }, lead.title || lead.leadId),
-        el('span', { class: 'key' }, lead.status ?? ''))))));
+        el('span', { class: 'name', translate: 'no' }, lead.title || lead.leadId),
+        el('span', { class: 'key' }, statusWord(lead.status)))))));
   } catch (err) {
     return el('p', { class: 'error' }, failure(err));
   }
@@ -221,7 +208,7 @@ async function openStart(id) {
 
 async function openEntity(id) {
   const out = byId('details');
-  message(out, 'Loading…');
+  message(out, t('details.loading'));
   byId('details-box').open = true;
   let node;
   try {
@@ -233,7 +220,7 @@ async function openEntity(id) {
   if (!node) {
     state.current = null;
     updateActions();
-    message(out, `${id} is not there, or your role may not see it.`, 'error');
+    message(out, t('details.missing', { id }), 'error');
     out.dataset.id = '';
     return;
   }
@@ -247,23 +234,24 @@ async function openEntity(id) {
 function showNode(node) {
   const props = node.properties ?? {};
   const own = Object.entries(props).filter(([name]) => !PROVENANCE.includes(name));
-  const provenance = PROVENANCE.filter((name) => props[name] != null).map((name) => [name.replace(/_/g, ' '), props[name]]);
+  const provenance = PROVENANCE.filter((name) => props[name] != null).map((name) => [propWord(name), props[name]]);
   const onCanvas = canvas.cy.getElementById(node.id).nonempty();
   const actions = el('div', { class: 'actions' },
     el('button', { type: 'button', id: 'det-add', onclick: () => addNetwork([node.id]) },
-      onCanvas ? 'Expand in graph' : 'Add to graph'),
-    onCanvas ? el('button', { type: 'button', onclick: () => focusNode(node.id) }, 'Show in graph') : null);
+      onCanvas ? t('details.expand') : t('details.add')),
+    onCanvas ? el('button', { type: 'button', onclick: () => focusNode(node.id) }, t('details.show')) : null);
   fill(byId('details'),
-    el('h2', { class: 'title' }, labelBadge(node.label), ' ', el('span', { class: 'caption' }, node.caption || node.key)),
-    el('div', { class: 'muted key' }, node.id),
+    el('h2', { class: 'title' }, labelBadge(node.label), ' ', el('span', { class: 'caption', translate: 'no' }, node.caption || node.key)),
+    el('div', { class: 'muted key', translate: 'no' }, node.id),
     node.hub ? el('p', { class: 'note' }, canvas.cy.getElementById(node.id).hasClass('seed')
-      ? `A hub: ${node.degree} relationships, expanded because you asked for it (up to the size limit).`
-      : `A hub: ${node.degree} relationships. It is drawn apart and not expanded unless you ask.`) : null,
+      ? t('details.hub.seed', { n: node.degree })
+      : t('details.hub', { n: node.degree })) : null,
     actions,
-    el('h3', {}, 'Properties'),
-    own.length ? table(own.map(([name, value]) => [name.replace(/_/g, ' '), value])) : el('p', { class: 'muted' }, 'none you may see'),
-    el('h3', {}, 'Provenance'),
-    provenance.length ? table(provenance, 'props provenance') : el('p', { class: 'muted' }, 'not recorded'),
+    el('h3', {}, t('details.props')),
+    own.length ? table(own.map(([name, value]) => [propWord(name), value])) : el('p', { class: 'muted' }, t('details.props.none')),
+    el('h3', {}, t('details.provenance')),
+    provenance.length ? table(provenance, 'props provenance') : el('p', { class: 'muted' }, t('details.provenance.none')),
+    node.label === 'Network' ? el('p', { class: 'exports-row' }, t('tb.network.exports'), ' ', exportLinks('network', node.key)) : null,
     el('div', { id: 'risk' }));
   if (node.label === 'Seller' || node.label === 'Shop') loadRisk(node);
 }
@@ -275,7 +263,7 @@ async function loadRisk(node) {
     const vars = node.label === 'Seller' ? { sellerId: node.key } : { shopId: node.key };
     const data = await gql(RISK, vars);
     if (state.current?.id !== node.id) return;
-    fill(out, el('h3', {}, 'Risk score ', el('span', { class: 'score' }, data.riskScore.score.toFixed(2))),
+    fill(out, el('h3', {}, t('details.risk'), ' ', el('span', { class: 'score' }, data.riskScore.score.toFixed(2))),
       factorTable(data.riskScore.factors));
   } catch (err) {
     message(out, failure(err), 'error');
@@ -284,9 +272,9 @@ async function loadRisk(node) {
 
 function factorTable(factors) {
   return el('table', { class: 'grid' },
-    el('thead', {}, el('tr', {}, ['factor', 'value', 'weight', 'adds'].map((h) => el('th', {}, h)))),
+    el('thead', {}, el('tr', {}, ['factor.name', 'factor.value', 'factor.weight', 'factor.adds'].map((h) => el('th', {}, t(h))))),
     el('tbody', {}, factors.map((f) => el('tr', {},
-      el('td', {}, f.name.replace(/_/g, ' ')), el('td', { class: 'num' }, f.value.toFixed(2)),
+      el('td', {}, tOr(`factor.${f.name}`, f.name.replace(/_/g, ' '))), el('td', { class: 'num' }, f.value.toFixed(2)),
       el('td', { class: 'num' }, f.weight.toFixed(2)), el('td', { class: 'num' }, f.contribution.toFixed(3))))));
 }
 
@@ -294,18 +282,19 @@ function showEdge(edge) {
   const d = edge.data();
   const from = edge.source().data();
   const to = edge.target().data();
-  const rows = [['from', `${from.label} ${from.caption}`], ['relationship', d.type], ['to', `${to.label} ${to.caption}`]];
-  const parts = [el('h2', { class: 'title' }, d.type === 'LINKED' ? `Linked: ${d.word}` : relWord(d.type)), table(rows)];
+  const rows = [[t('details.from'), `${kindWord(from.label)} ${from.caption}`], [t('details.rel'), relWord(d.type)],
+    [t('details.to'), `${kindWord(to.label)} ${to.caption}`]];
+  const parts = [el('h2', { class: 'title' }, d.type === 'LINKED' ? t('details.linked', { word: d.word }) : relWord(d.type)), table(rows)];
   if (d.via) {
-    parts.push(el('h3', {}, 'Why they are linked'),
+    parts.push(el('h3', {}, t('details.why')),
       el('table', { class: 'grid' },
-        el('thead', {}, el('tr', {}, ['shared', 'value', 'weight'].map((h) => el('th', {}, h)))),
+        el('thead', {}, el('tr', {}, ['details.shared', 'details.value', 'details.weight'].map((h) => el('th', {}, t(h))))),
         el('tbody', {}, d.via.map((v) => el('tr', {},
-          el('td', {}, VIA_WORDS[v.kind] ?? v.kind), el('td', {}, v.value), el('td', { class: 'num' }, v.weight.toFixed(2)))))));
+          el('td', {}, viaWord(v.kind)), el('td', {}, v.value), el('td', { class: 'num' }, v.weight.toFixed(2)))))));
   }
   if (d.hop) {
-    parts.push(el('h3', {}, 'Provenance'),
-      table([['source', d.hop.source], ['observed on', d.hop.observedOn]], 'props provenance'));
+    parts.push(el('h3', {}, t('details.provenance')),
+      table([[t('details.source'), d.hop.source], [t('details.observed'), d.hop.observedOn]], 'props provenance'));
   }
   fill(byId('details'), ...parts);
   byId('details-box').open = true;
@@ -316,10 +305,10 @@ function updateActions() {
   const investigate = mayInvestigate();
   byId('act-network').disabled = !(c && c.label === 'Seller' && investigate);
   byId('act-trace').disabled = !(c && TRACEABLE[c.label] && investigate);
-  fill(byId('trace-of'), c && TRACEABLE[c.label] ? `from ${c.label} ${short(c.caption || c.key, 30)}` : 'open a listing, shop or seller');
+  fill(byId('trace-of'), c && TRACEABLE[c.label] ? t('trace.of', { kind: kindWord(c.label), name: short(c.caption || c.key, 30) }) : t('trace.pick'));
   if (!investigate && state.who) {
-    message(byId('network'), `Seller networks and traces are for investigators and admins; you are signed in as ${state.who.role}.`, 'muted');
-    message(byId('trace'), 'Traces of your leads are in their dossiers.', 'muted');
+    message(byId('network'), t('net.only', { role: roleWord(state.who.role) }), 'muted');
+    message(byId('trace'), t('trace.leads'), 'muted');
   }
 }
 
@@ -336,7 +325,7 @@ function options() {
 /** Add the neighbourhood of `seeds` to the graph (hops and size from the toolbar). */
 async function addNetwork(seeds, { hops, limit, anchor = null } = {}) {
   const opts = options();
-  status('Loading the network…');
+  status(t('st.loading'));
   try {
     const data = await gql(NETWORK, { seeds, hops: hops ?? opts.hops, limit: limit ?? opts.limit, relTypes: null });
     performance.mark('workbench:fetched');
@@ -347,9 +336,9 @@ async function addNetwork(seeds, { hops, limit, anchor = null } = {}) {
     performance.mark('workbench:merged');
     await settle(fresh, was, anchor);
     const shown = document.getElementById('det-add');
-    if (shown && state.current && canvas.cy.getElementById(state.current.id).nonempty()) shown.textContent = 'Expand in graph';
-    const truncated = graph.truncated ? ' — cut at the size limit: raise “up to” or expand nodes one by one' : '';
-    status(`${fresh.length} new node${fresh.length === 1 ? '' : 's'}${truncated}`, graph.truncated ? 'warn' : '');
+    if (shown && state.current && canvas.cy.getElementById(state.current.id).nonempty()) shown.textContent = t('details.expand');
+    const truncated = graph.truncated ? t('st.truncated') : '';
+    status(`${t('st.new', { n: fresh.length })}${truncated}`, graph.truncated ? 'warn' : '');
     return graph;
   } catch (err) {
     status(failure(err), 'error');
@@ -379,10 +368,10 @@ async function expand(node, { force = false } = {}) {
   const d = node.data();
   if (d.hub && !force) {
     fill(byId('details'),
-      el('h2', { class: 'title' }, labelBadge(d.label), ' ', el('span', { class: 'caption' }, d.caption)),
-      el('p', { class: 'note' }, `This is a hub: ${d.degree} relationships (the API's hub rule). It is not expanded unless you ask, so one brand or one warehouse does not swallow the view.`),
+      el('h2', { class: 'title' }, labelBadge(d.label), ' ', el('span', { class: 'caption', translate: 'no' }, d.caption)),
+      el('p', { class: 'note' }, t('hub.note', { n: d.degree })),
       el('button', { type: 'button', id: 'expand-hub', onclick: () => expand(node, { force: true }) },
-        `Expand anyway (up to ${EXPAND_LIMIT} nodes)`));
+        t('hub.expand', { n: EXPAND_LIMIT })));
     byId('details-box').open = true;
     return;
   }
@@ -419,19 +408,19 @@ function check(value, hidden, caption) {
     canvas.filter(state.hiddenLabels, state.hiddenTypes);
     status('');
   });
-  return el('label', { class: 'check', title: value }, box, ' ', caption);
+  return el('label', { class: 'check', dataset: { value } }, box, ' ', caption);
 }
 
 function legendItems(labels) {
-  const items = labels.map((label) => el('li', {}, swatch(COLORS[label] ?? '#999'), label));
+  const items = labels.map((label) => el('li', {}, swatch(COLORS[label] ?? '#999'), kindWord(label)));
   items.push(
-    el('li', {}, el('span', { class: 'mark hub' }), 'hub: not expanded unless asked'),
-    el('li', {}, el('span', { class: 'mark seed' }), 'seed: what you asked for'),
-    el('li', {}, el('span', { class: 'mark pinned' }), 'pinned: layouts leave it'),
-    el('li', {}, el('span', { class: 'line link' }), 'sellers linked (label says why)'),
-    el('li', {}, el('span', { class: 'line ident' }), 'seller to a shared identifier'),
-    el('li', {}, el('span', { class: 'line trace' }), 'evidence path of a traced site'),
-    el('li', {}, el('span', { class: 'line path' }), 'shortest path'));
+    el('li', {}, el('span', { class: 'mark hub' }), t('legend.hub')),
+    el('li', {}, el('span', { class: 'mark seed' }), t('legend.seed')),
+    el('li', {}, el('span', { class: 'mark pinned' }), t('legend.pinned')),
+    el('li', {}, el('span', { class: 'line link' }), t('legend.link')),
+    el('li', {}, el('span', { class: 'line ident' }), t('legend.ident')),
+    el('li', {}, el('span', { class: 'line trace' }), t('legend.trace')),
+    el('li', {}, el('span', { class: 'line path' }), t('legend.path')));
   return items;
 }
 
@@ -449,7 +438,7 @@ async function sellerNetwork() {
   const strength = byId('opt-strength').value;
   const out = byId('network');
   out.dataset.state = 'busy';
-  message(out, 'Walking the links…');
+  message(out, t('net.busy'));
   let net;
   try {
     net = (await gql(SELLER_NETWORK, { sellerId: c.key, strength })).sellerNetwork;
@@ -467,18 +456,17 @@ async function sellerNetwork() {
 function showSellerNetwork(net, seller) {
   const s = net.stats;
   fill(byId('network'),
-    el('p', {}, `${short(seller.caption || seller.key, 30)} · ${net.strength} · `,
-      el('b', {}, `${net.sellers.length} seller${net.sellers.length === 1 ? '' : 's'}`),
-      net.truncated ? el('span', { class: 'warn' }, ' (cut at the size limit)') : ''),
-    el('h3', {}, 'Risk score ', el('span', { class: 'score', id: 'network-risk' }, net.riskScore.toFixed(2))),
+    el('p', {}, `${short(seller.caption || seller.key, 30)} · ${t(net.strength === 'WEAK' ? 'net.weak' : 'net.strong')} · `,
+      el('b', {}, t('net.sellers', { n: net.sellers.length })),
+      net.truncated ? el('span', { class: 'warn' }, t('net.cut')) : ''),
+    el('h3', {}, t('net.risk'), ' ', el('span', { class: 'score', id: 'network-risk' }, net.riskScore.toFixed(2))),
     factorTable(net.riskFactors),
-    el('h3', {}, 'What the network holds'),
-    table([['sellers', s.sellers], ['shops', s.shops], ['listings', s.listings], ['brands hit', s.brandsHit],
-      ['upheld complaints', s.upheldComplaints], ['counterfeit verdicts', s.counterfeitVerdicts],
-      ['sites', s.sites], ['open leads', s.openLeads], ['cases', s.cases]]),
-    net.hubsSkipped.length ? el('h3', {}, 'Hubs skipped (never a link)') : null,
+    el('h3', {}, t('net.holds')),
+    table(['sellers', 'shops', 'listings', 'brandsHit', 'upheldComplaints', 'counterfeitVerdicts', 'sites',
+      'openLeads', 'cases'].map((name) => [t(`stat.${name}`), s[name]])),
+    net.hubsSkipped.length ? el('h3', {}, t('net.hubs')) : null,
     net.hubsSkipped.length ? el('ul', { class: 'plain' }, net.hubsSkipped.map((h) =>
-      el('li', {}, `${VIA_WORDS[h.kind] ?? h.kind}: ${h.value} — ${h.sellers} sellers`))) : null);
+      el('li', {}, t('net.hub.row', { via: viaWord(h.kind), value: h.value, n: h.sellers })))) : null);
 }
 
 async function drawSellerNetwork(net) {
@@ -496,8 +484,8 @@ async function drawSellerNetwork(net) {
   const links = net.links.map((lk) => ({
     id: `link:${lk.a}|${lk.b}|${net.strength}`, source: idOf('Seller', lk.a), target: idOf('Seller', lk.b),
     type: 'LINKED', weak: lk.via.every((v) => v.kind === 'device_ip' || v.kind === 'address'),
-    word: [...new Set(lk.via.map((v) => VIA_WORDS[v.kind] ?? v.kind))].join(' + '),
-    why: lk.via.map((v) => `${VIA_WORDS[v.kind] ?? v.kind} ${v.value}`).join('; '),
+    word: [...new Set(lk.via.map((v) => viaWord(v.kind)))].join(' + '),
+    why: lk.via.map((v) => `${viaWord(v.kind)} ${v.value}`).join('; '),
     weight: Math.max(...lk.via.map((v) => v.weight)), via: lk.via,
   }));
   canvas.snapshot();
@@ -508,7 +496,7 @@ async function drawSellerNetwork(net) {
     const members = canvas.cy.collection(ids.map((id) => canvas.cy.getElementById(id)));
     canvas.highlight(members.union(members.edgesWith(members)), 'focus');
   }
-  status(`seller network: ${ids.length} sellers, ${links.length} links`);
+  status(t('st.sellernet', { n: ids.length, links: links.length }));
 }
 
 // --- trace --------------------------------------------------------------------------------
@@ -518,7 +506,7 @@ async function trace() {
   if (!c || !TRACEABLE[c.label]) return;
   const out = byId('trace');
   out.dataset.state = 'busy';
-  message(out, 'Tracing…');
+  message(out, t('trace.busy'));
   const vars = { listingId: null, shopId: null, sellerId: null,
     strength: byId('opt-strength').value, maxHops: c.label === 'Listing' ? 10 : 8 };
   vars[TRACEABLE[c.label]] = c.key;
@@ -540,46 +528,46 @@ function showTrace() {
   const { of, sites } = state.trace;
   const out = byId('trace');
   if (!sites.length) {
-    message(out, `No offline site found behind ${of.label} ${of.caption || of.key}.`);
+    message(out, t('trace.none', { kind: kindWord(of.label), name: of.caption || of.key }));
     return;
   }
   const list = el('ol', { class: 'sites', id: 'trace-sites' });
-  sites.forEach((t, i) => {
-    const site = t.site;
+  sites.forEach((tr, i) => {
+    const site = tr.site;
     const item = el('li', { dataset: { site: site.siteId } },
       el('button', { type: 'button', class: 'site', onclick: () => chooseSite(i) },
-        el('span', { class: 'score' }, t.score.toFixed(2)),
-        el('span', { class: 'name' }, site.label || site.siteId),
-        el('span', { class: 'muted' }, ` ${site.kind ?? ''} · ${site.status ?? ''}${site.raided ? ' · raided' : ''} · ${t.paths.length} path${t.paths.length === 1 ? '' : 's'}`)));
+        el('span', { class: 'score' }, tr.score.toFixed(2)),
+        el('span', { class: 'name', translate: 'no' }, site.label || site.siteId),
+        el('span', { class: 'muted' }, ` ${site.kind ?? ''} · ${site.status ?? ''}${site.raided ? ` · ${t('trace.raided')}` : ''} · ${t('trace.paths', { n: tr.paths.length })}`)));
     list.append(item);
   });
-  fill(out, el('p', { class: 'muted' }, `Sites behind ${of.label} ${short(of.caption || of.key, 30)}, best first. Choose one to see its evidence on the graph.`),
+  fill(out, el('p', { class: 'muted' }, t('trace.intro', { kind: kindWord(of.label), name: short(of.caption || of.key, 30) })),
     list, el('div', { id: 'trace-paths' }));
 }
 
 async function chooseSite(index) {
-  const t = state.trace.sites[index];
+  const tr = state.trace.sites[index];
   document.querySelectorAll('#trace-sites li').forEach((li, i) => li.classList.toggle('chosen', i === index));
-  const all = await drawPaths(t.paths);
+  const all = await drawPaths(tr.paths);
   canvas.highlight(all, 'trace');
   canvas.cy.nodes('.target').removeClass('target');
-  canvas.cy.getElementById(idOf('Site', t.site.siteId)).addClass('target');
+  canvas.cy.getElementById(idOf('Site', tr.site.siteId)).addClass('target');
   canvas.cy.getElementById(idOf(state.trace.of.label, state.trace.of.key)).addClass('seed');
   canvas.cy.animate({ fit: { eles: all, padding: 50 } }, { duration: 300 });
   const list = el('ol', { class: 'paths' });
-  t.paths.forEach((p, i) => {
+  tr.paths.forEach((p, i) => {
     list.append(el('li', {},
-      el('button', { type: 'button', class: 'path', onclick: () => choosePath(t, i) },
-        el('span', { class: 'score' }, p.weight.toFixed(2)), ` ${p.kind.replace(/_/g, ' ')} · ${p.hops.length} hops`),
+      el('button', { type: 'button', class: 'path', onclick: () => choosePath(tr, i) },
+        el('span', { class: 'score' }, p.weight.toFixed(2)), ` ${p.kind.replace(/_/g, ' ')} · ${t('trace.hops', { n: p.hops.length })}`),
       el('div', { class: 'hops' }, p.hops.map(hopText))));
   });
-  fill(byId('trace-paths'), el('h3', {}, `Evidence: ${t.site.label || t.site.siteId}`), list);
-  document.body.dataset.traced = t.site.siteId;
-  status(`${t.paths.length} evidence path${t.paths.length === 1 ? '' : 's'} to ${t.site.siteId} highlighted`);
+  fill(byId('trace-paths'), el('h3', {}, t('trace.evidence', { site: tr.site.label || tr.site.siteId })), list);
+  document.body.dataset.traced = tr.site.siteId;
+  status(t('st.traced', { n: tr.paths.length, site: tr.site.siteId }));
 }
 
-async function choosePath(t, index) {
-  const eles = await drawPaths([t.paths[index]]);
+async function choosePath(tr, index) {
+  const eles = await drawPaths([tr.paths[index]]);
   canvas.highlight(eles, 'trace');
   canvas.cy.animate({ fit: { eles, padding: 50 } }, { duration: 300 });
 }
@@ -587,9 +575,9 @@ async function choosePath(t, index) {
 function hopText(h) {
   const arrow = h.reversed ? `← ${relWord(h.type)} ←` : `→ ${relWord(h.type)} →`;
   return el('div', { class: 'hop' },
-    el('span', { class: 'node' }, `${h.from.label} ${short(h.from.caption || h.from.key, 24)}`),
+    el('span', { class: 'node' }, `${kindWord(h.from.label)} ${short(h.from.caption || h.from.key, 24)}`),
     el('span', { class: 'rel' }, ` ${arrow} `),
-    el('span', { class: 'node' }, `${h.to.label} ${short(h.to.caption || h.to.key, 24)}`),
+    el('span', { class: 'node' }, `${kindWord(h.to.label)} ${short(h.to.caption || h.to.key, 24)}`),
     h.source ? el('span', { class: 'prov' }, ` [${h.source}${h.observedOn ? `, ${h.observedOn}` : ''}]`) : '');
 }
 
@@ -649,7 +637,7 @@ async function drawPaths(paths) {
 async function withProperties(view) {
   const missing = view.nodes.filter((n) => !canvas.properties.has(n.id)).map((n) => n.id);
   if (missing.length) {
-    status(`Fetching the properties of ${missing.length} nodes for the export…`);
+    status(t('st.fetching', { n: missing.length }));
     const found = await nodesById(missing);
     for (const [id, n] of found) canvas.properties.set(id, n.properties);
   }
@@ -662,7 +650,7 @@ function stamp() {
 
 async function exportAs(kind) {
   if (canvas.cy.nodes(':visible').empty()) {
-    status('The graph is empty: nothing to export.', 'warn');
+    status(t('st.empty'), 'warn');
     return;
   }
   try {
@@ -679,7 +667,7 @@ async function exportAs(kind) {
         download(new Blob([edgesCsv(view.edges)], { type: 'text/csv;charset=utf-8' }), `alliance-graph-edges-${stamp()}.csv`);
       }
     }
-    status(`Exported the current view (${kind}).`);
+    status(t('st.exported', { kind }));
   } catch (err) {
     status(failure(err), 'error');
   }
@@ -693,46 +681,45 @@ function bind(id, handler) {
 }
 
 function wire() {
-  fill(byId('search-label'), el('option', { value: '' }, 'every kind'),
-    SEARCHABLE.map((label) => el('option', { value: label }, label)));
+  fillKinds();
   byId('search-form').addEventListener('submit', runSearch);
   bind('act-expand', async () => {
     const nodes = canvas.selectedNodes();
-    if (nodes.empty()) return status('Select nodes to expand (or double-click one).', 'warn');
+    if (nodes.empty()) return status(t('st.select.expand'), 'warn');
     const plain = nodes.filter((n) => !n.data('hub'));
     if (plain.empty()) return expand(nodes[0]);
     return addNetwork(plain.map((n) => n.id()).slice(0, 100), { hops: 1, limit: EXPAND_LIMIT, anchor: plain[0].id() });
   });
   bind('act-hide', async () => {
     const nodes = canvas.selectedNodes();
-    if (nodes.empty()) return status('Select nodes to hide.', 'warn');
+    if (nodes.empty()) return status(t('st.select.hide'), 'warn');
     canvas.snapshot();
     canvas.hide(nodes);
-    return status(`${nodes.length} hidden`);
+    return status(t('st.hidden.n', { n: nodes.length }));
   });
-  bind('act-show', async () => { canvas.snapshot(); canvas.showHidden(); status('Hidden nodes shown again.'); });
+  bind('act-show', async () => { canvas.snapshot(); canvas.showHidden(); status(t('st.shown')); });
   bind('act-pin', async () => {
     const nodes = canvas.selectedNodes();
-    if (nodes.empty()) return status('Select nodes to pin.', 'warn');
+    if (nodes.empty()) return status(t('st.select.pin'), 'warn');
     canvas.snapshot();
-    return status(canvas.togglePin(nodes) ? `${nodes.length} pinned` : `${nodes.length} unpinned`);
+    return status(t(canvas.togglePin(nodes) ? 'st.pinned' : 'st.unpinned', { n: nodes.length }));
   });
   bind('act-undo', async () => undo());
   bind('act-layout', async () => {
     canvas.snapshot();
     await canvas.layout(byId('opt-layout').value);
     await canvas.drawnSignal();
-    status('Laid out.');
+    status(t('st.laidout'));
   });
   bind('act-fit', async () => canvas.fit());
   bind('act-path', async () => {
     const found = canvas.shortestPath();
-    if (found.error) return status(found.error, 'warn');
+    if (found.error) return status(t(found.error), 'warn');
     const steps = found.path.nodes().map((n) => short(n.data('caption'), 20)).join(' → ');
-    return status(`shortest path, ${found.distance} step${found.distance === 1 ? '' : 's'}: ${steps}`);
+    return status(t('st.path', { n: found.distance, steps }));
   });
   bind('act-clearhl', async () => { canvas.clearHighlight(); status(''); });
-  bind('act-clear', async () => { canvas.snapshot(); canvas.clear(); refreshFilters(); status('Cleared (Undo brings it back).'); });
+  bind('act-clear', async () => { canvas.snapshot(); canvas.clear(); refreshFilters(); status(t('st.cleared')); });
   bind('act-network', sellerNetwork);
   bind('act-trace', trace);
   bind('exp-png', () => exportAs('png'));
@@ -742,11 +729,30 @@ function wire() {
   document.addEventListener('keydown', onKey);
 }
 
+function fillKinds() {
+  const chosen = document.getElementById('search-label').value;
+  fill(byId('search-label'), el('option', { value: '' }, t('search.every')),
+    SEARCHABLE.map((label) => el('option', { value: label }, kindWord(label))));
+  byId('search-label').value = chosen;
+}
+
+/** The language changed: the words drawn by the page follow (data stays as it is). */
+function relabel() {
+  fillKinds();
+  refreshFilters();
+  updateActions();
+  canvas.relabel();
+  handover?.build();
+  status();
+  loadStart();
+  if (state.current) openEntity(state.current.id);
+}
+
 function undo() {
-  if (!canvas.undo()) return status('Nothing to undo.', 'warn');
+  if (!canvas.undo()) return status(t('st.undo.none'), 'warn');
   canvas.filter(state.hiddenLabels, state.hiddenTypes);
   refreshFilters();
-  return status('Undone.');
+  return status(t('st.undone'));
 }
 
 function onKey(evt) {
@@ -784,6 +790,9 @@ async function start() {
   refreshFilters();
   status();
   await loadWho();
+  handover = new Handover(byId('handover'), { canvas, who: state.who, failure });
+  handover.refresh();
+  onLangChange(relabel);
   updateActions();
   loadStart();
   window.addEventListener('hashchange', () => fromAddress());
