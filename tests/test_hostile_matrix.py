@@ -133,7 +133,8 @@ def investigation_queries(label: str) -> list[tuple[str, str]]:
 def ask_lists(ask: Asker) -> None:
     for field_name, args in (("leads", "first: 50"), ("cases", "first: 50"), ("networks", "first: 20"),
                              ("leadCounts", ""), ("leadLifecycle", ""), ("auditEvents", "first: 20"),
-                             ("savedQueries", "")):
+                             ("savedQueries", ""), ("agencyDirectory", ""), ("brandDirectory", ""),
+                             ("alerts", "first: 20"), ("webhooks", "")):
         ask.gql("list", field_name, selection.root_query(field_name, args, depth=3))
 
 

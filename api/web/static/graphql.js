@@ -106,7 +106,7 @@ export const SELLER_NETWORK = `query SellerNetwork($sellerId: ID!, $strength: Li
 }`;
 
 export const NETWORKS = `query Networks($first: Int!) {
-  networks(first: $first) { items { networkId size riskScore shops listings sites } }
+  networks(first: $first) { items { networkId size riskScore shops listings sites shopsTried uploadsBlocked } }
 }`;
 
 export const LEADS = `query Leads($first: Int!) {

@@ -178,6 +178,7 @@ async function startNetworks() {
           onclick: () => openStart(idOf('Network', n.networkId)) },
         el('span', { class: 'score' }, (n.riskScore ?? 0).toFixed(2)),
         el('span', { class: 'name' }, t('start.network.row', { size: n.size, shops: n.shops ?? 0, sites: n.sites ?? 0 })),
+        n.shopsTried ? el('span', { class: 'tried' }, t('start.network.tried', { tried: n.shopsTried, blocked: n.uploadsBlocked })) : null,
         el('span', { class: 'key', translate: 'no' }, n.networkId))))));
   } catch (err) {
     return el('p', { class: 'error' }, failure(err));
