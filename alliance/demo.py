@@ -340,6 +340,7 @@ def serve_api(host: str, port: int) -> None:
 
     say("\nServing the API; Ctrl-C stops it.")
     os.environ.setdefault("ALLIANCE_WARM_AT_START", "true")  # as `alliance serve` does
+    os.environ.setdefault("ALLIANCE_WEBHOOK_DELIVERY", "true")
     get_settings.cache_clear()
     uvicorn.run("alliance.api_app:create_app", factory=True, host=host, port=port,
                 log_config=LOG_CONFIG, http=NoDelayHttp)

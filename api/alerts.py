@@ -15,7 +15,7 @@ webhooks (`graph.webhooks`): the signing secret is shown once, in the answer to
 off the event loop with a sync driver of its own, from a task started in the app's
 lifespan when `ALLIANCE_ALERTS_SCHEDULE` is on. Beside it, the webhook delivery worker
 (`graph.outbox.Worker`, its own async driver) empties the outbox when
-`ALLIANCE_WEBHOOK_DELIVERY` is on (the default).
+`ALLIANCE_WEBHOOK_DELIVERY` is on (`alliance serve` turns it on unless it is set).
 """
 
 from __future__ import annotations

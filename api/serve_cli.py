@@ -56,6 +56,7 @@ def serve(
     from graph.drivers import connection
 
     os.environ["ALLIANCE_WARM_AT_START"] = "true" if warm else "false"  # read by every worker
+    os.environ.setdefault("ALLIANCE_WEBHOOK_DELIVERY", "true")
     get_settings.cache_clear()
 
     # a clear error now, rather than in every worker, for a bad setting or no Neo4j

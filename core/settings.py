@@ -78,8 +78,10 @@ class Settings(BaseSettings):
     alliance_webhook_allow_private: bool = False
     """Allow webhook addresses on loopback, private, link-local or reserved networks
     (local set-ups and tests); refused otherwise, at registration and at each delivery."""
-    alliance_webhook_delivery: bool = True
-    """Run the webhook delivery worker inside `alliance serve`."""
+    alliance_webhook_delivery: bool = False
+    """Run the webhook delivery worker inside the API process: `alliance serve` (and the
+    demo) turn it on unless it is set; an app made otherwise (tests, a bare uvicorn) does
+    not deliver unless asked."""
     alliance_webhook_max_attempts: int = 8
     """Attempts of one delivery before it is marked failed."""
     alliance_webhook_timeout_seconds: float = 10.0
