@@ -215,7 +215,7 @@ def raw_calls(driver: neo4j.AsyncDriver, inputs: Inputs) -> dict[str, Call]:
     seller_q = lookups.nodes_by_key("Seller", "all")
     shops_q = types.page_query(SELLER_PLAN, "all")
     search_q = ranked(indexes_for([]), "all")
-    ctx = SimpleNamespace(driver=driver, database=DATABASE, scope=scope, timeout=30.0)
+    ctx = SimpleNamespace(driver=driver, database=DATABASE, scope=scope, timeout=30.0, kind="all")
 
     async def read(query: Any, parameters: dict[str, Any]) -> list[neo4j.Record]:
         return await access.read_async(driver, DATABASE, query, parameters, timeout=30.0,
