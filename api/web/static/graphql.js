@@ -16,16 +16,13 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
-/** Run a GraphQL document; the data, or an ApiError with the first error's message and code. */
-export async function gql(query, variables = {}) {
+/** Fetch `url` with the session cookie and read its JSON answer: the response and its
+ * body, or an ApiError when the server does not answer, the session ended, or the
+ * answer is not JSON. */
+async function fetchJson(url, init) {
   let response;
   try {
-    response = await fetch('/graphql', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
+    response = await fetch(url, { credentials: 'same-origin', ...init });
   } catch (err) {
     throw new ApiError(`the server does not answer (${err.message})`, 'NETWORK');
   }
@@ -33,12 +30,20 @@ export async function gql(query, variables = {}) {
     onSignedOut();
     throw new ApiError('you are signed out; sign in again', 'UNAUTHENTICATED', 401);
   }
-  let body;
   try {
-    body = await response.json();
+    return { response, body: await response.json() };
   } catch {
     throw new ApiError(`the server answered ${response.status} without JSON`, 'HTTP', response.status);
   }
+}
+
+/** Run a GraphQL document; the data, or an ApiError with the first error's message and code. */
+export async function gql(query, variables = {}) {
+  const { response, body } = await fetchJson('/graphql', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   if (body.errors && body.errors.length) {
     const first = body.errors[0];
     throw new ApiError(first.message, first.extensions?.code ?? 'ERROR', response.status);
@@ -53,22 +58,7 @@ const STATUS_CODES = { 400: 'BAD_REQUEST', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 4
 
 /** GET a JSON answer of a REST route with the session cookie; an ApiError with its words. */
 export async function getJson(url) {
-  let response;
-  try {
-    response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  } catch (err) {
-    throw new ApiError(`the server does not answer (${err.message})`, 'NETWORK');
-  }
-  if (response.status === 401) {
-    onSignedOut();
-    throw new ApiError('you are signed out; sign in again', 'UNAUTHENTICATED', 401);
-  }
-  let body;
-  try {
-    body = await response.json();
-  } catch {
-    throw new ApiError(`the server answered ${response.status} without JSON`, 'HTTP', response.status);
-  }
+  const { response, body } = await fetchJson(url, { headers: { Accept: 'application/json' } });
   if (!response.ok) {
     const code = body.code ?? STATUS_CODES[response.status] ?? 'ERROR';
     throw new ApiError(body.detail ?? body.message ?? `the server answered ${response.status}`, code, response.status);
