@@ -21,13 +21,13 @@ Pure Python, no database: the columns come from graph/model.py.
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any
+from zlib import crc32
 
 from graph.model import node, rel
 from loaders.mapping import Ops
@@ -64,8 +64,94 @@ def items(ops: Ops) -> tuple[list[NodeItem], list[RelItem]]:
 
 
 def bucket_of(*parts: Any, buckets: int) -> int:
-    """A stable bucket (the same in every process) for a node or relationship."""
-    return zlib.crc32(repr(parts).encode("utf-8")) % buckets
+    """A stable bucket (the same in every process) for a node or relationship: a node
+    by its key, a relationship by its two end keys (all items of one node or one
+    relationship go to one bucket, which is all the fold needs)."""
+    if len(parts) == 2:
+        return node_bucket(parts[1], buckets)
+    return rel_bucket(parts[2], parts[4], buckets)
+
+
+def _bytes(key: Any) -> bytes:
+    return key.encode("utf-8") if key.__class__ is str else repr(key).encode("utf-8")
+
+
+def node_bucket(key: Any, buckets: int) -> int:
+    return crc32(_bytes(key)) % buckets
+
+
+def rel_bucket(start_key: Any, end_key: Any, buckets: int) -> int:
+    return crc32(_bytes(end_key), crc32(_bytes(start_key))) % buckets
+
+
+SEEN_KEPT = 100_000
+"""Node and relationship references a worker remembers (then it starts afresh)."""
+
+
+class Split:
+    """Mapped rows as node and relationship items by bucket, for one worker, which maps
+    its tasks in bundle order. It leaves out the items its own earlier items make
+    redundant in the fold: a bare node it has already named, and a repeat of a division,
+    address, PART_OF or IN_DIVISION whose first mention it has already written (the fold
+    keeps the first mention, and this worker's earlier one comes first). The rest are
+    `items` of each row, in the same order."""
+
+    def __init__(self, buckets: int, kept: int = SEEN_KEPT) -> None:
+        self.buckets = buckets
+        self.kept = kept
+        self.named: set[tuple[str, Any]] = set()
+        self.fixed: set[Any] = set()
+
+    def split(self, rows: Iterable[Ops]) -> tuple[dict[int, list[NodeItem]],
+                                                   dict[int, list[RelItem]]]:
+        if len(self.named) > self.kept:
+            self.named.clear()
+        if len(self.fixed) > self.kept:
+            self.fixed.clear()
+        nodes: dict[int, list[NodeItem]] = {}
+        rels: dict[int, list[RelItem]] = {}
+        for ops in rows:
+            self._row(ops, nodes, rels)
+        return nodes, rels
+
+    def _row(self, ops: Ops, nodes: dict[int, list[NodeItem]],
+             rels: dict[int, list[RelItem]]) -> None:
+        named, fixed, buckets = self.named, self.fixed, self.buckets
+        for n in ops.nodes:
+            label, key = n.label, n.key
+            ref = (label, key)
+            if not n.props:
+                if ref in named:
+                    continue
+            elif label in ONCE_PER_RUN_LABELS:
+                if ref in fixed:
+                    continue
+                fixed.add(ref)
+            named.add(ref)
+            _put(nodes, crc32(_bytes(key)) % buckets, (label, key, n.props))
+        for r in ops.rels:
+            start, end = r.start, r.end
+            if start not in named:
+                named.add(start)
+                _put(nodes, crc32(_bytes(start[1])) % buckets, (start[0], start[1], {}))
+            if end not in named:
+                named.add(end)
+                _put(nodes, crc32(_bytes(end[1])) % buckets, (end[0], end[1], {}))
+            if r.type in ONCE_PER_RUN_RELS:
+                ref3 = (r.type, start, end)
+                if ref3 in fixed:
+                    continue
+                fixed.add(ref3)
+            bucket = crc32(_bytes(end[1]), crc32(_bytes(start[1]))) % buckets
+            _put(rels, bucket, (r.type, start[0], start[1], end[0], end[1], r.props))
+
+
+def _put(chunks: dict[int, list[Any]], bucket: int, item: Any) -> None:
+    chunk = chunks.get(bucket)
+    if chunk is None:
+        chunks[bucket] = [item]
+    else:
+        chunk.append(item)
 
 
 # --- folding ----------------------------------------------------------------------
@@ -80,13 +166,28 @@ def fold_nodes(chunks: Iterable[list[NodeItem]]) -> dict[tuple[str, Any], dict[s
             ref = (label, key)
             current = out.get(ref)
             if current is None:
-                current = out[ref] = {}
+                out[ref] = _first(props)
+                if props and label in ONCE_PER_RUN_LABELS:
+                    fixed.add(ref)
+                continue
             if not props or ref in fixed:
                 continue
             if label in ONCE_PER_RUN_LABELS:
                 fixed.add(ref)
             _merge_props(current, props)
     return out
+
+
+def _first(props: dict[str, Any]) -> dict[str, Any]:
+    """The property map of a first mention: `_merge_props` into an empty map, the
+    common case (no null, no raw phone spelling) copied at once."""
+    if not props:
+        return {}
+    if "raw_form" in props or None in props.values():
+        current: dict[str, Any] = {}
+        _merge_props(current, props)
+        return current
+    return props.copy()
 
 
 def _merge_props(current: dict[str, Any], props: dict[str, Any]) -> None:
@@ -113,10 +214,9 @@ def fold_rels(chunks: Iterable[list[RelItem]]) -> dict[RelRef, dict[str, Any]]:
             ref = (rel_type, sl, sk, el, ek)
             current = out.get(ref)
             if current is None:
-                current = out[ref] = {}
-            elif rel_type in ONCE_PER_RUN_RELS:
-                continue
-            _merge_props(current, props)
+                out[ref] = _first(props)
+            elif rel_type not in ONCE_PER_RUN_RELS:
+                _merge_props(current, props)
     return out
 
 
@@ -197,59 +297,134 @@ class Written:
     rel_count: int = 0
 
 
+FLUSH_LINES = 4096
+"""Lines a file gathers before they are written in one call."""
+
+
 class Files:
     """One open CSV file per group (label, or type and end labels) of one bucket."""
 
     def __init__(self, folder: Path, bucket: int) -> None:
         self.folder = folder
         self.bucket = bucket
-        self.handles: dict[Any, tuple[Path, IO[str]]] = {}
+        self.handles: dict[Any, tuple[Path, IO[str], list[str]]] = {}
         self.multiline: set[Path] = set()
 
-    def line(self, group: Any, name: str, cells: list[str]) -> None:
+    def line(self, group: Any, name: str, text: str) -> None:
         entry = self.handles.get(group)
         if entry is None:
             path = self.folder / f"{name}.{self.bucket}.csv"
-            entry = self.handles[group] = (path, path.open("w", encoding="utf-8", newline=""))
-        text = ",".join(cells)
+            entry = self.handles[group] = (path, path.open("w", encoding="utf-8", newline=""),
+                                           [])
         if "\n" in text or "\r" in text:
             self.multiline.add(entry[0])
-        entry[1].write(text + "\n")
+        lines = entry[2]
+        lines.append(text)
+        if len(lines) >= FLUSH_LINES:
+            self._flush(entry)
+
+    @staticmethod
+    def _flush(entry: tuple[Path, IO[str], list[str]]) -> None:
+        _, handle, lines = entry
+        if lines:
+            handle.write("\n".join(lines) + "\n")
+            lines.clear()
 
     def close(self) -> dict[Any, Path]:
-        for _, handle in self.handles.values():
-            handle.close()
-        return {group: path for group, (path, _) in self.handles.items()}
+        for entry in self.handles.values():
+            self._flush(entry)
+            entry[1].close()
+        return {group: path for group, (path, _, _) in self.handles.items()}
 
 
 def provenance(source: str, run_id: str, now: datetime) -> dict[str, Any]:
     return {"source": source, "run_id": run_id, "first_seen_at": now, "last_seen_at": now}
 
 
+Format = Callable[[Any], str]
+
+
+def _text_cell(value: Any) -> str:
+    if value.__class__ is str:
+        return '"' + value.replace('"', '""') + '"'
+    return cell(value, "string")
+
+
+def _date_cell(value: Any) -> str:
+    if value.__class__ is date:
+        return value.isoformat()
+    return cell(value, "date")
+
+
+def formatter(kind: str) -> Format:
+    """`cell` for one kind, with the common value type first."""
+    if kind == "string":
+        return _text_cell
+    if kind == "date":
+        return _date_cell
+    return partial(cell, kind=kind)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How one group's lines are made: the cells of a line with the id cells and every
+    property empty and the stamp's cells filled in, and where each property goes."""
+
+    blank: list[str]
+    slots: dict[str, tuple[int, Format]]
+
+    def line(self, ids: tuple[str, ...], props: dict[str, Any]) -> str:
+        cells = self.blank.copy()
+        cells[:len(ids)] = ids
+        slots = self.slots
+        for name, value in props.items():
+            slot = slots.get(name)
+            if slot is not None and value is not None:
+                cells[slot[0]] = slot[1](value)
+        return ",".join(cells)
+
+
+def shape(columns: Columns, ids: int, stamp: dict[str, Any]) -> Shape:
+    blank = [""] * ids
+    slots: dict[str, tuple[int, Format]] = {}
+    for name, kind in columns.props:
+        if name in stamp:
+            blank.append(cell(stamp[name], kind))
+        else:
+            slots[name] = (len(blank), formatter(kind))
+            blank.append("")
+    return Shape(blank, slots)
+
+
 def node_lines(nodes: dict[tuple[str, Any], dict[str, Any]],
-               stamp: dict[str, Any]) -> Iterator[tuple[str, list[str]]]:
+               stamp: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    shapes: dict[str, Shape] = {}
     for (label, key), props in nodes.items():
-        cols = node_columns(label)
-        yield label, [key_cell(key), *(cell(stamp.get(n, props.get(n)), k)
-                                       for n, k in cols.props)]
+        found = shapes.get(label)
+        if found is None:
+            found = shapes[label] = shape(node_columns(label), 1, stamp)
+        yield label, found.line((key_cell(key),), props)
 
 
 def rel_lines(rels: dict[RelRef, dict[str, Any]],
-              stamp: dict[str, Any]) -> Iterator[tuple[tuple[str, str, str], list[str]]]:
+              stamp: dict[str, Any]) -> Iterator[tuple[tuple[str, str, str], str]]:
+    shapes: dict[tuple[str, str, str], Shape] = {}
     for (rel_type, sl, sk, el, ek), props in rels.items():
-        cols = rel_columns(rel_type, sl, el)
-        yield (rel_type, sl, el), [key_cell(sk), key_cell(ek),
-                                   *(cell(stamp.get(n, props.get(n)), k) for n, k in cols.props)]
+        group = (rel_type, sl, el)
+        found = shapes.get(group)
+        if found is None:
+            found = shapes[group] = shape(rel_columns(rel_type, sl, el), 2, stamp)
+        yield group, found.line((key_cell(sk), key_cell(ek)), props)
 
 
 def write_bucket(folder: Path, bucket: int, nodes: dict[tuple[str, Any], dict[str, Any]],
                  rels: dict[RelRef, dict[str, Any]], stamp: dict[str, Any]) -> Written:
     """Write one bucket's folded nodes and relationships as headerless CSV files."""
     files = Files(folder, bucket)
-    for label, cells in node_lines(nodes, stamp):
-        files.line(label, f"nodes-{label}", cells)
-    for group, cells in rel_lines(rels, stamp):
-        files.line(group, "rels-{}-{}-{}".format(*group), cells)
+    for label, text in node_lines(nodes, stamp):
+        files.line(label, f"nodes-{label}", text)
+    for group, text in rel_lines(rels, stamp):
+        files.line(group, "rels-{}-{}-{}".format(*group), text)
     paths = files.close()
     return Written({g: [p] for g, p in paths.items() if isinstance(g, str)},
                    {g: [p] for g, p in paths.items() if isinstance(g, tuple)},

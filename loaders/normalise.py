@@ -31,6 +31,8 @@ def _metadata(region: str) -> phonenumbers.PhoneMetadata:
 
 _CN = _metadata("CN")
 _CN_DIALLED_PREFIX = re.compile(f"(?:{_CN.international_prefix})|(?:{_CN.national_prefix_for_parsing})")
+_CN_PLAN = re.compile(_CN.general_desc.national_number_pattern)
+_CN_MOBILE_PLAN = re.compile(_CN.mobile.national_number_pattern)
 _ID_CARD = re.compile(r"\d{17}[\dX]|\d{15}")
 _TRUE = {"true", "1", "yes", "是", "y", "t"}
 _FALSE = {"false", "0", "no", "否", "n", "f"}
@@ -54,6 +56,9 @@ def phone(value: str, region: str = DEFAULT_REGION) -> tuple[str, str]:
     """(E.164, region of the number plan); ValueError if not a valid number. Cached: a
     phone shared by many rows is parsed once."""
     cleaned = text(value)
+    mobile = _cn_mobile(cleaned) if region == "CN" else None
+    if mobile is not None:
+        return mobile, "CN"
     try:
         parsed = _parse_phone(cleaned, region)
     except phonenumbers.NumberParseException as error:
@@ -62,6 +67,21 @@ def phone(value: str, region: str = DEFAULT_REGION) -> tuple[str, str]:
         raise ValueError("not a valid phone number for its region")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return e164, phonenumbers.region_code_for_number(parsed) or region
+
+
+def _cn_mobile(cleaned: str) -> str | None:
+    """The E.164 form of a usual spelling of a CN mobile number (see `_parse_phone`) whose
+    digits the CN plan lists as a mobile number, or None (then phonenumbers decides).
+    phonenumbers finds such a number valid (it matches the plan and a number type), of
+    region CN (the only region of +86), and formats it as +86 and the digits."""
+    match = _CN_MOBILE.fullmatch(cleaned)
+    if match is None:
+        return None
+    digits = "".join(match.groups())
+    if _CN_DIALLED_PREFIX.match(digits) or not _CN_PLAN.fullmatch(digits) \
+            or not _CN_MOBILE_PLAN.fullmatch(digits):
+        return None
+    return "+86" + digits
 
 
 def _parse_phone(cleaned: str, region: str) -> phonenumbers.PhoneNumber:

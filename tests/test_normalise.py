@@ -83,6 +83,23 @@ def test_cn_mobile_read_as_phonenumbers_parses_it() -> None:
                 assert normalise._parse_phone(spelling, "CN") == phonenumbers.parse(spelling, "CN")
 
 
+def test_cn_mobile_shortcut_gives_what_phonenumbers_gives() -> None:
+    """`phone` reads the usual CN mobile spellings without phonenumbers when the plan
+    lists the digits as mobile: the same E.164 form and region, for every 4-digit prefix,
+    and the same refusal otherwise."""
+    for prefix in range(1000, 2000):
+        for rest in ("0000000", "2345678", "9990000", "0512345"):
+            for spelling in _spellings(f"{prefix}{rest}"):
+                parsed = phonenumbers.parse(spelling, "CN")
+                fast = normalise._cn_mobile(spelling)
+                if fast is not None:
+                    assert phonenumbers.is_valid_number(parsed)
+                    assert fast == phonenumbers.format_number(
+                        parsed, phonenumbers.PhoneNumberFormat.E164)
+                    assert phonenumbers.region_code_for_number(parsed) == "CN"
+                    assert normalise.phone(spelling) == (fast, "CN")
+
+
 def test_text_of_clean_text_is_unchanged() -> None:
     for raw in ["  机场路１号   A\u3000栋 ", "a\u3000\u0301b", "\u00b4 x", "ｆｏｏ\u00a0 bar",
                 "\u1100 \u1161", "e\u0301\u0308", "\t\n", "x\u2028y"]:
