@@ -3,18 +3,23 @@ leave, written as the importer reads it."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from loaders.bulk_csv import (
     ARRAY_DELIMITER,
+    Split,
     bucket_of,
     cell,
     fold_nodes,
     fold_rels,
     items,
     node_columns,
+    node_lines,
     rel_columns,
+    rel_lines,
     write_bucket,
 )
 from loaders.mapping import NodeOp, Ops, RelOp
@@ -78,8 +83,73 @@ def test_headers_name_the_id_spaces_and_types() -> None:
 
 
 def test_buckets_are_stable_across_processes() -> None:
-    assert bucket_of("Seller", "S1", buckets=64) == bucket_of("Seller", "S1", buckets=64)
+    assert bucket_of("Seller", "S1", buckets=64) == zlib.crc32(b"S1") % 64  # not hash()
     assert len({bucket_of("Seller", f"S{i}", buckets=8) for i in range(200)}) == 8
+    assert len({bucket_of("OPERATES", "Seller", f"S{i}", "Shop", "H", buckets=8)
+                for i in range(200)}) == 8
+
+
+def _row(seller: str, adcode: str, address: str, raw: str) -> Ops:
+    return Ops([NodeOp("Seller", seller, {"nickname": seller}),
+                NodeOp("Address", address, {"raw": raw}),
+                NodeOp("Division", adcode, {"name": "d", "level": "district"}),
+                NodeOp("Division", "440000", {"name": "p", "level": "province"})],
+               [RelOp("REGISTERED_AT", ("Seller", seller), ("Address", address)),
+                RelOp("IN_DIVISION", ("Address", address), ("Division", adcode)),
+                RelOp("PART_OF", ("Division", adcode), ("Division", "440000")),
+                RelOp("OPERATES", ("Seller", seller), ("Shop", "H1"))])
+
+
+def _all(chunks: dict[int, list[Any]]) -> list[Any]:
+    return [item for bucket in sorted(chunks) for item in chunks[bucket]]
+
+
+def test_a_worker_leaves_out_what_its_earlier_items_already_say() -> None:
+    split = Split(buckets=4)
+    rows = [_row("S1", "440100", "A1", "first"), _row("S2", "440100", "A1", "second"),
+            _row("S3", "440100", "A2", "other")]
+    nodes, rels = split.split(rows[:1])
+    later_nodes, later_rels = split.split(rows[1:])
+    kept = _all(later_nodes)
+    assert ("Address", "A1", {"raw": "second"}) not in kept
+    assert not [n for n in kept if n[0] == "Division" or n[:2] == ("Shop", "H1")]
+    assert ("Address", "A2", {"raw": "other"}) in kept
+    assert [r[0] for r in _all(later_rels)].count("PART_OF") == 0
+    assert [r[0] for r in _all(later_rels)].count("IN_DIVISION") == 1
+    assert [r[0] for r in _all(later_rels)].count("OPERATES") == 2
+
+
+def test_what_a_worker_leaves_out_changes_no_fold() -> None:
+    rows = [_row(f"S{i % 7}", f"4401{i % 3:02d}", f"A{i % 5}", f"raw {i}") for i in range(40)]
+    rows.insert(3, Ops([NodeOp("Address", "A4", {})], []))
+    plain = [items(ops) for ops in rows]
+    expected = (fold_nodes([n for n, _ in plain]), fold_rels([r for _, r in plain]))
+    for kept in (1_000, 3):
+        split = Split(buckets=3, kept=kept)
+        parts = [split.split(rows[i:i + 4]) for i in range(0, len(rows), 4)]
+        by_bucket = [(fold_nodes(n.get(b, []) for n, _ in parts),
+                      fold_rels(r.get(b, []) for _, r in parts)) for b in range(3)]
+        assert {k: v for n, _ in by_bucket for k, v in n.items()} == expected[0]
+        assert {k: v for _, r in by_bucket for k, v in r.items()} == expected[1]
+
+
+def test_lines_are_the_cells_of_every_column_in_order() -> None:
+    stamp = {"source": "s", "run_id": "r", "first_seen_at": datetime(2024, 1, 2, tzinfo=UTC),
+             "last_seen_at": datetime(2024, 1, 3, tzinfo=UTC)}
+    props = {"nickname": 'a "b"', "registered_on": date(2024, 5, 1), "status": None,
+             "source": "not the stamp's", "unknown": "left out"}
+    [(label, line)] = list(node_lines({("Seller", "S1"): props}, stamp))
+    cols = node_columns("Seller")
+    assert label == "Seller"
+    assert line == ",".join(['"S1"', *(cell(stamp.get(n, props.get(n)), k)
+                                       for n, k in cols.props)])
+    rel_props = {"observed_on": date(2024, 5, 1)}
+    [(group, text)] = list(rel_lines({("HAS_PHONE", "Seller", "S1", "Phone", "+86"): rel_props},
+                                     stamp))
+    assert group == ("HAS_PHONE", "Seller", "Phone")
+    rel_cols = rel_columns("HAS_PHONE", "Seller", "Phone")
+    assert text == ",".join(['"S1"', '"+86"', *(cell(stamp.get(n, rel_props.get(n)), k)
+                                                for n, k in rel_cols.props)])
 
 
 def test_a_value_with_a_line_break_marks_its_file(tmp_path: Path) -> None:
