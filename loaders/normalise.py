@@ -31,8 +31,16 @@ def _metadata(region: str) -> phonenumbers.PhoneMetadata:
 
 _CN = _metadata("CN")
 _CN_DIALLED_PREFIX = re.compile(f"(?:{_CN.international_prefix})|(?:{_CN.national_prefix_for_parsing})")
-_CN_PLAN = re.compile(_CN.general_desc.national_number_pattern)
-_CN_MOBILE_PLAN = re.compile(_CN.mobile.national_number_pattern)
+
+
+def _pattern(desc: phonenumbers.PhoneNumberDesc | None) -> re.Pattern[str]:
+    if desc is None or not desc.national_number_pattern:
+        raise LookupError("phonenumbers' CN plan has no pattern for mobile numbers")
+    return re.compile(desc.national_number_pattern)
+
+
+_CN_PLAN = _pattern(_CN.general_desc)
+_CN_MOBILE_PLAN = _pattern(_CN.mobile)
 _ID_CARD = re.compile(r"\d{17}[\dX]|\d{15}")
 _TRUE = {"true", "1", "yes", "是", "y", "t"}
 _FALSE = {"false", "0", "no", "否", "n", "f"}
