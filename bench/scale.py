@@ -59,7 +59,9 @@ from core.local_server import local_home, local_password  # noqa: E402
 from graph.caller import Caller  # noqa: E402
 
 ROOT = _HERE.parent
-ALLIANCE = str(ROOT / ".venv" / "bin" / "alliance")
+ALLIANCE = [sys.executable, "-m", "alliance.cli"]
+"""The `alliance` command of this checkout (the one beside this file), with the running
+interpreter: a second working copy of the repository runs its own code."""
 PII_KEY = "bench-scale-pii-key-0123456789abcdef0123"
 STEPS = ("bulk", "analyze", "delta", "api")
 
@@ -131,7 +133,7 @@ def run(args: list[str], env: dict[str, str], log: Path) -> tuple[float, dict[st
     with log.open("a") as out:
         out.write(f"\n$ alliance {' '.join(args)}\n")
         out.flush()
-        proc = subprocess.Popen([ALLIANCE, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([*ALLIANCE, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
         peak = PeakRss(proc.pid)
         code = proc.wait()
     figures = peak.figures()
@@ -143,7 +145,8 @@ def run(args: list[str], env: dict[str, str], log: Path) -> tuple[float, dict[st
 def environment(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")}
-    return {**env, "ALLIANCE_HOME": str(home), "ALLIANCE_PII_KEY": PII_KEY}
+    return {**env, "ALLIANCE_HOME": str(home), "ALLIANCE_PII_KEY": PII_KEY,
+            "PYTHONPATH": str(ROOT)}
 
 
 @contextmanager
