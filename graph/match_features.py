@@ -75,6 +75,38 @@ def _latin_groups(tokens: list[str]) -> list[str]:
     return [tokens[-1], "".join(tokens[:-1])]
 
 
+def name_letters(text: str | None) -> list[str]:
+    """The letters an e-mail built on the name carries: the whole pinyin, surname first
+    (`陈志强` and `Zhiqiang Chen` give `chenzhiqiang`). Initials (`czqchen`) are not
+    kept: three letters and a surname fit too many names."""
+    raw = unicodedata.normalize("NFKC", text or "").strip().lower()
+    if not raw or hides_identity(raw):
+        return []
+    if not CJK.search(raw):
+        groups = _latin_groups(LATIN_TOKEN.findall(raw))
+        return ["".join(groups)] if groups else []
+    syllables = lazy_pinyin("".join(c for c in raw if CJK.match(c)))
+    return ["".join(syllables)] if len(syllables) >= 2 else []
+
+
+def writing(text: str | None) -> str | None:
+    """How a name is written: its own characters, or `latin` for any Latin spelling
+    (pinyin has no characters to differ in)."""
+    value = clean(text)
+    if not value or hides_identity(value):
+        return None
+    return value if CJK.search(value) else "latin"
+
+
+def holder_unlike(name: str | None, holders: list[str]) -> bool:
+    """Whether a payout account of the seller is held under a name written unlike the
+    seller's own: another person's name, or the same name in other characters or
+    another script. An honest seller's account is held in its own name as its identity
+    card writes it (the payment provider and the platform both check it)."""
+    own = writing(name)
+    return own is not None and any(writing(h) not in (None, own) for h in holders)
+
+
 def name_text(text: str | None) -> str | None:
     """The name's own characters, for exact and near-exact comparison."""
     value = clean(text)

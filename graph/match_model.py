@@ -70,6 +70,26 @@ def _any(column: str) -> str:
 
 
 _NAMES_AGREE = "coalesce(name_key_l = name_key_r, FALSE)"
+_HOLDER_IS_NAME = (f"NOT {_NAMES_AGREE} AND (list_contains(coalesce(holders_l, []), name_key_r) "
+                   "OR list_contains(coalesce(holders_r, []), name_key_l))")
+"""One seller's payout account is held by the other's name (an honest seller's account is
+in its own name)."""
+_MAIL_SPELLS_NAME = (f"NOT {_NAMES_AGREE} AND (list_has_any(coalesce(mail_names_l, []), "
+                     "coalesce(name_letters_r, [])) OR list_has_any(coalesce(mail_names_r, []), "
+                     "coalesce(name_letters_l, [])))")
+"""One seller's e-mail spells the other's name (an honest seller's spells its own)."""
+_HOLDERS_AGREE = (f"coalesce({_any('holders')} AND NOT {_NAMES_AGREE}, FALSE) "
+                  f"OR {_HOLDER_IS_NAME}")
+"""The account holder comparison already says the two share a name besides their own: an
+e-mail on that name would say it again (an honest seller's e-mail and account are both
+in its own name)."""
+
+
+def _one_sided(column: str, cross: str) -> str:
+    """No value: neither seller has `column`, or one has none and `cross` (the one's
+    value against the other's name) does not hold."""
+    return (f"({column}_l IS NULL AND {column}_r IS NULL) OR "
+            f"(({column}_l IS NULL OR {column}_r IS NULL) AND NOT ({cross}))")
 
 
 COMPARISONS: tuple[Comparison, ...] = (
@@ -78,7 +98,10 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("name_key_l = name_key_r", "name pinyin equal", 0.5),
         ("jaro_winkler_similarity(name_key_l, name_key_r) >= 0.92 "
          "OR (length(name_text_l) = 3 AND length(name_text_r) = 3 "
-         "AND levenshtein(name_text_l, name_text_r) <= 1)", "name similar", 0.1),
+         "AND (levenshtein(name_text_l, name_text_r) <= 1 OR "
+         "(left(name_text_l, 1) = left(name_text_r, 1) "
+         "AND name_text_l[2] = name_text_r[3] AND name_text_l[3] = name_text_r[2])))",
+         "name similar", 0.1),
         ("TRUE", "names differ", 0.15),
     ), tf={0: "name_text"}),
     Comparison("address", "province_l IS NULL OR province_r IS NULL", (
@@ -95,13 +118,19 @@ COMPARISONS: tuple[Comparison, ...] = (
         (_any("phone_exchanges"), "phone exchange equal", 0.05),
         ("TRUE", "phones differ", 0.45),
     )),
-    Comparison("email", "mail_names_l IS NULL OR mail_names_r IS NULL", (
-        (f"{_any('mail_names')} AND NOT {_NAMES_AGREE}", "e-mail name equal", 0.2),
-        ("TRUE", "e-mail names differ", 0.8),
+    Comparison("email", _one_sided("mail_names", _MAIL_SPELLS_NAME), (
+        (f"{_any('mail_names')} AND NOT {_NAMES_AGREE} AND NOT ({_HOLDERS_AGREE})",
+         "e-mail name equal", 0.15),
+        (f"{_MAIL_SPELLS_NAME} AND NOT ({_HOLDERS_AGREE})", "e-mail spells the other's name",
+         0.15),
+        ("TRUE", "e-mail names differ", 0.7),
     )),
-    Comparison("holder", "holders_l IS NULL OR holders_r IS NULL", (
-        (f"{_any('holders')} AND NOT {_NAMES_AGREE}", "account holder name equal", 0.2),
-        ("TRUE", "account holders differ", 0.8),
+    Comparison("holder", _one_sided("holders", _HOLDER_IS_NAME), (
+        (f"{_NAMES_AGREE} AND holder_unlike_l AND holder_unlike_r AND {_any('holders')}",
+         "both paid to accounts held under one name written unlike theirs", 0.25),
+        (f"{_any('holders')} AND NOT {_NAMES_AGREE}", "account holder name equal", 0.15),
+        (_HOLDER_IS_NAME, "account holder is the other's name", 0.15),
+        ("TRUE", "account holders differ", 0.45),
     )),
 )
 """The e-mail name and the account holder count only when the legal names do not agree
@@ -140,7 +169,7 @@ name, street and phone block, taken as the matches found with this recall (accou
 hide rarely agree on two)."""
 
 LIST_COLUMNS = ("phones", "phone_blocks", "phone_exchanges", "emails", "mail_names", "holders",
-                "ids")
+                "ids", "name_letters")
 
 
 def comparison_settings(c: Comparison) -> dict[str, Any]:
@@ -207,6 +236,8 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
         "phone_exchanges": exchanges or None, "emails": emails or None,
         "mail_names": mf.mail_letters(emails) or None, "holders": holders or None,
         "ids": sorted(set(row.get("ids") or [])) or None,
+        "name_letters": mf.name_letters(row.get("name")) or None,
+        "holder_unlike": mf.holder_unlike(row.get("name"), row.get("holders") or []),
     }
 
 
@@ -285,7 +316,8 @@ LIST_BLOCKS = ("b_phone", "b_mail", "b_holder", "b_ids")
 _TEXT = ("id", "name_key", "name_text", "district", "city", "province", "street", "building",
          "phone_block")
 KEY_SCHEMA = pa.schema([(c, pa.string()) for c in _TEXT]
-                       + [(c, pa.list_(pa.string())) for c in LIST_COLUMNS])
+                       + [(c, pa.list_(pa.string())) for c in LIST_COLUMNS]
+                       + [("holder_unlike", pa.bool_())])
 SCHEMA = pa.schema(
     list(KEY_SCHEMA)
     + [(name, pa.list_(pa.string()) if name in LIST_BLOCKS else pa.string()) for name in BLOCKS]
@@ -327,6 +359,7 @@ def train_and_score(table: pa.Table, *, threshold: float, confirmed: list[tuple[
     predicted = linker.inference.predict(threshold_match_probability=threshold)
     pairs = _reasons(predicted.as_pyarrow_table().to_pylist())
     con.close()
+    pairs += joined_groups(table, pairs, threshold)
     return Scored(pairs, run_id(model), model)
 
 
@@ -368,3 +401,105 @@ def run_id(model: dict[str, Any]) -> str:
         return value
     text = json.dumps(rounded(model), sort_keys=True, default=str)
     return "match-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# --- the second pass: sellers that point to a group's name ------------------------------
+
+MIN_GROUP = 3
+"""Sellers a group of linked sellers needs before others may join it by pointing to its
+name."""
+
+
+@dataclass
+class _Group:
+    members: list[str]
+    key: str
+    letters: set[str]
+    anchor: str
+
+
+def _components(ids: Iterable[str], links: Iterable[tuple[str, str]]) -> list[list[str]]:
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        parent[find(a)] = find(b)
+    groups: dict[str, list[str]] = {}
+    for i in ids:
+        groups.setdefault(find(i), []).append(i)
+    return [sorted(g) for g in groups.values()]
+
+
+def _groups(rows: dict[str, dict[str, Any]], pairs: list[dict[str, Any]]) -> dict[str, list[_Group]]:
+    """The groups the links make (at least `MIN_GROUP` sellers) by the pinyin name most of
+    their members carry."""
+    linked = {s for p in pairs for s in (p["a"], p["b"])}
+    by_key: dict[str, list[_Group]] = {}
+    for members in _components(sorted(linked), ((p["a"], p["b"]) for p in pairs)):
+        if len(members) < MIN_GROUP:
+            continue
+        keys: dict[str, int] = {}
+        for m in members:
+            if rows[m]["name_key"]:
+                keys[rows[m]["name_key"]] = keys.get(rows[m]["name_key"], 0) + 1
+        if not keys:
+            continue
+        key = max(sorted(keys), key=lambda k: keys[k])
+        if 2 * keys[key] < len(members):
+            continue
+        named = [m for m in members if rows[m]["name_key"] == key]
+        letters = {w for m in named for w in rows[m]["name_letters"] or []}
+        by_key.setdefault(key, []).append(_Group(members, key, letters, named[0]))
+    return by_key
+
+
+def _pointers(row: dict[str, Any], group: _Group) -> list[str]:
+    """What in `row` points to `group`'s name and not to the seller's own."""
+    own_letters = set(row["name_letters"] or [])
+    found = []
+    if row["name_key"] != group.key and group.key in (row["holders"] or []):
+        found.append("account holder is the group's name")
+    if row["name_key"] == group.key and row["holder_unlike"]:
+        found.append("account held under the group's name written another way")
+    if row["name_key"] != group.key and (set(row["mail_names"] or []) & group.letters) - own_letters:
+        found.append("e-mail spells the group's name")
+    return found
+
+
+def joined_groups(table: pa.Table, pairs: list[dict[str, Any]], threshold: float
+                  ) -> list[dict[str, Any]]:
+    """Sellers in no group that point to the name of a group already linked by other
+    evidence: an account held by that name, or written another way, or an e-mail built on
+    it, while the seller's own name is another (or the account's holder is written
+    unlike it). An honest seller's account and e-mail are in its own name, so this
+    never joins a namesake that only shares the name. Each gets one link to the group
+    (to its first member with the group's name), at the threshold, with the reasons."""
+    columns = ["id", "name_key", "holders", "mail_names", "name_letters", "holder_unlike"]
+    rows = {r["id"]: r for r in table.select(columns).to_pylist()}
+    groups = _groups(rows, pairs)
+    by_letters: dict[str, list[_Group]] = {}
+    for group in (g for gs in groups.values() for g in gs):
+        for letters in group.letters:
+            by_letters.setdefault(letters, []).append(group)
+    grouped = {m for gs in groups.values() for g in gs for m in g.members}
+    out = []
+    for seller, row in rows.items():
+        if seller in grouped:
+            continue
+        names = {k for k in [row["name_key"], *(row["holders"] or [])] if k}
+        near = {id(g): g for k in sorted(names) for g in groups.get(k, [])}
+        near.update({id(g): g for m in row["mail_names"] or [] for g in by_letters.get(m, [])})
+        found = [(g, why) for g in near.values() if (why := _pointers(row, g))]
+        if len(found) != 1:
+            continue  # none, or several groups: not for this pass to choose
+        group, why = found[0]
+        a, b = sorted((seller, group.anchor))
+        out.append({"a": a, "b": b, "p": round(threshold, 4),
+                    "reasons": [f"joins a linked group of {len(group.members)}", *why]})
+    return out
