@@ -99,12 +99,25 @@ def writing(text: str | None) -> str | None:
 
 
 def holder_unlike(name: str | None, holders: list[str]) -> bool:
-    """Whether a payout account of the seller is held under a name written unlike the
-    seller's own: another person's name, or the same name in other characters or
-    another script. An honest seller's account is held in its own name as its identity
-    card writes it (the payment provider and the platform both check it)."""
+    """Whether a payout account of the seller is held under a name unlike the seller's
+    own: another person's name, or the same pinyin in other characters (a homophone, a
+    look-alike, traditional characters). An honest seller's account is held in its own
+    name as its identity card writes it (the payment provider and the platform both
+    check it). A seller registered in pinyin and paid under the name in characters is
+    not unlike (people register in pinyin); one registered in characters and paid under
+    a holder written in pinyin is (an account opened on a Chinese identity card holds
+    the name in characters)."""
+    key = name_key(name)
     own = writing(name)
-    return own is not None and any(writing(h) not in (None, own) for h in holders)
+    if key is None or own is None:
+        return False
+    for holder in holders:
+        theirs = writing(holder)
+        if theirs is None:
+            continue
+        if name_key(holder) != key or (theirs != own and own != "latin"):
+            return True
+    return False
 
 
 def name_text(text: str | None) -> str | None:

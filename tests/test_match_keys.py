@@ -82,7 +82,10 @@ def test_holders_written_unlike_the_sellers_own_name_and_the_letters_of_a_name()
     assert not mf.holder_unlike("陈志强", ["陈志强"])  # an honest seller's own account
     assert not mf.holder_unlike("Chen Zhiqiang", ["CHEN Zhiqiang"])  # one Latin spelling
     assert mf.holder_unlike("陈志强", ["陳志強"]) and mf.holder_unlike("陈志强", ["陈智强"])
-    assert mf.holder_unlike("阵志强", ["陈志强"]) and mf.holder_unlike("陈志强", ["Chen Zhiqiang"])
+    assert mf.holder_unlike("阵志强", ["陈志强"]) and mf.holder_unlike("阵志强", ["Chen Zhiqiang"])
+    # registered in pinyin, paid under the name in characters: honest
+    assert not mf.holder_unlike("Chen Zhiqiang", ["陈志强"])
+    assert mf.holder_unlike("陈志强", ["Chen Zhiqiang"])
     assert not mf.holder_unlike("陈志强", []) and not mf.holder_unlike(None, ["陈志强"])
     assert mf.name_letters("陈志强") == ["chenzhiqiang"]
     assert mf.name_letters("Zhiqiang Chen") == ["chenzhiqiang"]
