@@ -10,8 +10,10 @@ import csv
 import io
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -31,6 +33,8 @@ TRACE = ("query ($id: ID!) { traceToSource(listingId: $id, maxHops: 10, first: 1
          "site { siteId } paths { hops { from { label key } to { label key } } } } }")
 RISK = "query ($id: ID!) { sellerNetwork(sellerId: $id) { riskScore } }"
 LEADS = "{ leads(first: 8) { nodes { id } } }"
+ZONE = "Asia/Shanghai"
+"""A browser time zone other than UTC, the zone of the graph's timestamps."""
 NETWORKS = "{ networks(first: 8) { items { networkId } } }"
 POINT = """(id) => {
   const node = window.workbench.cy.getElementById(id);
@@ -178,11 +182,16 @@ def test_each_role_searches_in_chinese_and_sees_what_the_api_gives_it(
     if role in ("analyst", "platform"):
         assert "Nothing found" in page.inner_text("#search-status")
     else:
+        page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": ZONE})
         page.click("#results li[data-id='Brand:B2'] button.hit")
         page.wait_for_selector("#details[data-id='Brand:B2']")
         details = page.inner_text("#details")
         assert "博尔特" in details and "Bolt GmbH" in details
-        assert "web-leads" in page.inner_text("#details table.provenance")  # the load's source
+        provenance = page.inner_text("#details table.provenance")
+        assert "web-leads" in provenance  # the load's source
+        seen_at = web.graphql(role, '{ brand(brandId: "B2") { lastSeenAt } }', {})["brand"]["lastSeenAt"]
+        local = datetime.fromisoformat(seen_at).astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%d %H:%M")
+        assert local in provenance and seen_at not in provenance  # a local date, not the raw value
         assert page.is_disabled("#act-network")  # a brand is not a seller
         if role not in ("investigator", "admin"):
             assert "investigators and admins" in page.inner_text("#network")
