@@ -47,6 +47,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from api import neighbourhood, search
 from api.context import Context
 from api.cost import SIZE_ARGUMENTS, query_cost
+from api.extra_fields import extra_fields
 from api.pacing import pace
 from api.types import (
     NODE_FIELDS,
@@ -138,9 +139,12 @@ class _NodeCompiler:
              children: list[Connection]) -> tuple[Entry, ...]:
         """The entries of a node's selection; its pages are appended to `children`."""
         props = {camel(p): p for p in NODE_FIELDS[label]}
+        resolved = extra_fields(label)
         entries = []
         for f in _fields(selection):
             name, key = f.name.value, _key(f)
+            if name in resolved:
+                raise NotPlanned
             if name == "__typename":
                 entries.append(Entry(key, "typename", label))
             elif name == "id":
