@@ -107,6 +107,7 @@ def test_a_seller_that_points_to_a_linked_groups_name_joins_it_and_a_namesake_do
         _keys("t3", "马宏刚", ["马弘刚"], []),  # the name, the account under another writing
         _keys("h1", "马宏刚", ["马宏刚"], ["mahonggang7@qq.com"]),  # an honest namesake
         _keys("h2", "马刚宏", ["马刚宏"], ["maganghong1@qq.com"]),  # honest, another name
+        _keys("n1", "马宏刚", ["李国华"], []),  # paid to someone else, not to the group's name
     ]
     table = match_model.records(iter(group + others))
     links = [{"a": "g1", "b": "g2", "p": 0.99, "reasons": []},
