@@ -485,7 +485,7 @@ def joined_groups(table: pa.Table, pairs: list[dict[str, Any]], threshold: float
     unlike it). An honest seller's account and e-mail are in its own name, so this
     never joins a namesake that only shares the name. Each gets one link to the group
     (to its first member with the group's name), at the threshold, with the reasons."""
-    columns = ["id", "name_key", "holders", "mail_names", "name_letters", "holder_unlike"]
+    columns = ["id", "name_key", "holders", "mail_names", "name_letters", "holder_unlike", "ids"]
     rows = {r["id"]: r for r in table.select(columns).to_pylist()}
     groups = _groups(rows, pairs)
     by_letters: dict[str, list[_Group]] = {}
@@ -504,6 +504,8 @@ def joined_groups(table: pa.Table, pairs: list[dict[str, Any]], threshold: float
         if len(found) != 1:
             continue  # none, or several groups: not for this pass to choose
         group, why = found[0]
+        if set(row["ids"] or []) & set(rows[group.anchor]["ids"] or []):
+            continue  # already linked by an identifier they share (seller networks)
         a, b = sorted((seller, group.anchor))
         out.append({"a": a, "b": b, "p": round(threshold, 4),
                     "reasons": [f"joins a linked group of {len(group.members)}", *why]})
