@@ -34,12 +34,12 @@ EDGES_PER_NODE = 4
 """Edges kept per node of the limit before the answer counts as truncated."""
 
 
-def _node_properties(root: GraphNode) -> JSON:
+def node_properties(root: GraphNode) -> JSON:
     n = NODES_BY_LABEL[root.label]
     return cast(JSON, {p: plain(root.raw[p]) for p in node_fields(n) if root.raw.get(p) is not None})
 
 
-def _edge_properties(root: GraphEdge) -> JSON:
+def edge_properties(root: GraphEdge) -> JSON:
     return cast(JSON, {k: plain(v) for k, v in root.raw.items()})
 
 
@@ -49,7 +49,7 @@ class GraphNode:
     label: str
     key: str
     caption: str
-    properties: JSON = strawberry.field(resolver=_node_properties)
+    properties: JSON = strawberry.field(resolver=node_properties)
     degree: int
     hub: bool = strawberry.field(description="More relationships than hubDegree: not expanded.")
     seed: bool
@@ -62,7 +62,7 @@ class GraphEdge:
     type: str
     source: strawberry.ID
     target: strawberry.ID
-    properties: JSON = strawberry.field(resolver=_edge_properties)
+    properties: JSON = strawberry.field(resolver=edge_properties)
     raw: strawberry.Private[dict[str, Any]]
 
 
@@ -269,9 +269,15 @@ class NetworkQuery:
         self, info: strawberry.Info, seed_ids: list[strawberry.ID], hops: int = 2,
         rel_types: list[str] | None = None, limit: int = 200, hub_degree: int = HUB_DEGREE,
     ) -> Graph:
-        ctx: Context = info.context
-        types = check_args([str(s) for s in seed_ids], hops, rel_types, limit, hub_degree)
-        result = await walk(ctx, [str(s) for s in seed_ids], hops, types, limit, hub_degree,
-                            full=asks_for(info.selected_fields, "properties"))
-        return Graph(nodes=list(result.nodes.values()), edges=list(result.edges.values()),
-                     truncated=result.truncated)
+        return await network_graph(info.context, [str(s) for s in seed_ids], hops, rel_types,
+                                   limit, hub_degree,
+                                   full=asks_for(info.selected_fields, "properties"))
+
+
+async def network_graph(ctx: Context, seed_ids: list[str], hops: int, rel_types: list[str] | None,
+                        limit: int, hub_degree: int, *, full: bool) -> Graph:
+    """What `network` answers; UserError for arguments out of bounds."""
+    types = check_args(seed_ids, hops, rel_types, limit, hub_degree)
+    result = await walk(ctx, seed_ids, hops, types, limit, hub_degree, full=full)
+    return Graph(nodes=list(result.nodes.values()), edges=list(result.edges.values()),
+                 truncated=result.truncated)

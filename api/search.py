@@ -149,14 +149,19 @@ class SearchQuery:
                                   "the text, then names that hold it, then mentions.")
     async def search(self, info: strawberry.Info, text: str, labels: list[str] | None = None,
                      first: int = 20) -> list[SearchHit]:
-        ctx: Context = info.context
-        chosen = check_labels(labels)
-        params = search_params(text, chosen, first)
-        records = await access.read_async(
-            ctx.driver, ctx.database, ranked(indexes_for(chosen), ctx.kind),
-            {**params, **ctx.scope}, timeout=ctx.timeout, name="search",
-        )
-        return [hit(r["labels"], r["props"], r["score"]) for r in records]
+        return await search_hits(info.context, text, labels, first)
+
+
+async def search_hits(ctx: Context, text: str, labels: list[str] | None, first: int
+                      ) -> list[SearchHit]:
+    """What `search` answers; UserError for a text or labels it cannot search."""
+    chosen = check_labels(labels)
+    params = search_params(text, chosen, first)
+    records = await access.read_async(
+        ctx.driver, ctx.database, ranked(indexes_for(chosen), ctx.kind),
+        {**params, **ctx.scope}, timeout=ctx.timeout, name="search",
+    )
+    return [hit(r["labels"], r["props"], r["score"]) for r in records]
 
 
 def hit(labels: list[str], props: dict[str, object], score: float) -> SearchHit:

@@ -1,4 +1,4 @@
-"""`alliance serve` and `alliance token issue`."""
+"""`alliance serve`, `alliance token issue` and `alliance token link`."""
 
 from __future__ import annotations
 
@@ -37,6 +37,20 @@ supervisor then kills and restarts workers without end."""
 
 token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
 
+Role = Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")]
+Agency = Annotated[str | None, typer.Option(help="Agency id (police_liaison).")]
+Brand = Annotated[str | None, typer.Option(help="Brand id (brand_member).")]
+"""The options `alliance token issue` and `alliance token link` share: whose claims."""
+
+
+def checked_caller(sub: str, role: str, agency: str | None, brand: str | None) -> Caller:
+    """The caller the options name, or a usage error when the claims do not fit the role."""
+    try:
+        checked = check_claims(role, agency, brand)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return Caller(sub=sub, role=checked, agency_id=agency, brand_id=brand)
+
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -73,27 +87,26 @@ def serve(
 
 @token_app.command("issue")
 def issue(
-    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
-    agency: Annotated[str | None, typer.Option(help="Agency id (police_liaison).")] = None,
-    brand: Annotated[str | None, typer.Option(help="Brand id (brand_member).")] = None,
+    role: Role,
+    agency: Agency = None,
+    brand: Brand = None,
     sub: Annotated[str, typer.Option(help="Who the token is for.")] = "local-user",
     ttl: Annotated[str, typer.Option(help="How long it is valid: 90s, 30m, 8h, 7d.")] = "8h",
 ) -> None:
     """Print a signed token (HS256, ALLIANCE_JWT_SECRET) for `Authorization: Bearer`."""
+    caller = checked_caller(sub, role, agency, brand)
     try:
-        checked = check_claims(role, agency, brand)
         seconds = parse_ttl(ttl).total_seconds()
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    caller = Caller(sub=sub, role=checked, agency_id=agency, brand_id=brand)
     typer.echo(issue_token(caller, ttl_seconds=seconds))
 
 
 @token_app.command("link")
 def link(
-    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
-    agency: Annotated[str | None, typer.Option(help="Agency id (police_liaison).")] = None,
-    brand: Annotated[str | None, typer.Option(help="Brand id (brand_member).")] = None,
+    role: Role,
+    agency: Agency = None,
+    brand: Brand = None,
     sub: Annotated[str, typer.Option(help="Who the address is for.")] = "local-user",
     host: Annotated[str, typer.Option(help="The host the API serves on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The port the API serves on.")] = 8000,
@@ -101,9 +114,5 @@ def link(
     """Print a one-time sign-in address for the workbench (single use, 10 minutes)."""
     from api.session import issue_code
 
-    try:
-        checked = check_claims(role, agency, brand)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    caller = Caller(sub=sub, role=checked, agency_id=agency, brand_id=brand)
+    caller = checked_caller(sub, role, agency, brand)
     typer.echo(f"http://{host}:{port}/signin/code/{issue_code(caller)}")

@@ -14,7 +14,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, LiteralString, Optional, cast
 
 import strawberry
@@ -22,7 +22,6 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField
 
-from api import lookups
 from api.context import Context
 from api.extra_fields import extra_fields
 from api.pacing import pace
@@ -186,29 +185,47 @@ def node_loader(ctx: Context, label: str, selections: list[Any] | None = None
                 ) -> DataLoader[str, Any]:
     """Nodes of `label` by key. Given the fields selected on them, the connection fields
     among them are fetched in the same query (their DataLoaders primed)."""
-    children = child_plans(label, flatten(selections or []))
+    fields = flatten(selections or [])
+    children = child_plans(label, fields)
+    temporal = selections is None or asks_temporal(label, {f.name for f in fields})
 
     async def load(keys: list[str]) -> list[Any]:
-        query = (node_query(label, children, ctx.kind) if children
-                 else lookups.nodes_by_key(label, ctx.kind))
-        records = await access.read_async(ctx.driver, ctx.database, query,
-                                          {"keys": list(keys), **_children_params(children), **ctx.scope},
-                                          timeout=ctx.timeout, name=f"node:{label}")
+        records = await read_nodes(ctx, label, children, keys, temporal=temporal)
         for r in records:
             _prime_children(ctx, children, r["props"][NODES_BY_LABEL[label].key], r)
         found = {r["key"]: make_node(label, r["props"]) for r in records}
         return [found.get(k) for k in keys]
 
-    return ctx.loader(("node", label, children), lambda: DataLoader(load_fn=load))
+    return ctx.loader(("node", label, children, temporal), lambda: DataLoader(load_fn=load))
 
 
-def node_query(label: str, children: tuple[Plan, ...], who: Kind) -> LiteralString:
+async def read_nodes(ctx: Context, label: str, children: tuple[Plan, ...],
+                     keys: list[str], *, temporal: bool = True) -> list[Any]:
+    """The records of the nodes of `label` with these keys that the caller may see: `key`,
+    `props` (without dates and times unless `temporal`) and, for each child plan i, its
+    page as `ci`."""
+    return await access.read_async(ctx.driver, ctx.database,
+                                   node_query(label, children, ctx.kind, temporal),
+                                   {"keys": list(keys), **_children_params(children), **ctx.scope},
+                                   timeout=ctx.timeout, name=f"node:{label}")
+
+
+def asks_temporal(label: str, names: set[str]) -> bool:
+    """Whether fields named `names` on a node of `label` include a date or a time."""
+    return any(camel(p) in names for p, t in NODE_FIELDS[label].items()
+               if t in ("date", "datetime"))
+
+
+@lru_cache(maxsize=1024)
+def node_query(label: str, children: tuple[Plan, ...], who: Kind,
+               temporal: bool = True) -> LiteralString:
     n = NODES_BY_LABEL[label]
     blocks = "".join(_page_block(c, "n", f"_{i}", who) for i, c in enumerate(children))
-    below = ", ".join(f"{{total: total_{i}, page: page_{i}}} AS c{i}" for i in range(len(children)))
+    below = "".join(f", {{total: total_{i}, page: page_{i}}} AS c{i}" for i in range(len(children)))
+    props = "properties(n)" if temporal else f"n {{.*, {_NO_TEMPORALS}}}"
     return cast(LiteralString, f"UNWIND $keys AS k MATCH (n:{n.label} {{{n.key}: k}}) "
                                f"WHERE {visible_as(who, n.label, 'n')} {blocks}"
-                               f"RETURN k AS key, properties(n) AS props, {below}")
+                               f"RETURN k AS key, {props} AS props{below}")
 
 
 def _children_params(children: tuple[Plan, ...]) -> dict[str, int]:
@@ -247,9 +264,7 @@ class Plan:
 def plan_for(spec: RelField, skip: int, first: int, selections: list[Any]) -> Plan:
     """The plan for `spec` from the selection under the connection field."""
     fields = node_selections(selections)
-    names = {f.name for f in fields}
-    temporal = any(camel(p) in names for p, t in node_fields(NODES_BY_LABEL[spec.other]).items()
-                   if t in ("date", "datetime"))
+    temporal = asks_temporal(spec.other, {f.name for f in fields})
     return Plan(spec, skip, first, temporal, child_plans(spec.other, fields))
 
 
@@ -303,6 +318,7 @@ def flatten(selections: list[Any]) -> list[SelectedField]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def page_query(plan: Plan, who: Kind) -> LiteralString:
     """For each key in $keys: the total and one page of neighbours, and below each
     neighbour the pages of the plan's children."""

@@ -50,8 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import DATABASE, database, neo4j_auth  # noqa: E402
-from bench.load import generate  # noqa: E402
+from alliance.local_neo4j import free_port  # noqa: E402
+from bench.common import DATABASE, database, generate, neo4j_auth  # noqa: E402
 from graph import access, alerts, outbox, query_library, schema, webhooks  # noqa: E402
 from graph.access import Statement  # noqa: E402
 from graph.drivers import Connection, open_async_driver, open_driver  # noqa: E402
@@ -184,14 +184,6 @@ def receive(port: int) -> None:
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 lifespan="off")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(url: str) -> None:

@@ -1,6 +1,7 @@
-"""What the API benchmarks share: a database to run on, `alliance serve` as a process,
-the HTTP client that measures it, and a latency/throughput measurement with a fixed
-number of concurrent clients.
+"""What the benchmarks share: a database to run on, a generated bundle loaded into it, the
+seed sellers it holds, drivers and tokens, `alliance serve` as a process, the HTTP client
+that measures it, and a latency/throughput measurement with a fixed number of
+concurrent clients.
 
 The HTTP client is aiohttp, not httpx. Both run in the benchmark's own process, on the
 same cores as the server and Neo4j, and a request's client time is part of its latency;
@@ -12,9 +13,11 @@ per request and aiohttp about 0.2 ms; a bare HTTP/1.1 client on asyncio streams 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -32,8 +35,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+import neo4j  # noqa: E402
 
 from alliance import local_neo4j  # noqa: E402
+from graph import schema  # noqa: E402
+from graph.caller import Caller  # noqa: E402
 
 DATABASE = "neo4j"
 Call = Callable[[int], Awaitable[None]]
@@ -68,6 +74,107 @@ def database(prefix: str = "alliance-bench-") -> Iterator[str]:
 def neo4j_auth() -> tuple[str, str] | None:
     password = os.environ.get("NEO4J_PASSWORD")
     return (os.environ.get("NEO4J_USER", "neo4j"), password) if password else None
+
+
+def sync_driver(uri: str) -> neo4j.Driver:
+    return neo4j.GraphDatabase.driver(uri, auth=neo4j_auth())
+
+
+def async_driver(uri: str, **options: Any) -> neo4j.AsyncDriver:
+    return neo4j.AsyncGraphDatabase.driver(uri, auth=neo4j_auth(), **options)
+
+
+@contextmanager
+def workdir(prefix: str) -> Iterator[Path]:
+    """A temporary folder, removed on exit."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def signed(caller: Caller) -> tuple[str, str]:
+    """A new JWT secret and a token for `caller` signed with it."""
+    from api.auth import issue_token  # here: a script in bench/ may find bench/api.py as `api`
+
+    secret = secrets.token_urlsafe(48)
+    return secret, issue_token(caller, secret=secret)
+
+
+# ---------------------------------------------------------------- the bundle
+
+
+def alliance_command() -> str:
+    """The `alliance` command of the Python that runs the benchmark."""
+    return str(Path(sys.executable).with_name("alliance"))
+
+
+def generate(out: Path, scale: int, seed: int = 1) -> Path:
+    """A bundle of `scale` sellers from `alliance generate`, in a child process (its
+    memory is not ours)."""
+    began = time.perf_counter()
+    subprocess.run([alliance_command(), "generate", "--scale", str(scale), "--seed", str(seed),
+                    "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    print(f"generated scale {scale} in {time.perf_counter() - began:.0f} s", flush=True)
+    return out
+
+
+def load(uri: str, folders: list[Path], *, source: str, pii_key: bytes, networks: bool = False) -> None:
+    """The schema, then the folders loaded (`load_paths`, as `alliance load --no-alerts`),
+    then with `networks` the seller networks stored (`alliance analyze networks`)."""
+    from graph.seller_networks import analyze_networks
+    from loaders import load_paths
+
+    with sync_driver(uri) as db:
+        schema.apply(db, DATABASE)
+        began = time.perf_counter()
+        load_paths(db, DATABASE, folders, source=source, pii_key=pii_key)
+        said = f"loaded in {time.perf_counter() - began:.0f} s"
+        if networks:
+            began = time.perf_counter()
+            analyze_networks(db, DATABASE)
+            said += f", networks stored in {time.perf_counter() - began:.0f} s"
+        print(said, flush=True)
+
+
+def add_bundle_options(parser: argparse.ArgumentParser, scale: int) -> None:
+    """--scale, --seed, --bundle and --reuse, as `prepare` reads them."""
+    parser.add_argument("--scale", type=int, default=scale, help="sellers to generate")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--bundle", help="load this bundle instead of generating one")
+    parser.add_argument("--reuse", action="store_true", help="the database is already loaded")
+
+
+def prepare(uri: str, args: argparse.Namespace, tmp: Path, *, source: str, pii_key: bytes,
+            networks: bool = False) -> Path | None:
+    """Load the bundle (generated into `tmp` unless --bundle) unless --reuse; the bundle's
+    folder (None with --reuse and no --bundle)."""
+    if args.reuse:
+        return Path(args.bundle) if args.bundle else None
+    bundle = Path(args.bundle) if args.bundle else generate(tmp / "bundle", args.scale, args.seed)
+    load(uri, [bundle], source=source, pii_key=pii_key, networks=networks)
+    return bundle
+
+
+def ring_sellers(uri: str, bundle: Path | None, count: int) -> list[str]:
+    """The first `count` ring sellers of the bundle's truth.json when it has one, else the
+    sellers with the most shops."""
+    truth = bundle / "truth.json" if bundle else None
+    if truth and truth.exists():
+        rings = json.loads(truth.read_text(encoding="utf-8"))["rings"]
+        sellers = [s for ring in rings for s in ring["sellers"]][:count]
+        if sellers:
+            return sellers
+    with sync_driver(uri) as db:
+        records, _, _ = db.execute_query(
+            "MATCH (s:Seller)-[:OPERATES]->(sh:Shop) WITH s, count(sh) AS shops "
+            "ORDER BY shops DESC, s.seller_id LIMIT $count RETURN s.seller_id AS id",
+            {"count": count}, database_=DATABASE)
+    return [r["id"] for r in records]
+
+
+# ---------------------------------------------------------------- the API as a process
 
 
 @contextmanager
@@ -135,7 +242,7 @@ def serve_ours(uri: str, secret: str, tmp: Path, workers: int = 1,
     port = local_neo4j.free_port()
     env = {**os.environ, "NEO4J_URI": uri, "ALLIANCE_JWT_SECRET": secret,
            "ALLIANCE_HOME": str(tmp / "home")}
-    cmd = [str(ROOT / ".venv" / "bin" / "alliance"), "serve", "--host", "127.0.0.1",
+    cmd = [alliance_command(), "serve", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), *(extra or [])]
     with process(cmd, env, ROOT, tmp / "ours.log"):
         yield f"http://127.0.0.1:{port}"

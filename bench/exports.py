@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,13 +32,8 @@ import neo4j  # noqa: E402
 from api.context import Context  # noqa: E402
 from api.deps import with_jurisdiction  # noqa: E402
 from api.exports import FORMATS, export  # noqa: E402
-from bench.common import DATABASE, database, neo4j_auth  # noqa: E402
-from graph import schema  # noqa: E402
+from bench.common import DATABASE, async_driver, database, generate, load, workdir  # noqa: E402
 from graph.caller import Caller  # noqa: E402
-from graph.seller_networks import analyze_networks  # noqa: E402
-from loaders import load_paths  # noqa: E402
-
-ROOT = _HERE.parent
 
 BIGGEST_NETWORK = """
 MATCH (n:Network {strength: 'STRONG'}) RETURN n.network_id AS id, n.size AS size
@@ -65,20 +58,8 @@ RETURN l.lead_id AS id, a.agency_id AS agency, COUNT { (l)-[:CONCERNS|EVIDENCED_
 their listings, pushed to the first agency (a generated bundle has no leads)."""
 
 
-def prepare(uri: str, scale: int, folder: Path) -> None:
-    subprocess.run([str(ROOT / ".venv/bin/alliance"), "generate", "--out", str(folder),
-                    "--scale", str(scale)], check=True, stdout=subprocess.DEVNULL)
-    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
-        schema.apply(driver, DATABASE)
-        started = time.perf_counter()
-        load_paths(driver, DATABASE, [folder], source="bench-exports", pii_key=b"bench")
-        analyze_networks(driver, DATABASE)
-        print(f"loaded {scale} sellers and stored networks in {time.perf_counter() - started:.0f} s",
-              file=sys.stderr)
-
-
 async def run(uri: str, repeat: int) -> None:
-    driver = neo4j.AsyncGraphDatabase.driver(uri, auth=neo4j_auth())
+    driver = async_driver(uri)
     try:
         net = (await driver.execute_query(BIGGEST_NETWORK, database_=DATABASE)).records[0]
         lead = (await driver.execute_query(LEAD, network_id=net["id"], database_=DATABASE)).records[0]
@@ -121,8 +102,9 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    with database("alliance-bench-exports-") as uri, tempfile.TemporaryDirectory() as tmp:
-        prepare(uri, args.scale, Path(tmp) / "bundle")
+    with database("alliance-bench-exports-") as uri, workdir("alliance-bench-exports-") as tmp:
+        bundle = generate(tmp / "bundle", args.scale)
+        load(uri, [bundle], source="bench-exports", pii_key=b"bench", networks=True)
         asyncio.run(run(uri, args.repeat))
 
 

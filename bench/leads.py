@@ -33,34 +33,39 @@ import argparse
 import asyncio
 import json
 import logging
-import secrets
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import LiteralString
 
-import aiohttp
-import neo4j
-from common import (
+# Run as a script, this file's folder comes first on sys.path and bench/api.py would hide
+# the `api` package: the repository's root goes first instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import aiohttp  # noqa: E402
+import neo4j  # noqa: E402
+
+from api import dossier, leads, scope  # noqa: E402
+from bench.common import (  # noqa: E402
     DATABASE,
     Call,
     Figures,
+    async_driver,
     check_graphql,
     database,
     http_client,
     measure,
-    neo4j_auth,
     serve_ours,
+    signed,
+    sync_driver,
     wait_ready,
+    workdir,
 )
-
-from api import dossier, leads, scope
-from api.auth import issue_token
-from graph import access, audit, schema, trace
-from graph.caller import Caller
-from graph.lifecycle import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES
+from graph import access, audit, schema, trace  # noqa: E402
+from graph.caller import Caller  # noqa: E402
+from graph.lifecycle import OPEN_CASE_STATUSES, OPEN_LEAD_STATUSES  # noqa: E402
 
 CLIENTS = (1, 16)
 P95_RAW_TARGET = 1.3
@@ -141,7 +146,7 @@ def lead_rows(count: int) -> list[dict[str, object]]:
 
 
 def build(uri: str, count: int) -> None:
-    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
+    with sync_driver(uri) as driver:
         driver.execute_query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
                              database_=DATABASE)
         schema.apply(driver, DATABASE)
@@ -163,7 +168,7 @@ def liaison(agency: str = "AG-" + PROVINCES[0]) -> Caller:
 
 
 def province_leads(uri: str, caller: Caller, limit: int = 200) -> list[str]:
-    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
+    with sync_driver(uri) as driver:
         records, _, _ = driver.execute_query(
             "MATCH (l:Lead)-[:PUSHED_TO]->(a:Agency) WHERE a.adcode IN $codes "
             "RETURN l.lead_id AS id ORDER BY id LIMIT $limit",
@@ -255,10 +260,8 @@ async def bench(uri: str, args: argparse.Namespace, tmp: Path) -> None:
     caller = liaison()
     ids = province_leads(uri, caller)
     print(f"liaison {caller.agency_id}: {len(ids)} sample leads of its province", flush=True)
-    secret = secrets.token_urlsafe(48)
-    token = issue_token(Caller(sub=caller.sub, role=caller.role, agency_id=caller.agency_id), secret=secret)
-    driver = neo4j.AsyncGraphDatabase.driver(uri, auth=neo4j_auth(), max_connection_pool_size=32,
-                                           notifications_min_severity="OFF")
+    secret, token = signed(Caller(sub=caller.sub, role=caller.role, agency_id=caller.agency_id))
+    driver = async_driver(uri, max_connection_pool_size=32, notifications_min_severity="OFF")
     try:
         async with http_client() as client:
             with serve_ours(uri, secret, tmp, workers=args.workers) as base:
@@ -287,14 +290,10 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="the database (NEO4J_URI) is already built")
     args = parser.parse_args()
     logging.getLogger("neo4j").setLevel(logging.ERROR)
-    tmp = Path(tempfile.mkdtemp(prefix="alliance-bench-leads-"))
-    try:
-        with database("alliance-bench-leads-db-") as uri:
-            if not args.reuse:
-                build(uri, args.leads)
-            asyncio.run(bench(uri, args, tmp))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with workdir("alliance-bench-leads-") as tmp, database("alliance-bench-leads-db-") as uri:
+        if not args.reuse:
+            build(uri, args.leads)
+        asyncio.run(bench(uri, args, tmp))
 
 
 if __name__ == "__main__":

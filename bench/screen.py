@@ -34,11 +34,8 @@ import asyncio
 import json
 import logging
 import os
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -55,21 +52,25 @@ import aiohttp  # noqa: E402
 import neo4j  # noqa: E402
 
 from alliance import local_neo4j  # noqa: E402
-from api.auth import issue_token  # noqa: E402
 from bench.common import (  # noqa: E402
     DATABASE,
     Figures,
+    add_bundle_options,
+    async_driver,
     database,
     http_client,
     measure,
-    neo4j_auth,
+    prepare,
     process,
+    signed,
+    sync_driver,
+    workdir,
 )
 from core.settings import DEFAULT_SCREEN_BLOCK, DEFAULT_SCREEN_REVIEW  # noqa: E402
-from graph import access, schema, screening  # noqa: E402
+from graph import access, screening  # noqa: E402
 from graph.caller import Caller  # noqa: E402
 from graph.screening import Thresholds, Upload  # noqa: E402
-from graph.seller_networks import HUB_THRESHOLD, analyze_networks  # noqa: E402
+from graph.seller_networks import HUB_THRESHOLD  # noqa: E402
 from loaders.uploads import UploadChecker  # noqa: E402
 
 ROOT = _HERE.parent
@@ -86,27 +87,6 @@ TARGETS = {"p95_ms": 25.0, "uploads_per_s": 300.0, "ring_blocked": 0.96,
 
 
 # ---------------------------------------------------------------- data
-
-
-def prepare(uri: str, args: argparse.Namespace, bundle: Path) -> None:
-    """Generate (unless --bundle), load and store the networks (unless --reuse)."""
-    if args.reuse:
-        return
-    from alliance.generate import generate_bundle
-    from loaders import load_paths
-
-    if not args.bundle:
-        began = time.perf_counter()
-        generate_bundle(bundle, scale=args.scale, seed=args.seed)
-        print(f"generated scale {args.scale} in {time.perf_counter() - began:.0f} s", flush=True)
-    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
-        schema.apply(driver, DATABASE)
-        began = time.perf_counter()
-        load_paths(driver, DATABASE, [bundle], source="bench", pii_key=PII_KEY.encode())
-        loaded = time.perf_counter()
-        analyze_networks(driver, DATABASE)
-        print(f"loaded in {loaded - began:.0f} s, networks stored in "
-              f"{time.perf_counter() - loaded:.0f} s", flush=True)
 
 
 @dataclass
@@ -137,10 +117,10 @@ def scores(uri: str, normalised: list[Upload], hub: int = HUB_THRESHOLD) -> tupl
     limits = Thresholds(DEFAULT_SCREEN_BLOCK, DEFAULT_SCREEN_REVIEW)
     found: list[float] = []
     began = time.perf_counter()
-    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
+    with sync_driver(uri) as db:
         for start in range(0, len(normalised), screening.MAX_BATCH):
             batch = normalised[start:start + screening.MAX_BATCH]
-            rows = access.read(driver, DATABASE, screening.MATCH,
+            rows = access.read(db, DATABASE, screening.MATCH,
                                screening.match_params(batch, hub), timeout=600,
                                name="screen").dicts()
             found += [d.score for d in screening.decide_all(batch, rows, limits)]
@@ -272,9 +252,8 @@ async def round_of(client: aiohttp.ClientSession, url: str, token: str,
 
 async def speed(uri: str, uploads: Uploads, args: argparse.Namespace, tmp: Path
                 ) -> list[dict[str, Figures]]:
-    secret = secrets.token_urlsafe(48)
-    token = issue_token(Caller(sub="bench", role="platform"), secret=secret)
-    driver = neo4j.AsyncGraphDatabase.driver(uri, auth=neo4j_auth(), notifications_min_severity="OFF")
+    secret, token = signed(Caller(sub="bench", role="platform"))
+    driver = async_driver(uri, notifications_min_severity="OFF")
     rounds = []
     try:
         async with http_client() as client:
@@ -326,10 +305,7 @@ def print_speed(rounds: list[dict[str, Figures]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=int, default=10_000, help="sellers to generate")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--bundle", help="use this generated bundle instead of a new one")
-    parser.add_argument("--reuse", action="store_true", help="the database is already loaded")
+    add_bundle_options(parser, scale=10_000)
     parser.add_argument("--requests", type=int, default=400, help="per measurement, at most")
     parser.add_argument("--seconds", type=float, default=20.0, help="per measurement, at most")
     parser.add_argument("--warmup", type=int, default=40, help="warm-up requests per measurement")
@@ -340,25 +316,21 @@ def main() -> None:
     if args.reuse and not (args.bundle and os.environ.get("NEO4J_URI")):
         parser.error("--reuse needs NEO4J_URI and --bundle (the bundle the database holds)")
 
-    tmp = Path(tempfile.mkdtemp(prefix="alliance-bench-screen-"))
-    try:
-        with database("alliance-bench-screen-db-") as uri:
-            bundle = Path(args.bundle) if args.bundle else tmp / "bundle"
-            prepare(uri, args, bundle)
-            uploads = read_uploads(bundle)
-            print(f"database {uri}; {len(uploads.raw)} uploads: "
-                  f"{dict(sorted(Counter(uploads.kinds).items()))}", flush=True)
-            found, seconds = scores(uri, uploads.normalised)
-            print(f"matched and decided in {seconds:.1f} s (batches of {screening.MAX_BATCH})")
-            print_quality(quality(uploads, found, Thresholds(DEFAULT_SCREEN_BLOCK,
-                                                              DEFAULT_SCREEN_REVIEW)),
-                          Thresholds(DEFAULT_SCREEN_BLOCK, DEFAULT_SCREEN_REVIEW))
-            sweep(uploads, found)
-            without_hub_rule(uri, uploads)
-            if not args.quality_only:
-                print_speed(asyncio.run(speed(uri, uploads, args, tmp)))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with workdir("alliance-bench-screen-") as tmp, database("alliance-bench-screen-db-") as uri:
+        bundle = prepare(uri, args, tmp, source="bench", pii_key=PII_KEY.encode(), networks=True)
+        assert bundle is not None  # --reuse comes with --bundle
+        uploads = read_uploads(bundle)
+        print(f"database {uri}; {len(uploads.raw)} uploads: "
+              f"{dict(sorted(Counter(uploads.kinds).items()))}", flush=True)
+        found, seconds = scores(uri, uploads.normalised)
+        print(f"matched and decided in {seconds:.1f} s (batches of {screening.MAX_BATCH})")
+        print_quality(quality(uploads, found, Thresholds(DEFAULT_SCREEN_BLOCK,
+                                                          DEFAULT_SCREEN_REVIEW)),
+                      Thresholds(DEFAULT_SCREEN_BLOCK, DEFAULT_SCREEN_REVIEW))
+        sweep(uploads, found)
+        without_hub_rule(uri, uploads)
+        if not args.quality_only:
+            print_speed(asyncio.run(speed(uri, uploads, args, tmp)))
 
 
 if __name__ == "__main__":

@@ -34,14 +34,10 @@ Without NEO4J_URI a throwaway Neo4j is started (no auth) and stopped at the end.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,11 +53,18 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 import httpx  # noqa: E402
-import neo4j  # noqa: E402
 
-from api.auth import issue_token  # noqa: E402
-from bench.common import DATABASE, database, neo4j_auth, serve_ours  # noqa: E402
-from graph import schema  # noqa: E402
+from bench.common import (  # noqa: E402
+    DATABASE,
+    add_bundle_options,
+    database,
+    prepare,
+    ring_sellers,
+    serve_ours,
+    signed,
+    sync_driver,
+    workdir,
+)
 from graph.caller import Caller  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -112,42 +115,11 @@ class Rounds:
 
 # --- data ------------------------------------------------------------------------------
 
-def prepare(uri: str, args: argparse.Namespace, tmp: Path) -> Path | None:
-    """Load the bundle (generated unless --bundle) unless --reuse; the bundle's folder."""
-    bundle = Path(args.bundle) if args.bundle else (None if args.reuse else tmp / "bundle")
-    if args.reuse:
-        return bundle
-    from alliance.generate import generate_bundle
-    from loaders import load_paths
-
-    assert bundle is not None
-    if not args.bundle:
-        began = time.perf_counter()
-        generate_bundle(bundle, scale=args.scale, seed=args.seed)
-        print(f"generated scale {args.scale} in {time.perf_counter() - began:.0f} s", flush=True)
-    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
-        schema.apply(driver, DATABASE)
-        began = time.perf_counter()
-        load_paths(driver, DATABASE, [bundle], source="bench-web", pii_key=PII_KEY)
-        print(f"loaded in {time.perf_counter() - began:.0f} s", flush=True)
-    return bundle
-
-
 def candidates(uri: str, bundle: Path | None) -> tuple[list[str], list[str]]:
     """Ring sellers (truth.json, else the sellers with most shops) and brands, as seed ids."""
-    sellers: list[str] = []
-    truth = bundle / "truth.json" if bundle else None
-    if truth and truth.exists():
-        rings = json.loads(truth.read_text(encoding="utf-8"))["rings"]
-        sellers = [s for ring in rings for s in ring["sellers"]][:30]
-    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
-        if not sellers:
-            records, _, _ = driver.execute_query(
-                "MATCH (s:Seller)-[:OPERATES]->(sh:Shop) WITH s, count(sh) AS shops "
-                "ORDER BY shops DESC, s.seller_id LIMIT 30 RETURN s.seller_id AS id",
-                database_=DATABASE)
-            sellers = [r["id"] for r in records]
-        records, _, _ = driver.execute_query(
+    sellers = ring_sellers(uri, bundle, 30)
+    with sync_driver(uri) as db:
+        records, _, _ = db.execute_query(
             "MATCH (b:Brand) RETURN b.brand_id AS id ORDER BY b.brand_id LIMIT 5", database_=DATABASE)
     return [f"Seller:{s}" for s in sellers], [f"Brand:{r['id']}" for r in records]
 
@@ -345,8 +317,7 @@ def run(base: str, token: str, uri: str, bundle: Path | None, rounds_wanted: int
 
 @contextmanager
 def served(uri: str, tmp: Path) -> Iterator[tuple[str, str]]:
-    secret = secrets.token_urlsafe(48)
-    token = issue_token(Caller(sub="bench-web", role="investigator"), secret=secret)
+    secret, token = signed(Caller(sub="bench-web", role="investigator"))
     with serve_ours(uri, secret, tmp) as base:
         deadline = time.monotonic() + 90
         while True:
@@ -364,10 +335,7 @@ def served(uri: str, tmp: Path) -> Iterator[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=int, default=100_000, help="sellers to generate")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--bundle", help="load this bundle instead of generating one")
-    parser.add_argument("--reuse", action="store_true", help="the database is already loaded")
+    add_bundle_options(parser, scale=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     logging.getLogger("neo4j").setLevel(logging.ERROR)
@@ -375,14 +343,10 @@ def main() -> None:
         parser.error("--reuse needs NEO4J_URI (a throwaway server starts empty)")
     if not CHROMIUM.exists():
         raise SystemExit("no /usr/bin/chromium: run ./dev setup (Debian's chromium)")
-    tmp = Path(tempfile.mkdtemp(prefix="alliance-bench-web-"))
-    try:
-        with database() as uri:
-            bundle = prepare(uri, args, tmp)
-            with served(uri, tmp) as (base, token):
-                run(base, token, uri, bundle, args.rounds)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with workdir("alliance-bench-web-") as tmp, database() as uri:
+        bundle = prepare(uri, args, tmp, source="bench-web", pii_key=PII_KEY)
+        with served(uri, tmp) as (base, token):
+            run(base, token, uri, bundle, args.rounds)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,51 @@ def _latin_groups(tokens: list[str]) -> list[str]:
     return [tokens[-1], "".join(tokens[:-1])]
 
 
+def name_letters(text: str | None) -> list[str]:
+    """The letters an e-mail built on the name carries: the whole pinyin, surname first
+    (`陈志强` and `Zhiqiang Chen` give `chenzhiqiang`). Initials (`czqchen`) are not
+    kept: three letters and a surname fit too many names."""
+    raw = unicodedata.normalize("NFKC", text or "").strip().lower()
+    if not raw or hides_identity(raw):
+        return []
+    if not CJK.search(raw):
+        groups = _latin_groups(LATIN_TOKEN.findall(raw))
+        return ["".join(groups)] if groups else []
+    syllables = lazy_pinyin("".join(c for c in raw if CJK.match(c)))
+    return ["".join(syllables)] if len(syllables) >= 2 else []
+
+
+def writing(text: str | None) -> str | None:
+    """How a name is written: its own characters, or `latin` for any Latin spelling
+    (pinyin has no characters to differ in)."""
+    value = clean(text)
+    if not value or hides_identity(value):
+        return None
+    return value if CJK.search(value) else "latin"
+
+
+def holder_unlike(name: str | None, holders: list[str]) -> bool:
+    """Whether a payout account of the seller is held under a name unlike the seller's
+    own: another person's name, or the same pinyin in other characters (a homophone, a
+    look-alike, traditional characters). An honest seller's account is held in its own
+    name as its identity card writes it (the payment provider and the platform both
+    check it). A seller registered in pinyin and paid under the name in characters is
+    not unlike (people register in pinyin); one registered in characters and paid under
+    a holder written in pinyin is (an account opened on a Chinese identity card holds
+    the name in characters)."""
+    key = name_key(name)
+    own = writing(name)
+    if key is None or own is None:
+        return False
+    for holder in holders:
+        theirs = writing(holder)
+        if theirs is None:
+            continue
+        if name_key(holder) != key or (theirs != own and own != "latin"):
+            return True
+    return False
+
+
 def name_text(text: str | None) -> str | None:
     """The name's own characters, for exact and near-exact comparison."""
     value = clean(text)

@@ -7,7 +7,10 @@ runs the linkage model (`graph.match_model`), and writes a `PROBABLY_SAME` relat
 from the smaller to the larger seller id for each pair whose match probability is at
 least the threshold (`ALLIANCE_MATCH_THRESHOLD`), with `probability`, `reasons` (the
 comparisons that spoke for the match, strongest first: "name pinyin equal", "same
-street", "phone prefix equal") and `run_id` (a digest of the trained model). Nodes are
+street", "phone prefix equal") and `run_id` (a digest of the trained model). A second
+pass joins a seller in no group of linked sellers to a group whose name its account
+holder or e-mail carries while its own name is another ("joins a linked group of 12",
+"account holder is the group's name"), with one link at the threshold. Nodes are
 never merged. Pairs that share an exact identifier are not written: the seller networks
 link them already.
 

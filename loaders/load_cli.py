@@ -169,7 +169,8 @@ def _alerts_summary(raised: alerts.AlertRun | None) -> None:
         return
     by_alert = raised.raised_by_alert()
     named = ", ".join(f"{name} ({count})" for name, count in sorted(by_alert.items()))
-    console.print(f"alerts raised: {raised.raised}" + (f": {escape(named)}" if named else ""),
+    queued = f"; webhook deliveries queued: {raised.queued}" if raised.raised else ""
+    console.print(f"alerts raised: {raised.raised}" + (f": {escape(named)}" if named else "") + queued,
                   soft_wrap=True, highlight=False)
     for name, reason in raised.failures.items():
         console.print(f"[yellow]alert {escape(name)} failed:[/yellow] {escape(reason)}",

@@ -14,7 +14,7 @@ from neo4j import Driver
 from typer.testing import CliRunner
 
 from alliance.cli import app
-from graph import access, alerts, query_library
+from graph import access, alerts, query_library, webhooks
 from graph.query_files import HeaderError, parse_query
 from tests.saved_query_fixture import write_fixture
 
@@ -125,6 +125,25 @@ def test_a_load_with_one_new_pattern_raises_one_alert_for_the_right_receivers(
 
     again = _load(second, tmp_path)
     assert again["alerts"]["raised"] == 0
+
+
+def test_the_load_summary_says_the_webhook_deliveries_it_queued(
+    fixture_graph: Driver, database: str, tmp_path: Path,
+) -> None:
+    access.write(fixture_graph, database, [access.Statement(webhooks.REGISTER, {
+        "id": webhooks.new_webhook_id(), "receiver": "investigator", "role": "investigator",
+        "url": "http://127.0.0.1:9/hook", "agency_id": None, "brand_id": None, "who": "test",
+        "most": webhooks.MAX_PER_RECEIVER}, must_match=True)])
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    _write(folder / "sellers.csv", "seller_id,platform,nickname,status", "S9,taobao,九号,active")
+    report = tmp_path / "report.json"
+    result = runner.invoke(app, ["load", str(folder), "--source", "alerts-test", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    raised = json.loads(report.read_text(encoding="utf-8"))["alerts"]
+    to_investigator = sum(len(r["raised"]) for r in raised["results"] if r["receiver"] == "investigator")
+    assert raised["queued"] == to_investigator > 0  # one delivery per alert, to its one webhook
+    assert f"webhook deliveries queued: {to_investigator}" in result.output
 
 
 def test_alerts_run_command(fixture_graph: Driver, database: str) -> None:

@@ -74,3 +74,46 @@ def test_the_read_ahead_gives_every_batch_in_order_and_raises_what_the_reader_ra
         for item in matching.read_ahead(broken()):
             got.append(item)
     assert got == [1]
+
+
+def test_holders_written_unlike_the_sellers_own_name_and_the_letters_of_a_name() -> None:
+    from graph import match_features as mf
+
+    assert not mf.holder_unlike("陈志强", ["陈志强"])  # an honest seller's own account
+    assert not mf.holder_unlike("Chen Zhiqiang", ["CHEN Zhiqiang"])  # one Latin spelling
+    assert mf.holder_unlike("陈志强", ["陳志強"]) and mf.holder_unlike("陈志强", ["陈智强"])
+    assert mf.holder_unlike("阵志强", ["陈志强"]) and mf.holder_unlike("阵志强", ["Chen Zhiqiang"])
+    # registered in pinyin, paid under the name in characters: honest
+    assert not mf.holder_unlike("Chen Zhiqiang", ["陈志强"])
+    assert mf.holder_unlike("陈志强", ["Chen Zhiqiang"])
+    assert not mf.holder_unlike("陈志强", []) and not mf.holder_unlike(None, ["陈志强"])
+    assert mf.name_letters("陈志强") == ["chenzhiqiang"]
+    assert mf.name_letters("Zhiqiang Chen") == ["chenzhiqiang"]
+    assert mf.name_letters("王某") == []
+
+
+def _keys(sid: str, name: str, holders: list[str], emails: list[str]) -> dict[str, Any]:
+    return {"id": sid, "name": name, "address": None, "adcode": None, "province": None,
+            "city": None, "district": None, "phones": [], "emails": emails,
+            "holders": holders, "ids": []}
+
+
+def test_a_seller_that_points_to_a_linked_groups_name_joins_it_and_a_namesake_does_not() -> None:
+    group = [_keys("g1", "马宏刚", ["馬宏剛"], []), _keys("g2", "馬宏剛", ["马弘刚"], []),
+             _keys("g3", "Ma Honggang", [], [])]
+    others = [
+        _keys("t1", "马刚宏", ["马宏刚"], []),  # own name another, account held by the group's
+        _keys("t2", "马刚宏", [], ["mahonggang86@qq.com"]),  # e-mail on the group's name
+        _keys("t3", "马宏刚", ["马弘刚"], []),  # the name, the account under another writing
+        _keys("h1", "马宏刚", ["马宏刚"], ["mahonggang7@qq.com"]),  # an honest namesake
+        _keys("h2", "马刚宏", ["马刚宏"], ["maganghong1@qq.com"]),  # honest, another name
+        _keys("n1", "马宏刚", ["李国华"], []),  # paid to someone else, not to the group's name
+    ]
+    table = match_model.records(iter(group + others))
+    links = [{"a": "g1", "b": "g2", "p": 0.99, "reasons": []},
+             {"a": "g2", "b": "g3", "p": 0.99, "reasons": []}]
+    joined = {(j["a"], j["b"]): j["reasons"] for j in match_model.joined_groups(table, links, 0.9)}
+    assert set(joined) == {("g1", "t1"), ("g1", "t2"), ("g1", "t3")}
+    assert joined[("g1", "t1")] == ["joins a linked group of 3", "account holder is the group's name"]
+    assert "e-mail spells the group's name" in joined[("g1", "t2")]
+    assert match_model.joined_groups(table, links[:1], 0.9) == []  # two sellers: no group

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from neo4j import GraphDatabase
+from neo4j import Driver, GraphDatabase
 
 from alliance import local_neo4j
 
@@ -74,6 +74,7 @@ def test_start_status_stop_and_data_survives_a_restart(home: Path) -> None:
         assert applied.returncode == 0, applied.stderr
         with GraphDatabase.driver(status["uri"], auth=("neo4j", password)) as driver:
             driver.execute_query("CREATE (:Brand {brand_id: 'B-keep', name: 'Kept'})")
+            assert_no_timer_on_reads(driver)
 
         stopped = alliance("db", "stop", env=env)
         assert stopped.returncode == 0 and "stopped" in stopped.stdout
@@ -185,3 +186,14 @@ def test_lock_pins_the_server_entry_point_jar() -> None:
     assert f"neo4j-server-{local_neo4j.NEO4J_VERSION}.jar" in pinned
     assert f"neo4j-bolt-{local_neo4j.NEO4J_VERSION}.jar" in pinned
     assert all(len(digest) == 64 for digest in pinned.values())
+
+
+
+def assert_no_timer_on_reads(driver: Driver) -> None:
+    """Without keep-alive during requests the server sends no `connection.recv_timeout_seconds`
+    hint, so the driver reads its sockets without a timer each time."""
+    connections = [c for pool in driver._pool.connections.values() for c in pool]  # noqa: SLF001
+    assert connections
+    for connection in connections:
+        assert "connection.recv_timeout_seconds" not in connection.connection_hints
+        assert connection.socket.get_read_timeout() is None

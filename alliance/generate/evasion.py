@@ -15,7 +15,9 @@ are written the way people who hide write themselves:
   nominee's name, and more of the harder name variants.
 
 Honest sellers get a legal name (a few very common ones, such as 王伟 and 张伟, across
-the whole country), some an e-mail built on their name, some a payout account holder
+the whole country; a tenth a homophone of another name, such as 陈智强 beside 陈志强; a
+few registered in pinyin or written in traditional characters, paid under the name as
+their identity card has it), some an e-mail built on their name, some a payout account holder
 (a `persons` row owning the account) and some a fulfilment hub as registered address:
 the traps a name or address matcher must not fall into. Phones of honest sellers are
 sequential, so they share number blocks by chance too.
@@ -322,6 +324,35 @@ def _elsewhere(b: Bundle) -> str:
 
 # --- honest sellers ----------------------------------------------------------------------
 
+HONEST_HOMOPHONE_SHARE = 0.1
+"""Honest sellers whose own name is a homophone of another's (陈智强 beside 陈志强)."""
+HONEST_PINYIN_SHARE = 0.05
+"""Honest sellers registered under their name in pinyin (paid under it in characters)."""
+HONEST_TRADITIONAL_SHARE = 0.02
+"""Honest sellers whose identity card writes their name in traditional characters."""
+
+
+def honest_writing(b: Bundle, row: dict[str, Any], name: str) -> str:
+    """The name traps of honest sellers: a name that is a homophone of a common one, a
+    registration in pinyin, traditional characters. Sets the row's legal name and
+    returns the name as its identity card (and so its payout account) has it."""
+    draw = b.rng.random()
+    if draw < HONEST_HOMOPHONE_SHARE:
+        name = homophone_or_same(b, name)
+        trap = "homophone_name"
+    elif draw < HONEST_HOMOPHONE_SHARE + HONEST_TRADITIONAL_SHARE:
+        name = "".join(TRADITIONAL.get(c, c) for c in name)
+        trap = "traditional_name"
+    elif draw < HONEST_HOMOPHONE_SHARE + HONEST_TRADITIONAL_SHARE + HONEST_PINYIN_SHARE:
+        row["legal_name"] = pinyin_spelling(b, name)
+        b.traps.append({"seller_id": row["seller_id"], "trap": "pinyin_name", "name": name})
+        return name
+    else:
+        return name
+    row["legal_name"] = name
+    b.traps.append({"seller_id": row["seller_id"], "trap": trap, "name": name})
+    return name
+
 
 def dress_honest(b: Bundle, row: dict[str, Any], district: District) -> None:
     """Give an honest seller's row a legal name and the traps that come with names:
@@ -332,6 +363,7 @@ def dress_honest(b: Bundle, row: dict[str, Any], district: District) -> None:
     row["legal_name"] = name
     if common:
         b.traps.append({"seller_id": row["seller_id"], "trap": "common_name", "name": name})
+    name = honest_writing(b, row, name)
     if b.rng.random() < HONEST_MAIL_SHARE:
         syllables = lazy_pinyin(name)
         row["emails"] = [f"{''.join(syllables)}{b.rng.randint(1, 9999)}@{b.rng.choice(MAIL_DOMAINS)}"]

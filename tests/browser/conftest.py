@@ -4,7 +4,8 @@ on a free port of 127.0.0.1 over the test Neo4j with a small bundle loaded.
 Fixtures:
 - `web` (package): the served app (`harness.Web`): `web.base` is its origin
   (`http://127.0.0.1:<port>`), `web.bundle` the generated bundle's folder, `web.truth`
-  its truth.json, `web.callers` one caller per role, `web.token(role)` a token. The
+  its truth.json, `web.callers` one caller per role, `web.token(role)` a token,
+  `web.graphql(role, query, variables)` the API's data asked with that token. The
   database is emptied and loaded once for this folder's tests (scale `BUNDLE_SCALE`
   plus tests/fixtures/leads), so load nothing that other browser tests would trip on;
   it is emptied again when they are done.
@@ -16,7 +17,8 @@ Fixtures:
 - `new_page(locale="zh-CN")`: a page of a new context, not signed in.
 Helpers (import them from `tests.browser.harness`): `seen(page)` every URL the page's
 context asked for (documents, scripts, fetches, websockets), in order;
-`outside(page, web.base)` those the app does not serve; `sign_in(page, base, token)`.
+`outside(page, web.base)` those the app does not serve; `sign_in(page, base, token)`;
+`sign_in_with_link(page, web, role)` (a one-time link); `until(page, script, arg)` polls.
 
 Every test here is marked `browser`. When one fails, a screenshot of each of its pages
 is saved in `tests/browser/screenshots/` (gitignored), named after the test, and the

@@ -1,8 +1,10 @@
 """What the browser tests share (the fixtures are in conftest.py; import helpers from
 here, never from conftest, which pytest loads as a module of its own).
 
-`Web` is the served app; `seen(page)` every URL a page's browser context asked for,
-`outside(page, base)` those not served by the app; `sign_in` signs in through the page.
+`Web` is the served app (`web.graphql(role, ...)` asks its API directly with that role's
+token); `seen(page)` every URL a page's browser context asked for, `outside(page, base)`
+those not served by the app; `sign_in` signs in through the page, `sign_in_with_link`
+with a one-time link; `until` polls the page for a condition.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from neo4j import Driver
 
+from api import session
 from api.auth import issue_token
 from api.main import create_app
 from graph.caller import Caller
@@ -55,6 +59,14 @@ class Web:
 
     def token(self, role: str, ttl_seconds: float = 3600) -> str:
         return issue_token(self.callers[role], ttl_seconds=ttl_seconds)
+
+    def graphql(self, role: str, query: str, variables: dict[str, Any]) -> Any:
+        """The API's answer (its data; no errors) to `query`, asked with `role`'s token."""
+        response = httpx.post(f"{self.base}/graphql", json={"query": query, "variables": variables},
+                              headers={"Authorization": f"Bearer {self.token(role)}"}, timeout=120)
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
 
 
 def free_port() -> int:
@@ -142,3 +154,21 @@ def sign_in(page: Any, base: str, token: str) -> None:
     page.fill("#token", token)
     with page.expect_navigation():
         page.click("#signin")
+
+
+def sign_in_with_link(page: Any, web: Web, role: str) -> None:
+    """Sign in as `role` by opening a new one-time sign-in link (the session cookie alone)."""
+    page.goto(f"{web.base}/signin/code/{session.issue_code(web.callers[role])}")
+
+
+def until(page: Any, script: str, arg: Any = None, timeout: float = 60.0) -> Any:
+    """Poll `script` (a function of `arg`) in the page until it returns something true.
+    (Playwright's wait_for_function evaluates a string, which the CSP forbids.)"""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {script}")
+        time.sleep(0.1)

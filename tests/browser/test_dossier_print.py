@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from api import session
 from api.dossier_text import EN, ZH, date_text
-from tests.browser.harness import SCREENSHOTS, Web, outside
+from tests.browser.harness import SCREENSHOTS, Web, outside, sign_in_with_link
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -34,7 +33,7 @@ def open_dossier(web: Web, new_page: Callable[[], Any], lang: str) -> tuple[Any,
     page = new_page()
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-    page.goto(f"{web.base}/signin/code/{session.issue_code(web.callers['police_liaison'])}")
+    sign_in_with_link(page, web, "police_liaison")
     # planning a dossier's queries the first time is slow on a busy machine
     response = page.goto(f"{web.base}/leads/{LEAD}/dossier.html?lang={lang}", timeout=180_000)
     assert response is not None and response.status == 200, page.inner_text("body")[:300]
@@ -126,7 +125,7 @@ def test_the_dossier_follows_the_browsers_language_and_says_errors_in_it(
     assert response is not None and response.status == 401
     assert page.inner_text("h1") == ZH["error.title"]
     assert ZH["error.UNAUTHENTICATED"] in page.inner_text("body")
-    page.goto(f"{web.base}/signin/code/{session.issue_code(web.callers['police_liaison'])}")
+    sign_in_with_link(page, web, "police_liaison")
     missing = page.goto(f"{web.base}/leads/LD-NONE/dossier.html")
     assert missing is not None and missing.status == 404
     assert ZH["error.NOT_FOUND"] in page.inner_text("body")

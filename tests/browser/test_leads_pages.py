@@ -9,17 +9,15 @@ caller are offered; the dossier and export links are well formed."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
 from graph.caller import Caller
-from tests.browser.harness import Web, outside
+from tests.browser.harness import Web, outside, until
 
 CASE = "query ($id: ID!) { case(caseId: $id) { status arrests densDestroyed seizedValueCny } }"
 LEAD = ("query ($id: ID!) { lead(leadId: $id) { status evidencedByComplaint { nodes { complaintId } } "
@@ -36,25 +34,6 @@ DONE_OR_MISSING = "#lead-body[data-state='done'], #lead-body[data-state='missing
 HREFS = "els => els.map(e => e.getAttribute('href'))"
 SLOW = 120_000
 """Milliseconds to wait for a page's first answers: first query plans on a busy machine."""
-
-
-def until(page: Any, script: str, arg: Any = None, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(script, arg)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {script}")
-        time.sleep(0.1)
-
-
-def api(web: Web, caller: str, query: str, variables: dict[str, Any]) -> Any:
-    response = httpx.post(f"{web.base}/graphql", json={"query": query, "variables": variables},
-                          headers={"Authorization": f"Bearer {web.token(caller)}"}, timeout=120)
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 def open_lead(page: Any, web: Web, lead_id: str) -> None:
@@ -109,7 +88,7 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
     brand.click("#hand-create")
     brand.wait_for_selector("#hand-result[data-state='done']", state="attached", timeout=SLOW)
     lead_id = str(brand.get_attribute("#hand-result", "data-lead"))
-    lead = api(web, "investigator", LEAD, {"id": lead_id})["lead"]
+    lead = web.graphql("investigator", LEAD, {"id": lead_id})["lead"]
     assert lead["status"] == "draft"
     assert [n["shopId"] for n in lead["concernsShop"]["nodes"]] == ["SH3"]
     assert {n["complaintId"] for n in lead["evidencedByComplaint"]["nodes"]} == {"C2"}
@@ -145,7 +124,7 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
 
     said = move(brand, "#move-pushed", choose_agency)
     assert "已推送" in said
-    lead = api(web, "investigator", LEAD, {"id": lead_id})["lead"]
+    lead = web.graphql("investigator", LEAD, {"id": lead_id})["lead"]
     assert (lead["status"], [a["agencyId"] for a in lead["pushedTo"]["nodes"]]) == ("pushed", ["AG-SZ"])
 
     # --- the liaison of Shenzhen: inbox, register, case, raid ---------------------------------
@@ -187,7 +166,7 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
     assert refused.startswith("被拒绝：") and "X-PT" in refused
     said = move(liaison, "#move-raid", raid_on("X-SZ"))
     assert case_id in said and "50,000 元" in said
-    case = api(web, "investigator", CASE, {"id": case_id})["case"]
+    case = web.graphql("investigator", CASE, {"id": case_id})["case"]
     assert case == {"status": "raided", "arrests": 2, "densDestroyed": 1, "seizedValueCny": 50000.0}
     assert liaison.get_attribute("#lead-status", "data-status") == "raided"
     timeline = liaison.inner_text("#timeline")
@@ -210,7 +189,7 @@ def test_the_inbox_counts_and_filters_by_brand_what_the_api_gives(
     page.goto(f"{web.base}/leads?brand=B1")
     page.wait_for_selector("#inbox-table[data-state='done']", state="attached", timeout=SLOW)
     shown = page.eval_on_selector_all(ROWS, IDS)
-    given = api(web, "police_liaison", "query { leads(brandId: \"B1\", first: 50) { nodes { leadId } } "
+    given = web.graphql("police_liaison", "query { leads(brandId: \"B1\", first: 50) { nodes { leadId } } "
                 "leadCounts(brandId: \"B1\") { status leads } }", {})
     assert shown == [n["leadId"] for n in given["leads"]["nodes"]] and shown
     counts = {b: int(c) for b, c in page.eval_on_selector_all(
@@ -228,8 +207,8 @@ def test_the_inbox_counts_and_filters_by_brand_what_the_api_gives(
 
 def test_the_agency_directory_gives_each_agency_its_divisions_from_the_province_down(web: Web) -> None:
     query = "{ agencyDirectory { agencyId adcode divisions { adcode level } } }"
-    places = {a["agencyId"]: a for a in api(web, "brand_member", query, {})["agencyDirectory"]}
+    places = {a["agencyId"]: a for a in web.graphql("brand_member", query, {})["agencyDirectory"]}
     assert [d["adcode"] for d in places["AG-GZ"]["divisions"]] == ["440000", "440100"]
     assert [d["adcode"] for d in places["AG-GD"]["divisions"]] == ["440000"]
     assert places["AG-GZ"]["divisions"][0]["level"] == "province"
-    assert api(web, "analyst", query, {})["agencyDirectory"] == []  # analysts see no node
+    assert web.graphql("analyst", query, {})["agencyDirectory"] == []  # analysts see no node

@@ -13,7 +13,7 @@ import pytest
 
 from api import session
 from graph.caller import ROLES
-from tests.browser.harness import Web, free_port, outside, seen, sign_in
+from tests.browser.harness import Web, free_port, outside, seen, sign_in, sign_in_with_link
 
 SHOTS = Path(__file__).parent / "screenshots"
 
@@ -106,7 +106,7 @@ def test_the_printed_dossier_link_opens_styled_in_the_signed_in_browser(
     page = new_page("en-US")
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-    page.goto(f"{web.base}/signin/code/{session.issue_code(web.callers['investigator'])}")
+    sign_in_with_link(page, web, "investigator")
     # planning a dossier's queries the first time is slow on a busy machine
     page.goto(f"{web.base}/leads/LD-GZ/dossier.html", timeout=180_000)
     assert page.inner_text("h1").startswith("Dossier LD-GZ")

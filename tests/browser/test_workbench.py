@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from alliance.cli import app
 from graph.caller import ROLES
-from tests.browser.harness import Web, outside, seen
+from tests.browser.harness import Web, outside, seen, until
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_SHOP = "<script>alert(2)</script>店"
@@ -33,6 +33,8 @@ TRACE = ("query ($id: ID!) { traceToSource(listingId: $id, maxHops: 10, first: 1
          "site { siteId } paths { hops { from { label key } to { label key } } } } }")
 RISK = "query ($id: ID!) { sellerNetwork(sellerId: $id) { riskScore } }"
 LEADS = "{ leads(first: 8) { nodes { id } } }"
+ZONE = "Asia/Shanghai"
+"""A browser time zone other than UTC, the zone of the graph's timestamps."""
 NETWORKS = "{ networks(first: 8) { items { networkId } } }"
 POINT = """(id) => {
   const node = window.workbench.cy.getElementById(id);
@@ -77,19 +79,6 @@ def workbench(page_for: Callable[..., Any], role: str) -> tuple[Any, Watch]:
     return page, watch
 
 
-def until(page: Any, script: str, arg: Any = None, timeout: float = 60.0) -> Any:
-    """Poll `script` (a function of `arg`) in the page until it returns something true.
-    (Playwright's wait_for_function evaluates a string, which the CSP forbids.)"""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(script, arg)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {script}")
-        time.sleep(0.1)
-
-
 def settled(page: Any, script: str, arg: Any = None) -> None:
     """Wait for what a click did. Chromium may answer a DevTools evaluation before it has
     run the input events it was sent just before, so state is polled, never read once."""
@@ -118,15 +107,6 @@ def search(page: Any, text: str) -> list[str]:
 def open_address(page: Any, web: Web, fragment: str) -> None:
     """Go to `/#fragment` (the workbench reads it on hashchange, without reloading)."""
     page.goto(f"{web.base}/#{fragment}")
-
-
-def api(web: Web, role: str, query: str, variables: dict[str, Any]) -> Any:
-    """The same question put to the API directly, with that role's token."""
-    response = httpx.post(f"{web.base}/graphql", json={"query": query, "variables": variables},
-                          headers={"Authorization": f"Bearer {web.token(role)}"}, timeout=120)
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 def click_node(page: Any, node_id: str, *, shift: bool = False, double: bool = False) -> None:
@@ -175,7 +155,7 @@ def test_each_role_searches_in_chinese_and_sees_what_the_api_gives_it(
     page, watch = workbench(page_for, role)
     assert page.get_attribute("#who", "data-role") == role
     shown = search(page, "博尔特")
-    given = [hit["id"] for hit in api(web, role, SEARCH, {"text": "博尔特", "first": 50})["search"]]
+    given = [hit["id"] for hit in web.graphql(role, SEARCH, {"text": "博尔特", "first": 50})["search"]]
     assert sorted(shown) == sorted(given)
     expected = {
         "investigator": {"Brand:B2", "Shop:SH3"}, "admin": {"Brand:B2", "Shop:SH3"},
@@ -191,10 +171,10 @@ def test_each_role_searches_in_chinese_and_sees_what_the_api_gives_it(
     if role in ("analyst", "platform"):
         assert (shown_leads, shown_networks) == ([], [])
     else:
-        assert shown_leads == [n["id"] for n in api(web, role, LEADS, {})["leads"]["nodes"]]
+        assert shown_leads == [n["id"] for n in web.graphql(role, LEADS, {})["leads"]["nodes"]]
         assert shown_leads  # every role but the analyst and the platform sees a lead
     if role in ("investigator", "admin"):
-        given_networks = api(web, role, NETWORKS, {})["networks"]["items"]
+        given_networks = web.graphql(role, NETWORKS, {})["networks"]["items"]
         assert shown_networks == [f"Network:{n['networkId']}" for n in given_networks]
         assert shown_networks
     else:
@@ -202,11 +182,16 @@ def test_each_role_searches_in_chinese_and_sees_what_the_api_gives_it(
     if role in ("analyst", "platform"):
         assert "Nothing found" in page.inner_text("#search-status")
     else:
+        page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": ZONE})
         page.click("#results li[data-id='Brand:B2'] button.hit")
         page.wait_for_selector("#details[data-id='Brand:B2']")
         details = page.inner_text("#details")
         assert "博尔特" in details and "Bolt GmbH" in details
-        assert "web-leads" in page.inner_text("#details table.provenance")  # the load's source
+        provenance = page.inner_text("#details table.provenance")
+        assert "web-leads" in provenance  # the load's source
+        seen_at = web.graphql(role, '{ brand(brandId: "B2") { lastSeenAt } }', {})["brand"]["lastSeenAt"]
+        local = datetime.fromisoformat(seen_at).astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%d %H:%M")
+        assert local in provenance and seen_at not in provenance  # a local date, not the raw value
         assert page.is_disabled("#act-network")  # a brand is not a seller
         if role not in ("investigator", "admin"):
             assert "investigators and admins" in page.inner_text("#network")
@@ -296,7 +281,7 @@ def test_seller_network_says_why_sellers_are_linked_with_its_risk(
     page.wait_for_selector("#details[data-id='Seller:S1']")
     page.click("#act-network")
     page.wait_for_selector("#network[data-state='done']")
-    risk = api(web, "investigator", RISK, {"id": "S1"})["sellerNetwork"]["riskScore"]
+    risk = web.graphql("investigator", RISK, {"id": "S1"})["sellerNetwork"]["riskScore"]
     assert page.inner_text("#network-risk") == f"{risk:.2f}"
     words = page.evaluate("window.workbench.cy.edges('.link').map(e => e.data('word'))")
     assert words and all(words)
@@ -319,7 +304,7 @@ def test_trace_from_a_listing_highlights_the_evidence_paths_of_the_chosen_site(
     page.click("#act-trace")
     page.wait_for_selector("#trace[data-state='done']")
     shown = page.eval_on_selector_all("#trace-sites li", "els => els.map(e => e.dataset.site)")
-    traces = api(web, "investigator", TRACE, {"id": listing})["traceToSource"]
+    traces = web.graphql("investigator", TRACE, {"id": listing})["traceToSource"]
     assert shown == [t["site"]["siteId"] for t in traces]
     assert site in shown
 

@@ -994,6 +994,15 @@ export function translate(root = document) {
   if (chooser) chooser.value = current;
 }
 
+/** A timestamp (ISO 8601, with its offset) as a date and minute in the browser's time zone,
+ *  2026-03-01 17:05; anything else (a plain date, a text) as it is. */
+export function localTime(value) {
+  const at = typeof value === 'string' && value.includes('T') ? new Date(value) : null;
+  if (!at || Number.isNaN(at.getTime())) return value;
+  const two = (n) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}`;
+}
+
 /** Money as people write it: 160,000 CNY (160,000 元). */
 export function money(value) {
   if (value === null || value === undefined || value === '') return '';

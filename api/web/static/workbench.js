@@ -13,7 +13,7 @@ import {
 } from './graphql.js';
 import { Canvas, COLORS } from './canvas.js';
 import { graphml, nodesCsv, edgesCsv } from './exports.js';
-import { t, tOr, errorText, kindWord, relWord, viaWord, propWord, roleWord, statusWord, onLangChange } from './i18n.js';
+import { t, tOr, errorText, kindWord, relWord, viaWord, propWord, roleWord, statusWord, onLangChange, localTime } from './i18n.js';
 import { startPage, signedOut, exportLinks } from './page.js';
 import { Handover } from './handover.js';
 
@@ -235,7 +235,7 @@ async function openEntity(id) {
 function showNode(node) {
   const props = node.properties ?? {};
   const own = Object.entries(props).filter(([name]) => !PROVENANCE.includes(name));
-  const provenance = PROVENANCE.filter((name) => props[name] != null).map((name) => [propWord(name), props[name]]);
+  const provenance = PROVENANCE.filter((name) => props[name] != null).map((name) => [propWord(name), localTime(props[name])]);
   const onCanvas = canvas.cy.getElementById(node.id).nonempty();
   const actions = el('div', { class: 'actions' },
     el('button', { type: 'button', id: 'det-add', onclick: () => addNetwork([node.id]) },
