@@ -107,7 +107,8 @@ class PeakRss:
                 procs = [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 return
-            python, java = [], []
+            python: list[int] = []
+            java: list[int] = []
             for proc in procs:
                 try:
                     rss = proc.memory_info().rss
