@@ -9,7 +9,9 @@ processes; nothing of the rules is repeated here. Then:
    rejected rows and counts come back to the parent, which writes the rejects file in
    bundle order;
 2. fold: each bucket, read in bundle order, is folded as the online MERGE statements
-   would leave it (`loaders.bulk_csv`) and written as headerless CSV files;
+   would leave it (`loaders.bulk_csv`) and written as headerless CSV files, a worker's
+   buckets into one file per label or relationship group (the importer's command line
+   names every file: at 10M sellers one file per bucket would make it too long);
 3. import: the local server is stopped, the importer builds the store from the files,
    the server is started again, the schema applied and the run recorded (`IngestRun`).
 
@@ -224,7 +226,8 @@ def _fold(task: tuple[str, int, dict[str, Any]]) -> bulk_csv.Written:
     folder = Path(folder_text)
     nodes = bulk_csv.fold_nodes(_chunks(folder, "n", bucket))
     rels = bulk_csv.fold_rels(_chunks(folder, "r", bucket))
-    return bulk_csv.write_bucket(folder / "csv", bucket, nodes, rels, stamp)
+    return bulk_csv.write_bucket(folder / "csv", bucket, nodes, rels, stamp,
+                                 part=f"w{os.getpid()}")
 
 
 # --- the whole preparation --------------------------------------------------------
@@ -244,11 +247,12 @@ class Prepared:
     rel_count: int = 0
 
     def add(self, written: bulk_csv.Written) -> None:
+        """Count a bucket's files in (a worker adds its buckets to the same files)."""
         for label, paths in written.nodes.items():
-            self.nodes.setdefault(label, []).extend(paths)
+            _extend(self.nodes.setdefault(label, []), paths)
         for group, paths in written.rels.items():
-            self.rels.setdefault(group, []).extend(paths)
-        self.multiline += written.multiline
+            _extend(self.rels.setdefault(group, []), paths)
+        _extend(self.multiline, written.multiline)
         self.node_count += written.node_count
         self.rel_count += written.rel_count
 
@@ -278,6 +282,10 @@ class Prepared:
 
     def remove_files(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _extend(paths: list[Path], more: list[Path]) -> None:
+    paths.extend(path for path in more if path not in paths)
 
 
 def _header(path: Path, text: str) -> Path:

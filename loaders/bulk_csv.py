@@ -302,19 +302,21 @@ FLUSH_LINES = 4096
 
 
 class Files:
-    """One open CSV file per group (label, or type and end labels) of one bucket."""
+    """One open CSV file per group (label, or type and end labels) of one part, appended
+    to: a part is a bucket, or a worker that writes all its buckets into one set of files
+    (fewer files: the importer's command line names each one)."""
 
-    def __init__(self, folder: Path, bucket: int) -> None:
+    def __init__(self, folder: Path, part: Any) -> None:
         self.folder = folder
-        self.bucket = bucket
+        self.part = part
         self.handles: dict[Any, tuple[Path, IO[str], list[str]]] = {}
         self.multiline: set[Path] = set()
 
     def line(self, group: Any, name: str, text: str) -> None:
         entry = self.handles.get(group)
         if entry is None:
-            path = self.folder / f"{name}.{self.bucket}.csv"
-            entry = self.handles[group] = (path, path.open("w", encoding="utf-8", newline=""),
+            path = self.folder / f"{name}.{self.part}.csv"
+            entry = self.handles[group] = (path, path.open("a", encoding="utf-8", newline=""),
                                            [])
         if "\n" in text or "\r" in text:
             self.multiline.add(entry[0])
@@ -418,9 +420,11 @@ def rel_lines(rels: dict[RelRef, dict[str, Any]],
 
 
 def write_bucket(folder: Path, bucket: int, nodes: dict[tuple[str, Any], dict[str, Any]],
-                 rels: dict[RelRef, dict[str, Any]], stamp: dict[str, Any]) -> Written:
-    """Write one bucket's folded nodes and relationships as headerless CSV files."""
-    files = Files(folder, bucket)
+                 rels: dict[RelRef, dict[str, Any]], stamp: dict[str, Any],
+                 part: Any = None) -> Written:
+    """Write one bucket's folded nodes and relationships as headerless CSV files, added
+    to those of `part` when given (else files of the bucket's own)."""
+    files = Files(folder, bucket if part is None else part)
     for label, text in node_lines(nodes, stamp):
         files.line(label, f"nodes-{label}", text)
     for group, text in rel_lines(rels, stamp):

@@ -160,3 +160,14 @@ def test_a_value_with_a_line_break_marks_its_file(tmp_path: Path) -> None:
     assert written.node_count == 2
     line = (tmp_path / "nodes-Brand.0.csv").read_text(encoding="utf-8")
     assert line.startswith('"B1",') and '"s","r"' in line
+
+
+def test_a_workers_buckets_share_one_file_per_group(tmp_path: Path) -> None:
+    stamp = {"source": "s", "run_id": "r"}
+    first = write_bucket(tmp_path, 0, {("Brand", "B1"): {"name": "one"}}, {}, stamp, part="w1")
+    second = write_bucket(tmp_path, 1, {("Brand", "B2"): {"name": "two\nlines"}}, {}, stamp,
+                          part="w1")
+    assert first.nodes == second.nodes == {"Brand": [tmp_path / "nodes-Brand.w1.csv"]}
+    assert second.multiline == [tmp_path / "nodes-Brand.w1.csv"]
+    text = (tmp_path / "nodes-Brand.w1.csv").read_text(encoding="utf-8")
+    assert text.startswith('"B1",') and '"two\nlines"' in text.split("\n\"B2\",")[1]
