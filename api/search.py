@@ -14,6 +14,10 @@ Hits are ranked in tiers, each worth one point of `score` (`RANK`):
 - 1: only another field mentions it (an address, a brand's owner, a case's charge).
 Within a tier, Lucene's score, then how connected the node is, break ties. Every part
 below the tier adds less than one point, so no tie-breaker lifts a hit into a higher tier.
+
+For a caller who sees everything, searching every label, only the best hits of each
+index by Lucene's score are ranked (`CANDIDATES`), so a common word costs no more than a
+rare one.
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ LUCENE = 0.3
 """Weight of Lucene's own score, squashed into [0, 1)."""
 CONNECTED = 0.09
 """Weight of the node's degree, squashed into [0, 1): the last tie-breaker."""
+CANDIDATES = 200
+CANDIDATES_PER_HIT = 10
+"""A search by a caller who sees everything ranks the best max(200, 10 x first) hits of
+each index by Lucene's score, not every hit: a common word (运动鞋, a city) matches tens
+of thousands of nodes, and ranking them all costs time in proportion. An exact or
+close name is short, which Lucene scores high, so it is among them."""
 
 
 def lucene_text(text: str) -> str:
@@ -91,14 +101,16 @@ def _names_case(var: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def ranked(indexes: tuple[str, ...], who: Kind) -> LiteralString:
+def ranked(indexes: tuple[str, ...], who: Kind, bounded: bool = False) -> LiteralString:
     """Full-text hits over the given indexes, filtered by label and by what a caller of
     kind `who` may see, ranked (see the module's docstring). Parameters: `$text` (the
     Lucene query), `$exact` (the words joined by one space), `$words`, `$labels`,
-    `$first`, the weights and the caller's scope (`search_params`)."""
+    `$first`, the weights and the caller's scope (`search_params`); `bounded` ranks only
+    the `$candidates` best hits of each index by Lucene's score."""
+    limit = ", {limit: $candidates}" if bounded else ""
     branches = " UNION ALL ".join(
-        f"CALL db.index.fulltext.queryNodes('{name}', $text) YIELD node, score RETURN node, score"
-        for name in indexes
+        f"CALL db.index.fulltext.queryNodes('{name}', $text{limit}) YIELD node, score "
+        "RETURN node, score" for name in indexes
     )
     return cast(LiteralString, (
         f"CALL () {{ {branches} }} "
@@ -131,6 +143,13 @@ class SearchHit:
         "field (an address, an owner) mentions it."))
 
 
+def is_bounded(who: Kind, labels: list[str]) -> bool:
+    """Whether only each index's best candidates are ranked: for callers who see
+    everything, over every label. A caller with a narrower view, or a search for some
+    labels, ranks every hit (the best hits of an index may be none it may see)."""
+    return who == "all" and not labels
+
+
 def search_params(text: str, labels: list[str], first: int) -> dict[str, object]:
     """The parameters of `ranked` for the user's text (without the caller's scope)."""
     query = lucene_text(text[:MAX_TEXT])
@@ -139,7 +158,7 @@ def search_params(text: str, labels: list[str], first: int) -> dict[str, object]
     words = plain_words(text[:MAX_TEXT])
     return {"text": query, "exact": " ".join(words), "words": words, "labels": labels,
             "first": check_first(first), "closeness": CLOSENESS, "lucene": LUCENE,
-            "connected": CONNECTED}
+            "connected": CONNECTED, "candidates": max(CANDIDATES, CANDIDATES_PER_HIT * first)}
 
 
 @strawberry.type
@@ -157,8 +176,9 @@ async def search_hits(ctx: Context, text: str, labels: list[str] | None, first: 
     """What `search` answers; UserError for a text or labels it cannot search."""
     chosen = check_labels(labels)
     params = search_params(text, chosen, first)
+    bounded = is_bounded(ctx.kind, chosen)
     records = await access.read_async(
-        ctx.driver, ctx.database, ranked(indexes_for(chosen), ctx.kind),
+        ctx.driver, ctx.database, ranked(indexes_for(chosen), ctx.kind, bounded),
         {**params, **ctx.scope}, timeout=ctx.timeout, name="search",
     )
     return [hit(r["labels"], r["props"], r["score"]) for r in records]

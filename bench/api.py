@@ -214,7 +214,7 @@ def raw_calls(driver: neo4j.AsyncDriver, inputs: Inputs) -> dict[str, Call]:
     scope = scope_params(Caller(sub="bench", role="investigator"))
     seller_q = lookups.nodes_by_key("Seller", "all")
     shops_q = types.page_query(SELLER_PLAN, "all")
-    search_q = ranked(indexes_for([]), "all")
+    search_q = ranked(indexes_for([]), "all", bounded=True)
     ctx = SimpleNamespace(driver=driver, database=DATABASE, scope=scope, timeout=30.0, kind="all")
 
     async def read(query: Any, parameters: dict[str, Any]) -> list[neo4j.Record]:
@@ -260,7 +260,7 @@ async def search_mrr(driver: neo4j.AsyncDriver) -> str:
     texts = [r["text"] for r in await access.read_async(driver, DATABASE, RELEVANCE_TEXTS,
                                                          timeout=60.0, name="bench:mrr")]
     plain_q = lookups.search(indexes_for([]), "all")
-    ranked_q = ranked(indexes_for([]), "all")
+    ranked_q = ranked(indexes_for([]), "all", bounded=True)
     totals = {"ranked": 0.0, "lucene": 0.0}
     for text in texts:
         for name, query, params in (

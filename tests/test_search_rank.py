@@ -141,3 +141,33 @@ def test_ranked_query_text_is_one_per_kind_and_index_set() -> None:
              for who in kinds for labels in ([], ["Address"], ["Shop"])}
     assert len(texts) == 12
     assert "$text" in search.ranked(("fulltext_names",), "all")
+
+
+def test_a_common_word_ranks_only_the_best_candidates_yet_the_exact_name_first(
+        client: TestClient, driver: Driver, database: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    word = generated_words(13)[12]
+    branches = [{"i": j, "w": f"{word} 分店{j} 福建省莆田市荔城区工业路{j}号 旗舰店"} for j in range(40)]
+    with driver.session(database=database) as session:
+        session.run("UNWIND $rows AS r CREATE (:Seller {seller_id: 'COMMON' + r.i, nickname: r.w})",
+                    rows=branches).consume()
+        session.run("CREATE (:Shop {shop_id: 'COMMONEX', name: $w})", w=word).consume()
+    try:
+        assert len(hits(client, word)) == 20  # first: 20 of the 41 hits
+        monkeypatch.setattr(search, "CANDIDATES", 5)
+        monkeypatch.setattr(search, "CANDIDATES_PER_HIT", 0)
+        found = hits(client, word)
+        assert len(found) == 5  # the names index's 5 best, nothing from the addresses
+        assert found[0]["id"] == "Shop:COMMONEX" and found[0]["score"] >= 3
+    finally:
+        with driver.session(database=database) as session:
+            session.run("MATCH (n) WHERE n.seller_id STARTS WITH 'COMMON' OR n.shop_id = 'COMMONEX' "
+                        "DETACH DELETE n").consume()
+
+
+def test_only_callers_who_see_everything_over_every_label_rank_a_bounded_set() -> None:
+    assert search.is_bounded("all", [])
+    assert not search.is_bounded("all", ["Shop"])
+    assert not any(search.is_bounded(who, []) for who in ("liaison", "brand", "none"))
+    assert "{limit: $candidates}" in search.ranked(("fulltext_names",), "all", True)
+    assert "$candidates" not in search.ranked(("fulltext_names",), "all")
