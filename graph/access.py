@@ -207,6 +207,18 @@ def session_config(database: str, *, read: bool, notifications: bool = False,
     return config
 
 
+def open_session(driver: neo4j.Driver, config: dict[str, Any]) -> neo4j.Session:
+    """A session that shares the driver's bookmarks with every other session of the
+    process: on a cluster, a read sent to a secondary waits until that secondary has
+    the writes this process made before it (one's own writes are read back)."""
+    return driver.session(bookmark_manager=driver.execute_query_bookmark_manager, **config)
+
+
+def open_session_async(driver: neo4j.AsyncDriver, config: dict[str, Any]) -> neo4j.AsyncSession:
+    """`open_session` with the async driver."""
+    return driver.session(bookmark_manager=driver.execute_query_bookmark_manager, **config)
+
+
 def _read_config(database: str, at_most: int | None, notifications: bool) -> dict[str, Any]:
     return session_config(database, read=True, notifications=notifications,
                           fetch_size=None if at_most is None else max(at_most, 1))
@@ -230,7 +242,7 @@ def read(driver: neo4j.Driver, database: str, cypher: LiteralString,
 
 def _read_once(driver: neo4j.Driver, config: dict[str, Any], query: neo4j.Query,
                params: dict[str, Any], at_most: int | None) -> Rows:
-    with driver.session(**config) as session:
+    with open_session(driver, config) as session:
         result = session.run(query, params)
         rows = Rows(list(result.keys()))
         for record in result:
@@ -260,7 +272,7 @@ async def read_async(driver: neo4j.AsyncDriver, database: str, cypher: LiteralSt
 async def _read_once_async(driver: neo4j.AsyncDriver, config: dict[str, Any],
                            query: neo4j.Query, params: dict[str, Any],
                            at_most: int | None) -> Rows:
-    async with driver.session(**config) as session:
+    async with open_session_async(driver, config) as session:
         result = await session.run(query, params)
         rows = Rows(list(result.keys()))
         async for record in result:
@@ -277,7 +289,7 @@ def stream(driver: neo4j.Driver, database: str, cypher: LiteralString,
     """The records of one read as they arrive, for reads of the whole graph that should
     not sit in memory at once. Not retried: the caller may have used part of them."""
     with accounted(name, timeout), \
-            driver.session(**session_config(database, read=True)) as session:
+            open_session(driver, session_config(database, read=True)) as session:
         yield from session.run(neo4j.Query(cypher, timeout=timeout), dict(params or {}))
 
 
@@ -352,7 +364,7 @@ def write(driver: neo4j.Driver, database: str, statements: list[Statement], *,
         return result
 
     with accounted(name, timeout), \
-            driver.session(**session_config(database, read=False)) as session:
+            open_session(driver, session_config(database, read=False)) as session:
         return session.execute_write(work)
 
 
@@ -369,7 +381,7 @@ async def write_async(driver: neo4j.AsyncDriver, database: str, statements: list
         return result
 
     with accounted(name, timeout):
-        async with driver.session(**session_config(database, read=False)) as session:
+        async with open_session_async(driver, session_config(database, read=False)) as session:
             return await session.execute_write(work)
 
 
@@ -380,5 +392,5 @@ def write_autocommit(driver: neo4j.Driver, database: str, cypher: LiteralString,
     commits in batches itself (`CALL { ... } IN TRANSACTIONS`). Not retried: it may have
     committed part of its work."""
     with accounted(name, timeout), \
-            driver.session(**session_config(database, read=False)) as session:
+            open_session(driver, session_config(database, read=False)) as session:
         session.run(neo4j.Query(cypher, timeout=timeout), dict(params or {})).consume()

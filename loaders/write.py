@@ -383,7 +383,7 @@ class Writer:
             turn.ran.set()
 
         with access.accounted("load:batch", None), \
-                self.driver.session(**access.session_config(self.database, read=False)) as session:
+                access.open_session(self.driver, access.session_config(self.database, read=False)) as session:
             session.execute_write(work)
 
     def record_run(self, started_at: datetime, finished_at: datetime, counts: str) -> None:

@@ -147,3 +147,33 @@ def test_reads_keep_their_columns_and_stop_at_most(clean_db: Driver, database: s
     assert [r["id"] for r in access.stream(clean_db, database, "MATCH (s:Seller) "
                                            "RETURN s.seller_id AS id ORDER BY id")] == \
         sellers(clean_db, database)
+
+
+@pytest.mark.neo4j
+def test_reads_and_writes_share_the_drivers_bookmarks(clean_db: Driver, database: str) -> None:
+    """A write's bookmark is kept by the driver's bookmark manager and given to the
+    sessions after it, so a read on a cluster's secondary waits for that write."""
+    manager = clean_db.execute_query_bookmark_manager
+    before = set(manager.get_bookmarks())
+    access.write(clean_db, database, [Statement("CREATE (:Seller {seller_id: 'BM1'})")],
+                 name="test:write")
+    written = set(manager.get_bookmarks())
+    assert written and written != before
+    rows = access.read(clean_db, database, "MATCH (s:Seller {seller_id: 'BM1'}) RETURN count(s) AS n")
+    assert rows[0]["n"] == 1
+    assert set(manager.get_bookmarks()) == written  # a read commits nothing new
+
+
+@pytest.mark.neo4j
+def test_async_reads_and_writes_share_the_drivers_bookmarks(
+        clean_db: Driver, database: str, neo4j_connection: Connection) -> None:
+    async def scenario() -> tuple[set[str], set[str]]:
+        async with AsyncGraphDatabase.driver(neo4j_connection.uri,
+                                             auth=neo4j_connection.auth) as driver:
+            manager = driver.execute_query_bookmark_manager
+            before = set(await manager.get_bookmarks())
+            await access.write_async(driver, database, [Statement("CREATE (:Seller {seller_id: 'BM2'})")])
+            return before, set(await manager.get_bookmarks())
+
+    before, after = asyncio.run(scenario())
+    assert after and after != before
