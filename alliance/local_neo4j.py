@@ -355,14 +355,24 @@ def java_command(java: str, jars: list[Path], config: ServerConfig) -> list[str]
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 """`neo4j-admin`; its `database import full` comes from org.neo4j:neo4j-import-tool,
 pinned in alliance/neo4j/pom.xml and neo4j.lock like the server's own jars."""
-IMPORT_HEAP = "1g"
+MAX_IMPORT_HEAP = 4096 * MIB
+
+
+def import_memory(machine_bytes: int) -> tuple[str, str]:
+    """The importer's heap and off-heap memory. It runs while the server is stopped, so it
+    takes Neo4j's whole share of the machine: a quarter as heap (1-4 GiB), the rest off
+    the heap, where it keeps its caches of ids and relationships (too little and it
+    spills them to disk)."""
+    budget = int(machine_bytes * NEO4J_SHARE)
+    heap = min(MAX_IMPORT_HEAP, max(MIN_HEAP, budget // 4))
+    return _size_text(heap), _size_text(max(MIN_PAGECACHE, budget - heap))
 
 
 def import_command(java: str, jars: list[Path], config: ServerConfig, database: str,
-                   arguments: list[str]) -> list[str]:
-    off_heap = _size_text(max(MIN_PAGECACHE, size_bytes(config.memory.pagecache)))
+                   arguments: list[str], machine_bytes: int | None = None) -> list[str]:
+    heap, off_heap = import_memory(machine_bytes or machine_memory())
     return [
-        java, f"-Xmx{IMPORT_HEAP}", *JVM_FLAGS, "-cp", os.pathsep.join(str(j) for j in jars),
+        java, f"-Xmx{heap}", *JVM_FLAGS, "-cp", os.pathsep.join(str(j) for j in jars),
         ADMIN_TOOL, "database", "import", "full", "--overwrite-destination=true",
         f"--max-off-heap-memory={off_heap}", *arguments, database,
     ]
@@ -371,7 +381,7 @@ def import_command(java: str, jars: list[Path], config: ServerConfig, database: 
 def import_full(config: ServerConfig, database: str, arguments: list[str]) -> None:
     """Build `database` from CSV files with Neo4j's offline importer. The server must be
     stopped (it is checked): the importer writes the store files itself. Its output goes
-    to logs/import.log; it may take as much off-heap memory as the page cache."""
+    to logs/import.log; it takes Neo4j's share of the machine's memory (`import_memory`)."""
     current = ServerState.load(config.home)
     if current and _is_our_server(current.pid):
         raise ServerError("the local Neo4j is running; the importer needs it stopped")

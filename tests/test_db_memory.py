@@ -70,3 +70,13 @@ def test_db_start_reads_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert config.memory.heap_max == "1536m" and config.memory.pagecache == "3072m"
     assert "-Xmx1536m" in local_neo4j.java_command("java", [], config)
     assert "server.memory.pagecache.size=3072m" in local_neo4j.render_conf(config)
+
+
+def test_the_importer_takes_neo4js_share_of_the_machine_while_the_server_is_stopped() -> None:
+    assert local_neo4j.import_memory(24 * GIB) == ("3072m", "9216m")
+    assert local_neo4j.import_memory(4 * GIB) == ("1024m", "1024m")
+    assert local_neo4j.import_memory(64 * GIB) == ("4096m", "28672m")
+    config = local_neo4j.ServerConfig(home=Path("/nowhere"), port=7701)
+    command = local_neo4j.import_command("java", [], config, "neo4j", ["--nodes=x.csv"],
+                                         machine_bytes=24 * GIB)
+    assert "-Xmx3072m" in command and "--max-off-heap-memory=9216m" in command
