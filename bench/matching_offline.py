@@ -135,23 +135,6 @@ def member_kind(r: dict[str, Any], boss_key: str | None) -> dict[str, bool]:
     return {"name_key_equal": r["name_key"] is not None and r["name_key"] == boss_key}
 
 
-def components(ids: list[str], links: list[tuple[str, str]]) -> list[list[str]]:
-    parent = {i: i for i in ids}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in links:
-        parent[find(a)] = find(b)
-    groups: dict[str, list[str]] = defaultdict(list)
-    for i in ids:
-        groups[find(i)].append(i)
-    return [g for g in groups.values() if len(g) > 1]
-
-
 def quality(groups: list[list[str]], truth: dict[str, Any], sellers: int) -> dict[str, Any]:
     ring_of = {s: i for i, r in enumerate(truth["rings"]) for s in r["sellers"]}
     planted = {(a, b) for r in truth["rings"] for a, b in combinations(sorted(r["sellers"]), 2)}
@@ -239,7 +222,8 @@ def main() -> int:
     true = sum(1 for p in scored.pairs if ring_of.get(p["a"], -1) == ring_of.get(p["b"], -2))
     print(f"links: {len(scored.pairs)}, true {true}")
     ids = table.column("id").to_pylist()
-    groups = components(ids, [(p["a"], p["b"]) for p in scored.pairs])
+    groups = [g for g in match_model.components(ids, [(p["a"], p["b"]) for p in scored.pairs])
+              if len(g) > 1]
     print("networks:", quality(groups, truth, len(ids)))
     wrong = Counter("ring-ring" if p["a"] in ring_of and p["b"] in ring_of else
                     "ring-honest" if p["a"] in ring_of or p["b"] in ring_of else "honest-honest"

@@ -423,7 +423,8 @@ class _Group:
     anchor: str
 
 
-def _components(ids: Iterable[str], links: Iterable[tuple[str, str]]) -> list[list[str]]:
+def components(ids: Iterable[str], links: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """The connected groups `links` make of `ids` (a lone id is a group of one), sorted."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -446,7 +447,7 @@ def _groups(rows: dict[str, dict[str, Any]], pairs: list[dict[str, Any]]) -> dic
     their members carry."""
     linked = {s for p in pairs for s in (p["a"], p["b"])}
     by_key: dict[str, list[_Group]] = {}
-    for members in _components(sorted(linked), ((p["a"], p["b"]) for p in pairs)):
+    for members in components(sorted(linked), ((p["a"], p["b"]) for p in pairs)):
         if len(members) < MIN_GROUP:
             continue
         keys: dict[str, int] = {}
