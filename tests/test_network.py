@@ -219,6 +219,9 @@ class CountingDriver:
         self.queries += 1
         return self.inner.session(**kwargs)
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
 
 def test_network_and_trace_take_one_round_trip(example: Driver, database: str) -> None:
     counting = CountingDriver(example)
