@@ -60,13 +60,13 @@ from api.types import (
     camel,
     check_first,
     cursor,
+    edge_properties,
     field_value,
     offset_after,
+    page_info,
     read_nodes,
 )
-from api.values import plain
 from core.errors import UserError
-from graph.model import PROVENANCE
 
 MAX_PLANS = 512
 """Operations kept compiled; past that, new ones go the usual way."""
@@ -88,7 +88,6 @@ class Entry:
     name: str = ""
     """The property for `prop`, the type's name for `typename`."""
     below: tuple[Entry, ...] = ()
-    conn: Connection | None = None
     child: int = -1
     """For `conn`: which of the parent's pages (its plan's children) it is."""
     get: Callable[[Any], Any] | None = None
@@ -153,7 +152,7 @@ class _NodeCompiler:
                 entries.append(Entry(key, "prop", props[name]))
             elif name in REL_FIELDS[label]:
                 conn, below = self.connection(REL_FIELDS[label][name], f)
-                entries.append(Entry(key, "conn", below=below, conn=conn, child=len(children)))
+                entries.append(Entry(key, "conn", below=below, child=len(children)))
                 children.append(conn)
             else:
                 raise NotPlanned
@@ -203,8 +202,9 @@ class _NodeCompiler:
         return tuple(entries), names
 
 
-PAGE_INFO = {"hasNextPage": "has_next", "hasPreviousPage": "has_previous",
-             "startCursor": "start", "endCursor": "end"}
+PAGE_INFO = {"hasNextPage": "has_next_page", "hasPreviousPage": "has_previous_page",
+             "startCursor": "start_cursor", "endCursor": "end_cursor"}
+"""The fields of `PageInfo` and the attributes of `api.types.page_info` holding them."""
 
 
 def _page_info(selection: SelectionSetNode | None) -> tuple[Entry, ...]:
@@ -214,7 +214,7 @@ def _page_info(selection: SelectionSetNode | None) -> tuple[Entry, ...]:
         if name == "__typename":
             entries.append(Entry(_key(g), "typename", "PageInfo"))
         elif name in PAGE_INFO:
-            entries.append(Entry(_key(g), PAGE_INFO[name]))
+            entries.append(Entry(_key(g), "page_info_field", PAGE_INFO[name]))
         else:
             raise NotPlanned
     return tuple(entries)
@@ -331,17 +331,15 @@ def _edge_out(label: str, row: Mapping[str, Any], offset: int, entries: tuple[En
         elif e.kind == "cursor":
             out[e.key] = cursor(offset)
         elif e.kind == "edge_properties":
-            out[e.key] = {k: plain(v) for k, v in (row["rel"] or {}).items() if k not in PROVENANCE}
+            out[e.key] = edge_properties(row)
         else:
             out[e.key] = e.name
     return out
 
 
 def _page_info_out(skip: int, count: int, total: int, entries: tuple[Entry, ...]) -> dict[str, Any]:
-    values = {"has_next": skip + count < total, "has_previous": skip > 0,
-              "start": cursor(skip) if count else None,
-              "end": cursor(skip + count - 1) if count else None}
-    return {e.key: (e.name if e.kind == "typename" else values[e.kind]) for e in entries}
+    info = page_info(skip, count, total)
+    return {e.key: (e.name if e.kind == "typename" else getattr(info, e.name)) for e in entries}
 
 
 def _object_out(obj: Any, entries: tuple[Entry, ...]) -> dict[str, Any]:

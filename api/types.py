@@ -425,16 +425,23 @@ def make_connection(spec: RelField, page: Page, skip: int, first: int) -> Any:
     edge_cls, conn_cls = EDGE_CLASSES[spec.other], CONNECTION_CLASSES[spec.other]
     edges = [
         edge_cls(cursor=cursor(skip + i), node=make_node(spec.other, row["props"]),
-                 properties={k: plain(v) for k, v in (row["rel"] or {}).items()
-                             if k not in PROVENANCE})
+                 properties=edge_properties(row))
         for i, row in enumerate(page.rows)
     ]
-    info = PageInfo(
-        has_next_page=skip + len(edges) < page.total, has_previous_page=skip > 0,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
-    return conn_cls(edges=edges, page_info=info, total_count=page.total)
+    return conn_cls(edges=edges, page_info=page_info(skip, len(edges), page.total),
+                    total_count=page.total)
+
+
+def edge_properties(row: Any) -> dict[str, Any]:
+    """A page row's relationship properties as the API shows them (no provenance)."""
+    return {k: plain(v) for k, v in (row["rel"] or {}).items() if k not in PROVENANCE}
+
+
+def page_info(skip: int, count: int, total: int) -> PageInfo:
+    """Where a page of `count` rows from `skip` stands among `total`."""
+    return PageInfo(has_next_page=skip + count < total, has_previous_page=skip > 0,
+                    start_cursor=cursor(skip) if count else None,
+                    end_cursor=cursor(skip + count - 1) if count else None)
 
 
 def _node_id(self: Any) -> strawberry.ID:
