@@ -157,6 +157,32 @@ def saved_rows(path: Path) -> Iterator[dict[str, Any]]:
         yield from batch.to_pylist()
 
 
+ROW_SCHEMA_TEXT = ("id", "name", "address", "adcode", "province", "city", "district")
+ROW_SCHEMA_LISTS = ("phones", "emails", "holders", "ids")
+
+
+def saving(source: Iterator[dict[str, Any]], path: Path, batch: int = 10_000
+           ) -> Iterator[dict[str, Any]]:
+    """The rows of `source`, written to a parquet file at `path` as they pass, a batch at
+    a time (never all of them in memory)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(c, pa.string()) for c in ROW_SCHEMA_TEXT]
+                       + [(c, pa.list_(pa.string())) for c in ROW_SCHEMA_LISTS])
+    with pq.ParquetWriter(path, schema) as writer:
+        pending: list[dict[str, Any]] = []
+        for row in source:
+            pending.append(row)
+            if len(pending) == batch:
+                writer.write_table(pa.Table.from_pylist(pending, schema=schema))
+                yield from pending
+                pending = []
+        if pending:
+            writer.write_table(pa.Table.from_pylist(pending, schema=schema))
+            yield from pending
+
+
 def copies(rows: list[dict[str, Any]], count: int) -> Iterator[dict[str, Any]]:
     """`count` copies of an export, each with its own ids, phones (another number block),
     e-mails and identifiers, names and addresses kept: namesakes and neighbours grow as in
@@ -198,11 +224,7 @@ def main() -> int:
     else:
         source = rows(Path(args.bundle))
     if args.save:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        listed = list(source)
-        pq.write_table(pa.Table.from_pylist(listed), args.save)
-        source = iter(listed)
+        source = saving(source, Path(args.save))
     if args.copies > 1:
         source = copies(list(source), args.copies)
         args.truth = args.bundle = None

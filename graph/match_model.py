@@ -34,6 +34,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,9 +216,14 @@ DUCKDB_MEMORY = "1GB"
 machine's memory, which it takes on a machine shared with Neo4j)."""
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY,
-                                  "preserve_insertion_order": True})
+def connect(spill: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB held to `DUCKDB_MEMORY`, spilling to the folder `spill` when given. Row
+    order is not kept unless a query asks for it (`ORDER BY`): then DuckDB may spill
+    what it holds and stream what it does not."""
+    config: dict[str, Any] = {"memory_limit": DUCKDB_MEMORY, "preserve_insertion_order": False}
+    if spill:
+        config["temp_directory"] = spill
+    return duckdb.connect(config=config)
 
 
 # --- records -----------------------------------------------------------------------------
@@ -340,16 +347,35 @@ class Scored:
 
 
 def train_and_score(table: pa.Table, *, threshold: float, confirmed: list[tuple[str, str]],
-                    prior: float | None = None) -> Scored:
+                    prior: float | None = None, parts: int | None = None) -> Scored:
     """Train the model on `table` (the prior and u from the data, m from `confirmed`
     pairs when there are any) and return the pairs at or above `threshold` with their
-    reasons."""
+    reasons, sorted. The blocked pairs are scored in `parts` parts (`score_parts` unless
+    told): the same pairs, probabilities and reasons in any number of parts."""
     logging.getLogger("splink").setLevel(logging.ERROR)
-    con = connect()
-    api = DuckDBAPI(con)
+    with tempfile.TemporaryDirectory(prefix="match-spill-") as spill:
+        con = connect(spill)
+        try:
+            api = DuckDBAPI(con)
+            linker = _trained(api, con, table, confirmed, prior)
+            model = linker.misc.save_model_to_json()
+            pairs = _predict(api, con, linker, table, threshold,
+                             parts or score_parts(table.num_rows))
+        finally:
+            con.close()
+    pairs += joined_groups(table, pairs, threshold)
+    return Scored(pairs, run_id(model), model)
+
+
+TF_COLUMNS = ("name_text", "name_key")
+"""Columns whose term frequencies Splink counts (the name comparison's)."""
+
+
+def _trained(api: DuckDBAPI, con: duckdb.DuckDBPyConnection, table: pa.Table,
+             confirmed: list[tuple[str, str]], prior: float | None) -> Linker:
     data = api.register(table, dataset_display_name="sellers")
     linker = Linker(data, settings(prior or default_prior(table.num_rows)), log_level=None)
-    for column in ("name_text", "name_key"):
+    for column in TF_COLUMNS:
         linker.table_management.compute_tf_table(column)
     if prior is None:
         linker.training.estimate_probability_two_random_records_match(
@@ -360,12 +386,67 @@ def train_and_score(table: pa.Table, *, threshold: float, confirmed: list[tuple[
             "source_dataset_l": ["sellers"] * len(confirmed), "id_l": [a for a, _ in confirmed],
             "source_dataset_r": ["sellers"] * len(confirmed), "id_r": [b for _, b in confirmed]}))
         linker.training.estimate_m_from_pairwise_labels("confirmed_pairs")
+    return linker
+
+
+SCORE_PART = 250_000
+"""Sellers per part of the scoring: the blocked pairs are split by a hash of their first
+seller into one part per `SCORE_PART` sellers, and each part is scored by itself, so
+that DuckDB holds the compared columns of one part's sellers at a time."""
+
+
+def score_parts(sellers: int) -> int:
+    """How many parts the blocked pairs of `sellers` are scored in."""
+    return max(1, -(-sellers // SCORE_PART))
+
+
+def compared_columns(columns: Iterable[str]) -> list[str]:
+    """Of `columns`, the id and those the comparisons read (not the block keys, nor the
+    identifiers, which only the blocking and the filter after scoring read)."""
+    text = " ".join(" ".join([c.null, *(level[0] for level in c.levels)]) for c in COMPARISONS)
+    return ["id"] + [c for c in columns
+                     if c != "id" and re.search(rf"\b{re.escape(c)}_[lr]\b", text)]
+
+
+def _predict(api: DuckDBAPI, con: duckdb.DuckDBPyConnection, linker: Linker, table: pa.Table,
+             threshold: float, parts: int) -> list[dict[str, Any]]:
+    """The pairs at or above `threshold` with their reasons, sorted by seller ids.
+
+    The trained `linker` only makes the blocked pairs (once, every rule, each pair once).
+    They are scored part by part by a second linker with the same model over the compared
+    columns alone (the block keys and identifiers, the widest columns, stay out of the
+    joins), and the identifiers of the pairs kept are read after."""
     model = linker.misc.save_model_to_json()
-    predicted = linker.inference.predict(threshold_match_probability=threshold)
-    pairs = _reasons(predicted.as_pyarrow_table().to_pylist())
-    con.close()
-    pairs += joined_groups(table, pairs, threshold)
-    return Scored(pairs, run_id(model), model)
+    narrow = api.register(table.select(compared_columns(table.column_names)),
+                          dataset_display_name="sellers_compared")
+    scorer = Linker(narrow, {**model, "blocking_rules_to_generate_predictions": [],
+                             "additional_columns_to_retain": []}, log_level=None)
+    for column in TF_COLUMNS:
+        scorer.table_management.compute_tf_table(column)
+    blocked = linker.inference.compute_blocked_pairs_for_predict().physical_name
+    con.register("sellers_ids", table.select(["id", "ids"]))
+    rows: list[dict[str, Any]] = []
+    for part in range(parts):
+        con.execute(f"CREATE OR REPLACE TABLE match_part_{part} AS SELECT * FROM {blocked} "  # noqa: S608
+                    f"WHERE hash(join_key_l) % {parts} = {part}")
+        scorer.table_management.register_blocked_pairs_for_predict(
+            api.register(f"match_part_{part}"))
+        predicted = scorer.inference.predict(threshold_match_probability=threshold,
+                                             warning_mode="never")
+        rows += con.sql(_kept_sql(predicted.physical_name)).to_arrow_table().to_pylist()
+        predicted.drop_table_from_database_and_remove_from_cache()
+        con.execute(f"DROP TABLE match_part_{part}")
+    return sorted(_reasons(rows), key=lambda p: (p["a"], p["b"]))
+
+
+def _kept_sql(predicted: str) -> str:
+    """The columns `_reasons` reads from `predicted`, with both sellers' identifiers."""
+    columns = ["p.id_l", "p.id_r", "p.match_probability", "l.ids AS ids_l", "r.ids AS ids_r"]
+    for c in COMPARISONS:
+        columns += [f"p.gamma_{c.name}", f"p.mw_{c.name}"]
+        columns += [f"p.mw_tf_adj_{c.name}"] if c.tf else []
+    return (f"SELECT {', '.join(columns)} FROM {predicted} p "  # noqa: S608
+            "JOIN sellers_ids l ON l.id = p.id_l JOIN sellers_ids r ON r.id = p.id_r")
 
 
 def default_prior(n: int) -> float:
