@@ -234,8 +234,9 @@ def main() -> int:
           flush=True)
     began = time.perf_counter()
     scored = match_model.train_and_score(table, threshold=args.threshold, confirmed=[])
-    print(f"model: {len(scored.pairs)} pairs in {time.perf_counter() - began:.1f} s, "
-          f"peak RSS {peak_mib():.0f} MiB", flush=True)
+    print(f"model: {len(scored.pairs)} pairs in {time.perf_counter() - began:.1f} s "
+          f"({match_model.score_parts(table.num_rows)} parts), peak RSS {peak_mib():.0f} MiB",
+          flush=True)
     truth_path = Path(args.truth or Path(args.bundle or ".") / "truth.json")
     if not truth_path.exists():
         return 0

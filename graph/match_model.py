@@ -404,8 +404,9 @@ def compared_columns(columns: Iterable[str]) -> list[str]:
     """Of `columns`, the id and those the comparisons read (not the block keys, nor the
     identifiers, which only the blocking and the filter after scoring read)."""
     text = " ".join(" ".join([c.null, *(level[0] for level in c.levels)]) for c in COMPARISONS)
-    return ["id"] + [c for c in columns
-                     if c != "id" and re.search(rf"\b{re.escape(c)}_[lr]\b", text)]
+    tf = {column for c in COMPARISONS for column in c.tf.values()}
+    return ["id"] + [c for c in columns if c != "id" and (
+        c in tf or re.search(rf"\b{re.escape(c)}_[lr]\b", text))]
 
 
 def _predict(api: DuckDBAPI, con: duckdb.DuckDBPyConnection, linker: Linker, table: pa.Table,
@@ -425,7 +426,7 @@ def _predict(api: DuckDBAPI, con: duckdb.DuckDBPyConnection, linker: Linker, tab
         scorer.table_management.compute_tf_table(column)
     blocked = linker.inference.compute_blocked_pairs_for_predict().physical_name
     con.register("sellers_ids", table.select(["id", "ids"]))
-    rows: list[dict[str, Any]] = []
+    pairs: list[dict[str, Any]] = []
     for part in range(parts):
         con.execute(f"CREATE OR REPLACE TABLE match_part_{part} AS SELECT * FROM {blocked} "  # noqa: S608
                     f"WHERE hash(join_key_l) % {parts} = {part}")
@@ -433,10 +434,10 @@ def _predict(api: DuckDBAPI, con: duckdb.DuckDBPyConnection, linker: Linker, tab
             api.register(f"match_part_{part}"))
         predicted = scorer.inference.predict(threshold_match_probability=threshold,
                                              warning_mode="never")
-        rows += con.sql(_kept_sql(predicted.physical_name)).to_arrow_table().to_pylist()
+        pairs += _reasons(con.sql(_kept_sql(predicted.physical_name)).to_arrow_table().to_pylist())
         predicted.drop_table_from_database_and_remove_from_cache()
         con.execute(f"DROP TABLE match_part_{part}")
-    return sorted(_reasons(rows), key=lambda p: (p["a"], p["b"]))
+    return sorted(pairs, key=lambda p: (p["a"], p["b"]))
 
 
 def _kept_sql(predicted: str) -> str:

@@ -12,15 +12,16 @@ from alliance.generate import evasion
 from alliance.generate.geography import STREETS, districts
 from graph import match_model
 
+Row = tuple[str, str, str, tuple[str, str, str | None, str], str, str, list[str]]
 SZ = ("广东省", "深圳市", "南山区", "440305")
-RING = [
+RING: list[Row] = [
     ("r1", "陈志强", "工业路88号B区3栋", SZ, "+8617712345601", "chenzhiqiang85@qq.com", []),
     ("r2", "陳志強", "工业路88号B3栋", SZ, "+8617712345642", "chen.zhiqiang@163.com", ["陈志强"]),
     ("r3", "Chen Zhiqiang", "工业路88号3号楼", ("广东省", "深圳市", None, "440300"),
      "+8617712345677", "czqchen85@126.com", []),
     ("r4", "陈智强", "工业路88号B区3栋", SZ, "+8617712345690", "chenzhiqiang@sina.com", ["陈智强"]),
 ]
-SHARED = [
+SHARED: list[Row] = [
     ("d1", "邓祥兰", "科技路9号", SZ, "+8613600000001", "dxl@qq.com", []),
     ("d2", "邓祥兰", "科技路9号", SZ, "+8613600000001", "dengxianglan@163.com", []),
 ]
