@@ -118,6 +118,15 @@ def test_honest_seller_behind_a_warehouse_traces_nowhere(example: Driver, databa
     assert [t.site.site_id for t in near] == ["site:warehouse"]
 
 
+def test_network_sites_leave_out_a_hub_address(example: Driver, database: str) -> None:
+    # r3's shop returns to the warehouse that 36 shops use: a hub, so its site is not
+    # the ring's; below the threshold it is an ordinary address of the ring again
+    net = seller_networks.seller_network(example, database, "r1")
+    assert net.stats["sites"] == 1
+    near = seller_networks.seller_network(example, database, "r1", hub_threshold=100)
+    assert near.stats["sites"] == 2
+
+
 def test_transfer_chain_reaches_a_den(example: Driver, database: str) -> None:
     example.execute_query(
         "MATCH (a:PaymentAccount {account: 'alipay:ring'}) "
