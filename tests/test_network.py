@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from neo4j import Driver
 
 from graph import seller_networks, trace
 from graph.risk import noisy_or, risk
+from tests.counting_driver import CountingDriver
 
 pytestmark = pytest.mark.neo4j
 
@@ -217,28 +216,13 @@ MERGE (s)-[:HAS_PHONE]->(prev)
 """
 
 
-class CountingDriver:
-    """A sync driver counting the sessions it opens (one per query of `graph.access`)."""
-
-    def __init__(self, inner: Driver) -> None:
-        self.inner = inner
-        self.queries = 0
-
-    def session(self, **kwargs: Any) -> Any:
-        self.queries += 1
-        return self.inner.session(**kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
 def test_network_and_trace_take_one_round_trip(example: Driver, database: str) -> None:
     counting = CountingDriver(example)
     net = seller_networks.seller_network(counting, database, "r1")  # type: ignore[arg-type]
     assert sorted(net.reach.sellers) == RING and net.stats["sellers"] == 3
     traces = trace.trace_to_source(counting, database, listing_id="lst-r1")  # type: ignore[arg-type]
     assert traces[0].site.site_id == "site:factory"
-    assert counting.queries == 2
+    assert len(counting.sessions) == 2
 
 
 def test_walk_goes_on_hop_by_hop_past_the_first_query(clean_db: Driver, database: str,
