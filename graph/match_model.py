@@ -31,6 +31,7 @@ joins that group with one link, its reasons saying so.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -417,7 +418,7 @@ def _predict(api: DuckDBAPI, con: duckdb.DuckDBPyConnection, linker: Linker, tab
     They are scored part by part by a second linker with the same model over the compared
     columns alone (the block keys and identifiers, the widest columns, stay out of the
     joins), and the identifiers of the pairs kept are read after."""
-    model = linker.misc.save_model_to_json()
+    model = copy.deepcopy(linker.misc.save_model_to_json())  # Splink edits what it reads
     narrow = api.register(table.select(compared_columns(table.column_names)),
                           dataset_display_name="sellers_compared")
     scorer = Linker(narrow, {**model, "blocking_rules_to_generate_predictions": [],
