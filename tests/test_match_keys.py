@@ -117,3 +117,23 @@ def test_a_seller_that_points_to_a_linked_groups_name_joins_it_and_a_namesake_do
     assert joined[("g1", "t1")] == ["joins a linked group of 3", "account holder is the group's name"]
     assert "e-mail spells the group's name" in joined[("g1", "t2")]
     assert match_model.joined_groups(table, links[:1], 0.9) == []  # two sellers: no group
+
+
+def _level(model: dict[str, Any], comparison: str, label: str) -> dict[str, Any]:
+    found = next(c for c in model["comparisons"] if c["output_column_name"] == comparison)
+    return next(lv for lv in found["comparison_levels"] if lv.get("label_for_charts") == label)
+
+
+def test_a_level_no_random_pair_reaches_weighs_as_rare_not_as_splinks_default() -> None:
+    # sellers on four streets, never two in one building: "same street" is met among
+    # random pairs, "same building" never
+    rows = [_seller(i, name=f"{'陈林王李'[i % 4]}{'志国华明'[i // 4 % 4]}{'强伟'[i // 16]}",
+                    street=f"工业路{i % 4}号{i}栋", phone=f"+86138{i:08d}") for i in range(32)]
+    model = match_model.train_and_score(match_model.records(iter(rows)), threshold=0.99,
+                                        confirmed=[]).model
+    building = _level(model, "address", "same building")
+    street = _level(model, "address", "same street")
+    assert building["u_probability"] == match_model.U_UNSEEN
+    assert street["u_probability"] > match_model.U_UNSEEN
+    assert (building["m_probability"] / building["u_probability"]
+            > street["m_probability"] / street["u_probability"])
