@@ -137,3 +137,14 @@ def test_a_level_no_random_pair_reaches_weighs_as_rare_not_as_splinks_default() 
     assert street["u_probability"] > match_model.U_UNSEEN
     assert (building["m_probability"] / building["u_probability"]
             > street["m_probability"] / street["u_probability"])
+
+
+def test_mail_letters_keep_a_name_spelt_in_pinyin_and_drop_initials() -> None:
+    from graph import match_features as mf
+
+    assert mf.mail_letters(["chen.zhiqiang88@qq.com", "wangwei@163.com"]) == [
+        "chenzhiqiang", "wangwei"]
+    # initials and a surname: 张伟 and 张文 both write zwzhang
+    assert mf.mail_letters(["czqchen85@qq.com", "zwzhang@163.com", "mhgma@126.com"]) == []
+    assert mf.mail_letters(["xian@qq.com", "h1234@163.com"]) == []  # one syllable, too short
+    assert mf.syllable_count("liangliguo") == 3 and mf.syllable_count("czq") == 0
