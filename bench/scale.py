@@ -20,6 +20,7 @@ average beside it (the machine is shared). Servers started here are stopped at t
     .venv/bin/python bench/scale.py --scale 100000 --online
     .venv/bin/python bench/scale.py --scale 1000000
     .venv/bin/python bench/scale.py --scale 10000000 --skip api
+    .venv/bin/python bench/scale.py --scale 1000000 --reuse-home --skip bulk   # the rest
 """
 
 from __future__ import annotations
@@ -155,6 +156,13 @@ def fresh_server(home: Path, log: Path) -> Iterator[dict[str, str]]:
     """A fresh ALLIANCE_HOME with its own local server; stopped on the way out."""
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
+    with started_server(home, log) as env:
+        yield env
+
+
+@contextmanager
+def started_server(home: Path, log: Path) -> Iterator[dict[str, str]]:
+    """The local server of ALLIANCE_HOME `home`, as it is; stopped on the way out."""
     env = environment(home)
     try:
         run(["db", "start", "--port", str(local_neo4j.free_port())], env, log)
@@ -315,6 +323,9 @@ def main() -> None:
                         help="JSON lines file (default: WORK/results.jsonl)")
     parser.add_argument("--online", action="store_true", help="also load online (slow)")
     parser.add_argument("--skip", nargs="*", default=[], choices=STEPS)
+    parser.add_argument("--reuse-home", action="store_true",
+                        help="no bulk load: run the other steps on WORK/home-bulk-N as an "
+                             "earlier run left it")
     parser.add_argument("--requests", type=int, default=200, help="API requests per query")
     parser.add_argument("--seconds", type=float, default=30.0, help="API seconds per query")
     args = parser.parse_args()
@@ -328,10 +339,12 @@ def main() -> None:
     bundle, generated = generate(work, args.scale, 7, log)
     figures.update(generated)
     say(f"bundle {bundle}: {generated}")
-    if "bulk" not in args.skip:
-        with fresh_server(work / f"home-bulk-{args.scale}", log) as env:
-            figures.update(bulk(env, bundle, work, log))
-            say(f"bulk: {figures}")
+    home = work / f"home-bulk-{args.scale}"
+    if "bulk" not in args.skip or args.reuse_home:
+        with (started_server(home, log) if args.reuse_home else fresh_server(home, log)) as env:
+            if not args.reuse_home:
+                figures.update(bulk(env, bundle, work, log))
+                say(f"bulk: {figures}")
             if "analyze" not in args.skip:
                 figures.update(analyze(env, log))
                 say(f"analyze networks: {figures['analyze_seconds']} s")

@@ -77,6 +77,9 @@ def risk(values: dict[str, float]) -> Risk:
 
 
 # Stats of a set of sellers (one seller, a network), optionally narrowed to one shop.
+# A hub address is counted by its degree: only shops ship from or return to an address,
+# and a pattern without a label on the far end is read from the degree store (a label
+# would visit every shop of a hub of thousands, for every shop of the network at it).
 _STATS_BODY = """
 WITH collect(DISTINCT s) AS ss
 CALL (ss) {
@@ -111,7 +114,7 @@ CALL (ss, shops) {
     UNWIND ss AS s MATCH (s)<-[:CONTROLS]-(:Person)-[:RUNS]->(site:Site) RETURN site
     UNION
     UNWIND shops AS sh MATCH (sh)-[:SHIPS_FROM|RETURNS_TO]->(a:Address)<-[:LOCATED_AT]-(site:Site)
-    WHERE COUNT { (a)<-[:SHIPS_FROM|RETURNS_TO]-(:Shop) } <= $hub
+    WHERE COUNT { (a)<-[:SHIPS_FROM|RETURNS_TO]-() } <= $hub
     RETURN site
   }
   RETURN count(DISTINCT site) AS sites,

@@ -33,6 +33,7 @@ from core.settings import get_settings
 from graph import access
 from graph.caller import Caller
 from graph.drivers import Connection
+from tests.counting_driver import CountingDriver
 
 pytestmark = pytest.mark.neo4j
 
@@ -141,21 +142,6 @@ def error(client: TestClient, query: str, bearer: str | None = None, **variables
     assert body.get("errors"), body
     first: dict[str, Any] = body["errors"][0]
     return first
-
-
-class CountingDriver:
-    """The app's driver, counting the sessions (one per query) opened through it."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.sessions: list[dict[str, Any]] = []
-
-    def session(self, **kwargs: Any) -> Any:
-        self.sessions.append(kwargs)
-        return self.inner.session(**kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 @pytest.fixture

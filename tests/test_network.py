@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from neo4j import Driver
 
 from graph import seller_networks, trace
 from graph.risk import noisy_or, risk
+from tests.counting_driver import CountingDriver
 
 pytestmark = pytest.mark.neo4j
 
@@ -118,6 +117,15 @@ def test_honest_seller_behind_a_warehouse_traces_nowhere(example: Driver, databa
     assert [t.site.site_id for t in near] == ["site:warehouse"]
 
 
+def test_network_sites_leave_out_a_hub_address(example: Driver, database: str) -> None:
+    # r3's shop returns to the warehouse that 36 shops use: a hub, so its site is not
+    # the ring's; below the threshold it is an ordinary address of the ring again
+    net = seller_networks.seller_network(example, database, "r1")
+    assert net.stats["sites"] == 1
+    near = seller_networks.seller_network(example, database, "r1", hub_threshold=100)
+    assert near.stats["sites"] == 2
+
+
 def test_transfer_chain_reaches_a_den(example: Driver, database: str) -> None:
     example.execute_query(
         "MATCH (a:PaymentAccount {account: 'alipay:ring'}) "
@@ -208,28 +216,13 @@ MERGE (s)-[:HAS_PHONE]->(prev)
 """
 
 
-class CountingDriver:
-    """A sync driver counting the sessions it opens (one per query of `graph.access`)."""
-
-    def __init__(self, inner: Driver) -> None:
-        self.inner = inner
-        self.queries = 0
-
-    def session(self, **kwargs: Any) -> Any:
-        self.queries += 1
-        return self.inner.session(**kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
 def test_network_and_trace_take_one_round_trip(example: Driver, database: str) -> None:
     counting = CountingDriver(example)
     net = seller_networks.seller_network(counting, database, "r1")  # type: ignore[arg-type]
     assert sorted(net.reach.sellers) == RING and net.stats["sellers"] == 3
     traces = trace.trace_to_source(counting, database, listing_id="lst-r1")  # type: ignore[arg-type]
     assert traces[0].site.site_id == "site:factory"
-    assert counting.queries == 2
+    assert len(counting.sessions) == 2
 
 
 def test_walk_goes_on_hop_by_hop_past_the_first_query(clean_db: Driver, database: str,

@@ -33,6 +33,7 @@ from graph.screening import Thresholds, mask
 from graph.seller_networks import analyze_networks
 from loaders import load_paths
 from loaders.uploads import UPLOAD_FIELDS, UploadChecker
+from tests.counting_driver import CountingDriver
 
 FACTORY = "广东省广州市白云区机场路1号"
 PARK_UNIT = "广东省广州市白云区机场路1号3栋201室"
@@ -308,21 +309,6 @@ def test_the_body_is_checked(client: TestClient, body: dict[str, Any], status: i
 
 
 # --- one read per batch, recording, auditing -------------------------------------------------
-
-
-class CountingDriver:
-    """The app's driver, counting the sessions (one per transaction) opened through it."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.sessions: list[dict[str, Any]] = []
-
-    def session(self, **kwargs: Any) -> Any:
-        self.sessions.append(kwargs)
-        return self.inner.session(**kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def test_a_batch_is_matched_in_one_read_and_allows_write_nothing(client: TestClient) -> None:
