@@ -15,9 +15,10 @@ Quality, for each tier: pairwise precision and recall of the networks against th
 (pairs of sellers in one network / in one ring), member recall (for each ring, its
 members in the network holding most of it, over all ring members: the issue's "ring
 recall"; pairwise recall weighs a big ring with the square of its size), the rings found
-whole (all members in one network), and honest sellers pulled into a network with ring sellers (per 1,000
-honest sellers). Goals (PROBABLE, 100k sellers): recall >= 0.95, precision >= 0.99, at
-most 1 honest seller in 1,000 pulled in; `analyze matches` at 1M < 10 min, < 4 GiB.
+whole (all members in one network), and honest sellers pulled into a network with ring
+sellers (per 1,000 honest sellers). Goals (PROBABLE, 100k sellers): recall >= 0.95,
+precision >= 0.99, at most 1 honest seller in 1,000 pulled in; `analyze matches` at 1M
+< 10 min, < 4 GiB.
 
     .venv/bin/python bench/matching.py --scale 10000 --evasion 2 --rounds 3
 """
