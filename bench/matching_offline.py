@@ -135,6 +135,20 @@ def member_kind(r: dict[str, Any], boss_key: str | None) -> dict[str, bool]:
     return {"name_key_equal": r["name_key"] is not None and r["name_key"] == boss_key}
 
 
+def member_recall(groups: list[list[str]], truth: dict[str, Any]) -> float:
+    """Ring recall by members: for each ring, its members in the network that holds most
+    of them (none when no member is in a network), summed over rings, over all ring
+    members. A member left out costs one, however big its ring; pairwise recall counts
+    the pairs it is in, so the big rings weigh with the square of their size there."""
+    network_of = {s: i for i, g in enumerate(groups) for s in g}
+    held = total = 0
+    for ring in truth["rings"]:
+        counts = Counter(network_of[s] for s in ring["sellers"] if s in network_of)
+        held += max(counts.values(), default=0)
+        total += len(ring["sellers"])
+    return held / total if total else 1.0
+
+
 def quality(groups: list[list[str]], truth: dict[str, Any], sellers: int) -> dict[str, Any]:
     ring_of = {s: i for i, r in enumerate(truth["rings"]) for s in r["sellers"]}
     planted = {(a, b) for r in truth["rings"] for a, b in combinations(sorted(r["sellers"]), 2)}
@@ -143,8 +157,10 @@ def quality(groups: list[list[str]], truth: dict[str, Any], sellers: int) -> dic
     pulled = sum(1 for g in groups if any(s in ring_of for s in g) for s in g if s not in ring_of)
     honest = sellers - len(ring_of)
     whole = sum(1 for r in truth["rings"] if any(set(r["sellers"]) <= set(g) for g in groups))
+    held = member_recall(groups, truth)
     return {"precision": round(hit / len(found), 4) if found else 1.0,
             "recall": round(hit / len(planted), 4) if planted else 1.0,
+            "member_recall": round(held, 4),
             "rings_whole": f"{whole}/{len(truth['rings'])}", "pulled": pulled,
             "pulled_per_1000": round(1000 * pulled / max(honest, 1), 3)}
 

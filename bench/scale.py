@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import secrets
@@ -239,12 +240,49 @@ def delta(env: dict[str, str], work: Path, scale: int, log: Path) -> dict[str, A
 # ---------------------------------------------------------------- the API
 
 
-def api_inputs(uri: str, auth: tuple[str, str], bundle: Path) -> dict[str, list[str]]:
+def delta_sellers(work: Path, scale: int) -> set[str]:
+    """The seller ids the delta bundle (if any) reuses: their identifiers are another
+    generated world's now."""
+    path = work / f"bundle-{max(2, scale // 100)}-99" / "sellers.csv"
+    if not path.exists():
+        return set()
+    with path.open(encoding="utf-8") as handle:
+        return {row["seller_id"] for row in csv.DictReader(handle)}
+
+
+RING_NETWORK = """
+UNWIND $rings AS ring
+MATCH (s:Seller {seller_id: ring[0]})-[:IN_NETWORK]->(n:Network {strength: 'STRONG'})
+WITH ring, n, COUNT { (n)<-[:IN_NETWORK]-(:Seller) } AS size
+WHERE size = size(ring)
+  AND all(m IN ring WHERE EXISTS { (:Seller {seller_id: m})-[:IN_NETWORK]->(n) })
+RETURN ring[0] AS seller
+"""
+"""The first seller of each ring whose stored network is that ring and nothing else."""
+
+
+def ring_sellers(driver: Any, rings: list[dict[str, Any]], leave_out: set[str],
+                 count: int = 50) -> list[str]:
+    """One seller from each of `count` rings spread over the truth (so small rings and
+    large ones), taking only rings whose network is the ring alone: the delta bundle's
+    own rings reuse identifiers of the base bundle's and join some of its rings, and
+    none that the delta touched."""
+    kept = [r["sellers"] for r in rings if not leave_out.intersection(r["sellers"])]
+    clean = [r["seller"] for r in driver.execute_query(
+        RING_NETWORK, rings=kept, database_="neo4j").records]
+    step = max(1, len(clean) // count)
+    return clean[::step][:count]
+
+
+def api_inputs(uri: str, auth: tuple[str, str], bundle: Path,
+               leave_out: set[str]) -> dict[str, list[str]]:
+    """Sellers of the base bundle's rings (`ring_sellers`), a listing of each, and texts
+    to search."""
     import neo4j
 
     rings = json.loads((bundle / "truth.json").read_text(encoding="utf-8"))["rings"]
-    sellers = [s for ring in rings for s in ring["sellers"]][:50]
     with neo4j.GraphDatabase.driver(uri, auth=auth) as driver:
+        sellers = ring_sellers(driver, rings, leave_out)
         listings = [r["id"] for r in driver.execute_query(
             "UNWIND $ids AS id MATCH (:Seller {seller_id: id})-[:OPERATES]->(:Shop)"
             "-[:OFFERS]->(l:Listing) WITH id, min(l.listing_id) AS l RETURN l AS id",
@@ -255,13 +293,13 @@ def api_inputs(uri: str, auth: tuple[str, str], bundle: Path) -> dict[str, list[
     return {"sellers": sellers, "listings": listings, "texts": [*brands, "莆田 工业路"]}
 
 
-def api(env: dict[str, str], bundle: Path, work: Path, requests: int,
+def api(env: dict[str, str], bundle: Path, work: Path, scale: int, requests: int,
         seconds: float) -> dict[str, Any]:
     home = Path(env["ALLIANCE_HOME"])
     state = local_neo4j.status(local_home(home))
     assert state.uri
     auth = ("neo4j", local_password(local_home(home)))
-    inputs = api_inputs(state.uri, auth, bundle)
+    inputs = api_inputs(state.uri, auth, bundle, delta_sellers(work, scale))
     secret = secrets.token_urlsafe(48)
     token = issue_token(Caller(sub="bench", role="investigator"), secret=secret)
     saved = dict(os.environ)
@@ -352,7 +390,7 @@ def main() -> None:
                 figures.update(delta(env, work, args.scale, log))
                 say(f"delta: {figures}")
             if "api" not in args.skip:
-                figures.update(api(env, bundle, work, args.requests, args.seconds))
+                figures.update(api(env, bundle, work, args.scale, args.requests, args.seconds))
     if args.online:
         with fresh_server(work / f"home-online-{args.scale}", log) as env:
             figures.update(online(env, bundle, work, log))

@@ -11,7 +11,8 @@ Everything here is untrusted text turned into short comparison keys:
 - phones: the E.164 number, its block (all but the last two digits) and exchange (all but
   the last four);
 - e-mails: the address and the letters of its local part (`chen.zhiqiang88` gives
-  `chenzhiqiang`), kept only when there are at least four.
+  `chenzhiqiang`), kept only when there are at least four and they spell a name in
+  pinyin (initials such as `czqchen` do not).
 """
 
 from __future__ import annotations
@@ -158,10 +159,36 @@ def phone_blocks(e164s: list[str]) -> tuple[list[str], list[str]]:
 
 
 def mail_letters(emails: list[str]) -> list[str]:
+    """The letters of each e-mail's local part that spell a name in pinyin (two syllables
+    or more, `chen.zhiqiang88` gives `chenzhiqiang`). Initials (`czqchen`, `zwzhang`) are
+    not kept: two people of different names write the same ones (张伟 and 张文)."""
     found = set()
     for email in emails:
         local = clean(email).split("@", 1)[0]
         letters = "".join(c for c in local if "a" <= c <= "z")
-        if len(letters) >= MIN_MAIL_LETTERS:
+        if len(letters) >= MIN_MAIL_LETTERS and syllable_count(letters) >= 2:
             found.add(letters)
     return sorted(found)
+
+
+@lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """Every pinyin syllable (without tone) of the common CJK characters that has a vowel
+    (the interjections `m`, `n`, `ng`, `hm` would let initials pass as syllables)."""
+    from pypinyin.constants import PINYIN_DICT
+
+    found = {lazy_pinyin(chr(code))[0] for code in PINYIN_DICT if 0x4E00 <= code <= 0x9FFF}
+    return frozenset(s for s in found if s.isascii() and s.isalpha() and set(s) & set("aeiouv"))
+
+
+@lru_cache(maxsize=200_000)
+def syllable_count(letters: str) -> int:
+    """The fewest pinyin syllables `letters` splits into, 0 when they do not split."""
+    syllables = pinyin_syllables()
+    fewest = [0] + [-1] * len(letters)
+    for end in range(1, len(letters) + 1):
+        for start in range(max(0, end - 6), end):
+            if fewest[start] >= 0 and letters[start:end] in syllables and (
+                    fewest[end] < 0 or fewest[start] + 1 < fewest[end]):
+                fewest[end] = fewest[start] + 1
+    return max(fewest[-1], 0)

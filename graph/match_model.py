@@ -15,7 +15,8 @@ with honest neighbours (one street and consecutive phone numbers), and it drove 
 "same building" to 6e-5 and rated a name written the same way above one written two
 ways, the opposite of what accounts that hide do (bench/RESULTS.md has the figures).
 u is measured on the data (random pairs), so the weights follow the population: a
-frequent name, a street many sellers share, consecutive phone numbers.
+frequent name, a street many sellers share, consecutive phone numbers; a level no random
+pair reaches is taken as rare (`U_UNSEEN`).
 
 A record is one seller's comparison keys (`graph.match_features`); `records` builds the
 table. The comparisons, their levels and the reason each level gives are `COMPARISONS`.
@@ -180,12 +181,20 @@ LIST_COLUMNS = ("phones", "phone_blocks", "phone_exchanges", "emails", "mail_nam
                 "ids", "name_letters")
 
 
+U_UNSEEN = 3 / U_PAIRS
+"""u of a level that no random pair reached: rarer than that among `U_PAIRS` pairs (three
+in that many is the upper bound of what a sample with none still allows, at 95%). Without
+it Splink keeps its built-in default u, which made the rarest levels the weakest: "same
+building" weighed 8 bits against 11 for "same street", "account holder is the other's
+name" 2 bits."""
+
+
 def comparison_settings(c: Comparison) -> dict[str, Any]:
     levels: list[dict[str, Any]] = [{"sql_condition": c.null, "label_for_charts": "no value",
                                      "is_null_level": True}]
     for index, (condition, label, m) in enumerate(c.levels):
         level: dict[str, Any] = {"sql_condition": condition, "label_for_charts": label,
-                                 "m_probability": m}
+                                 "m_probability": m, "u_probability": U_UNSEEN}
         if index in c.tf:
             level["tf_adjustment_column"] = c.tf[index]
             level["tf_adjustment_weight"] = TF_WEIGHT

@@ -117,3 +117,34 @@ def test_a_seller_that_points_to_a_linked_groups_name_joins_it_and_a_namesake_do
     assert joined[("g1", "t1")] == ["joins a linked group of 3", "account holder is the group's name"]
     assert "e-mail spells the group's name" in joined[("g1", "t2")]
     assert match_model.joined_groups(table, links[:1], 0.9) == []  # two sellers: no group
+
+
+def _level(model: dict[str, Any], comparison: str, label: str) -> dict[str, Any]:
+    found = next(c for c in model["comparisons"] if c["output_column_name"] == comparison)
+    return next(lv for lv in found["comparison_levels"] if lv.get("label_for_charts") == label)
+
+
+def test_a_level_no_random_pair_reaches_weighs_as_rare_not_as_splinks_default() -> None:
+    # sellers on four streets, never two in one building: "same street" is met among
+    # random pairs, "same building" never
+    rows = [_seller(i, name=f"{'陈林王李'[i % 4]}{'志国华明'[i // 4 % 4]}{'强伟'[i // 16]}",
+                    street=f"工业路{i % 4}号{i}栋", phone=f"+86138{i:08d}") for i in range(32)]
+    model = match_model.train_and_score(match_model.records(iter(rows)), threshold=0.99,
+                                        confirmed=[]).model
+    building = _level(model, "address", "same building")
+    street = _level(model, "address", "same street")
+    assert building["u_probability"] == match_model.U_UNSEEN
+    assert street["u_probability"] > match_model.U_UNSEEN
+    assert (building["m_probability"] / building["u_probability"]
+            > street["m_probability"] / street["u_probability"])
+
+
+def test_mail_letters_keep_a_name_spelt_in_pinyin_and_drop_initials() -> None:
+    from graph import match_features as mf
+
+    assert mf.mail_letters(["chen.zhiqiang88@qq.com", "wangwei@163.com"]) == [
+        "chenzhiqiang", "wangwei"]
+    # initials and a surname: 张伟 and 张文 both write zwzhang
+    assert mf.mail_letters(["czqchen85@qq.com", "zwzhang@163.com", "mhgma@126.com"]) == []
+    assert mf.mail_letters(["xian@qq.com", "h1234@163.com"]) == []  # one syllable, too short
+    assert mf.syllable_count("liangliguo") == 3 and mf.syllable_count("czq") == 0
