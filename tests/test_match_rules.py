@@ -1,0 +1,116 @@
+"""Rules on scored pairs (no Neo4j): names that only look alike link only with a reason the
+name does not carry, and a link on the name alone does not join groups of two provinces."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from alliance.generate import evasion
+from alliance.generate.geography import STREETS, districts
+from graph import match_model
+
+SZ = ("广东省", "深圳市", "南山区", "440305")
+FS = ("广东省", "佛山市", "南海区", "440605")
+ZH = ("广东省", "珠海市", "斗门区", "440403")
+
+
+def _row(sid: str, name: str, street: str, place: tuple[str, str, str | None, str], phone: str,
+         holders: list[str]) -> dict[str, Any]:
+    province, city, district, adcode = place
+    return {"id": sid, "name": name, "address": province + city + (district or "") + street,
+            "adcode": adcode, "province": province, "city": city, "district": district,
+            "phones": [phone], "emails": [], "holders": holders,
+            "ids": [f"account:alipay:{sid}", f"phone:{phone}"]}
+
+
+RING = [
+    _row("r1", "陈志强", "工业路88号B区3栋", SZ, "+8617712345601", []),
+    _row("r2", "陳志強", "工业路88号B3栋", SZ, "+8617712345642", ["陈志强"]),
+    _row("r3", "陈智强", "工业路88号3号楼", SZ, "+8617712345677", ["陈智强"]),
+]
+TYPO = _row("r4", "陈忐强", "兴业路5号", FS, "+8615000000001", ["陈志强"])
+"""A ring member whose name is a typo of the boss's (another pinyin), paid to the boss, at
+an address and phone of its own."""
+TYPO_AT_SITE = _row("r5", "陈忐强", "工业路88号B区3栋", SZ, "+8618800000002", ["陈志强"])
+"""The same, registered at the ring's site."""
+NAMESAKE = _row("h1", "陈志强", "人民路12号", ZH, "+8613900000001", ["陈志强"])
+"""An honest namesake of the boss in the same province, paid to its own name."""
+
+
+def _honest(count: int) -> list[dict[str, Any]]:
+    rng = random.Random(5)
+    rows = []
+    for i in range(count):
+        d = rng.choice(districts())
+        name = rng.choice(evasion.SURNAMES) + rng.choice(evasion.GIVEN) + rng.choice(evasion.GIVEN)
+        rows.append(_row(f"h{i + 100:04d}", name, f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
+                         (d.province, d.city, d.name, d.adcode), f"+86139{rng.randint(0, 10**8 - 1):08d}",
+                         [name] if i % 4 == 0 else []))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def table() -> Any:
+    return match_model.records(iter([*RING, TYPO, TYPO_AT_SITE, NAMESAKE, *_honest(600)]))
+
+
+def _pairs(table: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    scored = match_model.train_and_score(table, threshold=0.7, confirmed=[])
+    return {(p["a"], p["b"]): p for p in scored.pairs}
+
+
+def test_a_look_alike_name_with_only_the_name_behind_it_does_not_link(
+        table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    pairs = _pairs(table)
+    assert ("h1", "r4") not in pairs
+    assert ("r1", "r5") in pairs and "name similar" in pairs[("r1", "r5")]["reasons"]
+    monkeypatch.setattr(match_model, "supported", lambda pair: True)
+    unguarded = _pairs(table)
+    assert "name similar" in unguarded[("h1", "r4")]["reasons"]
+    assert "account holder name equal" in unguarded[("h1", "r4")]["reasons"]
+
+
+@pytest.mark.parametrize(("reasons", "kept"), [
+    (["account holder name equal", "name similar", "same province"], False),
+    (["e-mail name equal", "name similar"], False),
+    (["account holder name equal", "name similar", "same street"], True),
+    (["name similar", "phone prefix equal"], True),
+    (["both paid to accounts held under one name written unlike theirs", "name pinyin equal"],
+     True),
+])
+def test_supported_asks_a_look_alike_name_for_a_reason_beside_the_name(
+        reasons: list[str], kept: bool) -> None:
+    assert match_model.supported({"a": "x", "b": "y", "p": 0.95, "reasons": reasons}) is kept
+
+
+NAME_ONLY = ["both paid to accounts held under one name written unlike theirs",
+             "name pinyin equal"]
+
+
+def _link(a: str, b: str, reasons: list[str]) -> dict[str, Any]:
+    return {"a": a, "b": b, "p": 0.95, "reasons": reasons}
+
+
+def test_a_name_only_link_does_not_join_groups_of_different_provinces() -> None:
+    province = {"a1": "440000", "a2": "440000", "b1": "420000", "b2": "420000",
+                "c1": "440000", "c2": "440000", "x": "440000", "y": "330000", "z": "330000",
+                "u": None, "v": "330000"}
+    table = pa.table({"id": list(province), "province": list(province.values())})
+    pairs = [
+        _link("a1", "a2", ["same street", *NAME_ONLY]),       # group A, Guangdong
+        _link("b1", "b2", ["phone prefix equal", *NAME_ONLY]),  # group B, Hubei
+        _link("c1", "c2", ["same building", "name equal"]),     # group C, Guangdong
+        _link("a1", "b1", NAME_ONLY),  # two groups, two provinces: apart
+        _link("a2", "c1", NAME_ONLY),  # two groups, one province: joined
+        _link("a1", "x", NAME_ONLY), _link("b1", "x", NAME_ONLY),  # x joins A, its province
+        _link("a1", "y", NAME_ONLY), _link("b2", "y", NAME_ONLY),  # y: neither is its own
+        _link("b1", "z", NAME_ONLY),  # z points to one group only: kept
+        _link("u", "v", NAME_ONLY),   # in no group: kept
+    ]
+    kept = {(p["a"], p["b"]) for p in match_model.apart_by_province(table, pairs)}
+    assert kept == {("a1", "a2"), ("b1", "b2"), ("c1", "c2"), ("a2", "c1"), ("a1", "x"),
+                    ("b1", "z"), ("u", "v")}
