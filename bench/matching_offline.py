@@ -34,6 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.matching import member_recall  # noqa: E402
 from graph import match_model  # noqa: E402
 from loaders import normalise  # noqa: E402
 from loaders.address import AddressResolver  # noqa: E402
@@ -133,20 +134,6 @@ def _rows(batch: list[dict[str, str]], resolver: AddressResolver,
 def member_kind(r: dict[str, Any], boss_key: str | None) -> dict[str, bool]:
     """Which signals a ring member's row carries, read from its comparison keys."""
     return {"name_key_equal": r["name_key"] is not None and r["name_key"] == boss_key}
-
-
-def member_recall(groups: list[list[str]], truth: dict[str, Any]) -> float:
-    """Ring recall by members: for each ring, its members in the network that holds most
-    of them (none when no member is in a network), summed over rings, over all ring
-    members. A member left out costs one, however big its ring; pairwise recall counts
-    the pairs it is in, so the big rings weigh with the square of their size there."""
-    network_of = {s: i for i, g in enumerate(groups) for s in g}
-    held = total = 0
-    for ring in truth["rings"]:
-        counts = Counter(network_of[s] for s in ring["sellers"] if s in network_of)
-        held += max(counts.values(), default=0)
-        total += len(ring["sellers"])
-    return held / total if total else 1.0
 
 
 def quality(groups: list[list[str]], truth: dict[str, Any], sellers: int) -> dict[str, Any]:

@@ -3,24 +3,13 @@ seller give the same pairs, probabilities and reasons as one piece (no Neo4j).""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
 
-from alliance.generate import evasion
-from alliance.generate.geography import STREETS, districts
 from graph import match_model
+from tests.test_matching import RING, SZ, Row, honest_rows
 
-Row = tuple[str, str, str, tuple[str, str, str | None, str], str, str, list[str]]
-SZ = ("广东省", "深圳市", "南山区", "440305")
-RING: list[Row] = [
-    ("r1", "陈志强", "工业路88号B区3栋", SZ, "+8617712345601", "chenzhiqiang85@qq.com", []),
-    ("r2", "陳志強", "工业路88号B3栋", SZ, "+8617712345642", "chen.zhiqiang@163.com", ["陈志强"]),
-    ("r3", "Chen Zhiqiang", "工业路88号3号楼", ("广东省", "深圳市", None, "440300"),
-     "+8617712345677", "czqchen85@126.com", []),
-    ("r4", "陈智强", "工业路88号B区3栋", SZ, "+8617712345690", "chenzhiqiang@sina.com", ["陈智强"]),
-]
 SHARED: list[Row] = [
     ("d1", "邓祥兰", "科技路9号", SZ, "+8613600000001", "dxl@qq.com", []),
     ("d2", "邓祥兰", "科技路9号", SZ, "+8613600000001", "dengxianglan@163.com", []),
@@ -37,22 +26,9 @@ def _row(sid: str, name: str, street: str, place: tuple[str, str, str | None, st
             "ids": [f"account:alipay:{sid}", f"phone:{phone}", f"email:{email}"]}
 
 
-def _honest(count: int) -> list[dict[str, Any]]:
-    rng = random.Random(11)
-    rows = []
-    for i in range(count):
-        d = rng.choice(districts())
-        name = rng.choice(evasion.COMMON_NAMES) if i % 40 == 0 else \
-            rng.choice(evasion.SURNAMES) + rng.choice(evasion.GIVEN) + rng.choice(evasion.GIVEN)
-        rows.append(_row(f"h{i:04d}", name, f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
-                         (d.province, d.city, d.name, d.adcode), f"+86139{i:08d}",
-                         f"h{i}@163.com", [name] if i % 4 == 0 else []))
-    return rows
-
-
 @pytest.fixture(scope="module")
 def table() -> Any:
-    return match_model.records(iter([_row(*r) for r in RING + SHARED] + _honest(600)))
+    return match_model.records(iter([_row(*r) for r in RING + SHARED + honest_rows(600, seed=11)]))
 
 
 def test_scoring_in_parts_gives_the_same_pairs_probabilities_and_reasons(table: Any) -> None:

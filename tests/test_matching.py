@@ -129,8 +129,13 @@ FOREACH (holder IN row.holders |
   MERGE (h:Person {person_id: row.id + ':holder'}) SET h.name = holder MERGE (h)-[:OWNS]->(x))
 """
 
+Row = tuple[str, str, str, tuple[str, str, str | None, str], str, str, list[str]]
+"""A seller as (id, name, street, (province, city, district, adcode), phone, e-mail,
+account holders)."""
+
+
 SZ = ("广东省", "深圳市", "南山区", "440305")
-RING = [
+RING: list[Row] = [
     ("r1", "陈志强", "工业路88号B区3栋", SZ, "+8617712345601", "chenzhiqiang85@qq.com", []),
     ("r2", "陳志強", "工业路88号B3栋", SZ, "+8617712345642", "chen.zhiqiang@163.com", ["陈志强"]),
     ("r3", "Chen Zhiqiang", "工业路88号3号楼", ("广东省", "深圳市", None, "440300"),
@@ -154,22 +159,26 @@ def _row(sid: str, name: str, street: str, place: tuple[str, str, str | None, st
             "phone": phone, "email": email, "holders": holders}
 
 
-def _honest() -> list[dict[str, object]]:
+def honest_rows(count: int, seed: int = 5) -> list[Row]:
     """Honest sellers all over the country, with sequential phones and a few namesakes."""
     import random
 
     from alliance.generate.geography import STREETS, districts
 
-    rng = random.Random(5)
-    rows = []
-    for i in range(HONEST):
+    rng = random.Random(seed)
+    rows: list[Row] = []
+    for i in range(count):
         d = rng.choice(districts())
         name = rng.choice(evasion.COMMON_NAMES) if i % 40 == 0 else \
             rng.choice(evasion.SURNAMES) + rng.choice(evasion.GIVEN) + rng.choice(evasion.GIVEN)
-        rows.append(_row(f"h{i:04d}", name, f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
-                         (d.province, d.city, d.name, d.adcode), f"+86139{i:08d}",
-                         f"h{i}@163.com", [name] if i % 4 == 0 else []))
+        rows.append((f"h{i:04d}", name, f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
+                     (d.province, d.city, d.name, d.adcode), f"+86139{i:08d}",
+                     f"h{i}@163.com", [name] if i % 4 == 0 else []))
     return rows
+
+
+def _honest() -> list[dict[str, object]]:
+    return [_row(*r) for r in honest_rows(HONEST)]
 
 
 @pytest.fixture(scope="module")

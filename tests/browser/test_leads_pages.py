@@ -10,15 +10,19 @@ caller are offered; the dossier and export links are well formed."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from graph.caller import Caller
 from tests.browser.harness import Web, outside, until
 
+EVENTS = "query ($id: ID!) { lead(leadId: $id) { hasEvent(first: 100) { nodes { at } } } }"
+ZONE = "Asia/Kolkata"
+"""Half an hour off UTC's minutes, so a time left in UTC cannot pass for local."""
 CASE = "query ($id: ID!) { case(caseId: $id) { status arrests densDestroyed seizedValueCny } }"
 LEAD = ("query ($id: ID!) { lead(leadId: $id) { status evidencedByComplaint { nodes { complaintId } } "
         "evidencedByTestPurchase { nodes { purchaseId } } concernsShop { nodes { shopId } } "
@@ -171,6 +175,15 @@ def test_a_lead_goes_from_the_brands_graph_to_a_raid_by_the_liaison_of_its_juris
     assert liaison.get_attribute("#lead-status", "data-status") == "raided"
     timeline = liaison.inner_text("#timeline")
     assert "查处 宝安仓库 (X-SZ)" in timeline and "已登记" in timeline
+    # the events' times in the reader's time zone, not as the server wrote them (UTC)
+    liaison.context.new_cdp_session(liaison).send("Emulation.setTimezoneOverride",
+                                                  {"timezoneId": ZONE})
+    open_lead(liaison, web, lead_id)
+    timeline = liaison.inner_text("#timeline")
+    events = web.graphql("investigator", EVENTS, {"id": lead_id})["lead"]["hasEvent"]["nodes"]
+    local = [datetime.fromisoformat(e["at"]).astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%d %H:%M")
+             for e in events]
+    assert local and all(text in timeline for text in local), (local, timeline)
     assert outside(liaison, web.base) == []
 
     # --- a liaison of another province sees none of it -----------------------------------------

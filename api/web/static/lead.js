@@ -6,7 +6,7 @@ import { el, fill, byId, table } from './dom.js';
 import {
   gql, whenSignedOut, LEAD, LIFECYCLE, PUSH_LEAD, MOVE_LEAD, OPEN_CASE, RECORD_RAID, MOVE_CASE,
 } from './graphql.js';
-import { t, errorText, statusWord, kindWord, money, roleWord, onLangChange } from './i18n.js';
+import { t, errorText, statusWord, kindWord, money, roleWord, onLangChange, localTime } from './i18n.js';
 import { startPage, signedOut, exportLinks, dossierHref, data, words } from './page.js';
 import { agencyPicker } from './agencies.js';
 
@@ -265,7 +265,7 @@ function timeline(lead) {
   items.sort((x, y) => x.at.localeCompare(y.at));
   if (!items.length) return el('p', { class: 'muted' }, t('lead.timeline.none'));
   return el('ol', { class: 'timeline', id: 'timeline' }, items.map((i) => el('li', {},
-    el('time', { datetime: i.at }, i.at.slice(0, 16).replace('T', ' ')), ' ', el('span', { class: 'what' }, i.text),
+    el('time', { datetime: i.at }, localTime(i.at)), ' ', el('span', { class: 'what' }, i.text),
     i.extra && i.extra.length ? el('span', { class: 'muted' }, ' — ', i.extra) : '')));
 }
 
