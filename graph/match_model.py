@@ -26,8 +26,9 @@ in a whole province) generates no pair, so the work grows with the data, not its
 
 After scoring, two rules take links away: names that only look alike link only with an
 address or a phone beside them (`supported`), and a link on the name alone does not join
-groups of two provinces (`apart_by_province`). Both hold the honest namesakes and the
-rings whose bosses share a name apart, which grow with the square of the sellers.
+groups of two provinces (`apart_by_province`). Both keep apart what a bigger population
+brings more of with every ring: honest namesakes of a boss, and rings whose bosses share
+a name.
 
 Then `joined_groups` is a second pass over the groups the links make: a
 seller in no group whose account holder or e-mail carries a group's name, while its own
@@ -555,9 +556,9 @@ def apart_by_province(table: pa.Table, pairs: list[dict[str, Any]]) -> list[dict
     two groups made by other evidence (a site, a number block) only when most of both are
     in one province; a seller with only such links to several groups keeps those to the
     group in its own province, and none when that is not exactly one. Two rings whose
-    bosses share a name (common among a million sellers: most two-character names are)
-    show exactly what two parts of one ring show, one name on hiding accounts: the
-    province is what still tells them apart."""
+    bosses share a name (on 1M generated sellers, most of the wrong links) show exactly
+    what two parts of one ring show, one name on hiding accounts: the province is what
+    still tells them apart."""
     province = dict(zip(table.column("id").to_pylist(), table.column("province").to_pylist(),
                         strict=True))
     core_of, home = _cores(pairs, province)
