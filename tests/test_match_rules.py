@@ -105,6 +105,7 @@ def test_a_name_only_link_does_not_join_groups_of_different_provinces() -> None:
         _link("b1", "b2", ["phone prefix equal", *NAME_ONLY]),  # group B, Hubei
         _link("c1", "c2", ["same building", "name equal"]),     # group C, Guangdong
         _link("a1", "b1", NAME_ONLY),  # two groups, two provinces: apart
+        _link("a2", "b2", ["same city", *NAME_ONLY]),  # a city makes no group: apart
         _link("a2", "c1", NAME_ONLY),  # two groups, one province: joined
         _link("a1", "x", NAME_ONLY), _link("b1", "x", NAME_ONLY),  # x joins A, its province
         _link("a1", "y", NAME_ONLY), _link("b2", "y", NAME_ONLY),  # y: neither is its own
