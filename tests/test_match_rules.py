@@ -115,3 +115,67 @@ def test_a_name_only_link_does_not_join_groups_of_different_provinces() -> None:
     kept = {(p["a"], p["b"]) for p in match_model.apart_by_province(table, pairs)}
     assert kept == {("a1", "a2"), ("b1", "b2"), ("c1", "c2"), ("a2", "c1"), ("a1", "x"),
                     ("b1", "z"), ("u", "v")}
+
+
+@pytest.mark.parametrize(("emails", "numbers"), [
+    (["chen.zhiqiang88@qq.com"], {"88"}),
+    (["czqchen885@163.com"], {"88"}),  # a digit added when the address was taken
+    (["chenzhiqiang1988@126.com"], {"88"}),  # a year
+    (["chenzhiqiang@126.com"], set()),
+    (["88123456@qq.com"], set()),  # an account number, no name beside it
+    (["h1234567@163.com"], set()),
+    (["chen88@qq.com", "zhiqiang66@163.com"], {"88", "66"}),
+    (None, set()),
+])
+def test_mail_numbers_reads_the_number_written_beside_a_name(
+        emails: list[str] | None, numbers: set[str]) -> None:
+    assert match_model.mail_numbers(emails) == numbers
+
+
+def _groups_table(province: dict[str, str], emails: dict[str, list[str]]) -> Any:
+    return pa.table({"id": list(province), "province": list(province.values()),
+                     "emails": [emails.get(s, []) for s in province]})
+
+
+def test_e_mail_numbers_keep_apart_and_join_what_the_name_alone_cannot() -> None:
+    province = {"a1": "440000", "a2": "440000", "b1": "420000", "b2": "420000",
+                "c1": "440000", "c2": "440000", "d1": "330000", "d2": "330000",
+                "x": "510000", "y": "510000"}
+    emails = {"a1": ["songhongjing78@qq.com"], "b2": ["shjsong785@163.com"],
+              "c1": ["songhongjing85@qq.com"], "d1": ["songhongjing91@qq.com"],
+              "x": ["songhongjing91@126.com"], "y": ["songhongjing66@126.com"]}
+    pairs = [
+        _link("a1", "a2", ["same street", *NAME_ONLY]),         # A, Guangdong, 78
+        _link("b1", "b2", ["phone prefix equal", *NAME_ONLY]),  # B, Hubei, 78
+        _link("c1", "c2", ["same building", *NAME_ONLY]),       # C, Guangdong, 85
+        _link("d1", "d2", ["same street", *NAME_ONLY]),         # D, Zhejiang, 91
+        _link("a2", "b1", NAME_ONLY),  # two provinces, one number: joined
+        _link("a2", "c2", NAME_ONLY),  # one province, two numbers: apart
+        _link("a1", "x", NAME_ONLY), _link("d2", "x", NAME_ONLY),  # x: the group of its number
+        _link("c1", "y", NAME_ONLY),  # y points to one group only, of another number: apart
+    ]
+    kept = {(p["a"], p["b"]) for p in
+            match_model.apart_by_province(_groups_table(province, emails), pairs)}
+    assert kept == {("a1", "a2"), ("b1", "b2"), ("c1", "c2"), ("d1", "d2"), ("a2", "b1"),
+                    ("d2", "x")}
+    without = {(p["a"], p["b"]) for p in
+               match_model.apart_by_province(_groups_table(province, {}), pairs)}
+    assert ("a2", "c2") in without and ("a2", "b1") not in without and ("c1", "y") in without
+
+
+def test_sellers_in_no_group_do_not_carry_a_name_only_link_across_provinces() -> None:
+    province = {"a1": "440000", "a2": "440000", "b1": "420000", "b2": "420000",
+                "x": "510000", "y": "330000", "u": "510000", "v": "330000"}
+    pairs = [
+        _link("a1", "a2", ["same street", *NAME_ONLY]),         # A, Guangdong
+        _link("b1", "b2", ["phone prefix equal", *NAME_ONLY]),  # B, Hubei
+        _link("a1", "x", NAME_ONLY),   # x joins A
+        _link("b1", "y", NAME_ONLY),   # y joins B
+        _link("x", "y", NAME_ONLY),    # would make A and B one: apart
+        _link("u", "v", NAME_ONLY),    # in no group: kept
+        _link("v", "x", NAME_ONLY),    # u and v join A through x: kept
+    ]
+    kept = {(p["a"], p["b"]) for p in
+            match_model.apart_by_province(_groups_table(province, {}), pairs)}
+    assert kept == {("a1", "a2"), ("b1", "b2"), ("a1", "x"), ("b1", "y"), ("u", "v"),
+                    ("v", "x")}
