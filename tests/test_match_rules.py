@@ -179,3 +179,23 @@ def test_sellers_in_no_group_do_not_carry_a_name_only_link_across_provinces() ->
             match_model.apart_by_province(_groups_table(province, {}), pairs)}
     assert kept == {("a1", "a2"), ("b1", "b2"), ("a1", "x"), ("b1", "y"), ("u", "v"),
                     ("v", "x")}
+
+
+def test_the_second_pass_does_not_join_a_seller_whose_e_mail_number_is_not_the_groups() -> None:
+    def seller(n: int, sid: str, name: str, holders: list[str], emails: list[str]
+               ) -> dict[str, Any]:
+        return {**_row(sid, name, f"工业路{n}号", SZ, f"+861771234{n:04d}", holders),
+                "emails": emails}
+
+    group = [seller(i, f"g{i}", "宋宏静", [], [f"songhongjing78{i}@qq.com"]) for i in range(3)]
+    pointing = [seller(11, "s1", "李四", ["宋宏静"], ["songhongjing91@qq.com"]),
+                seller(12, "s2", "王五", ["宋宏静"], ["shjsong785@163.com"]),
+                seller(13, "s3", "赵六", ["宋宏静"], [])]
+    table = match_model.records(iter([*group, *pointing]))
+    links = [_link("g0", "g1", ["same building", "name equal"]),
+             _link("g1", "g2", ["same building", "name equal"])]
+    joined = {p["a"] if p["b"].startswith("g") else p["b"]
+              for p in match_model.joined_groups(table, links, 0.9)}
+    assert joined == {"s2", "s3"}
+    without_mail = match_model.records(iter([*group, {**pointing[0], "emails": []}]))
+    assert [p["b"] for p in match_model.joined_groups(without_mail, links, 0.9)] == ["s1"]
