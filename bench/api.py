@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import secrets
@@ -72,16 +71,19 @@ from bench.common import (  # noqa: E402
     DATABASE,
     Call,
     Figures,
+    add_bundle_options,
     check_graphql,
     database,
     http_client,
     measure,
     neo4j_auth,
+    prepare,
     process,
+    ring_sellers,
     serve_ours,
     wait_ready,
 )
-from graph import access, schema  # noqa: E402
+from graph import access  # noqa: E402
 from graph.caller import Caller  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,39 +117,13 @@ class Inputs:
 # ---------------------------------------------------------------- database and data
 
 
-def prepare(uri: str, args: argparse.Namespace, tmp: Path) -> None:
-    """Load the bundle (generated unless --bundle) unless --reuse."""
-    if args.reuse:
-        return
-    from alliance.generate import generate_bundle
-    from loaders import load_paths
-
-    bundle = Path(args.bundle) if args.bundle else tmp / "bundle"
-    if not args.bundle:
-        began = time.perf_counter()
-        generate_bundle(bundle, scale=args.scale, seed=args.seed)
-        print(f"generated scale {args.scale} in {time.perf_counter() - began:.0f} s", flush=True)
-    with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
-        schema.apply(driver, DATABASE)
-        began = time.perf_counter()
-        load_paths(driver, DATABASE, [bundle], source="bench", pii_key=PII_KEY)
-        print(f"loaded in {time.perf_counter() - began:.0f} s", flush=True)
-
-
 def pick_inputs(uri: str, bundle: Path | None) -> Inputs:
-    """Ring sellers from truth.json when there is one, else sellers with the most shops."""
-    sellers: list[str] = []
-    truth = bundle / "truth.json" if bundle else None
-    if truth and truth.exists():
-        rings = json.loads(truth.read_text(encoding="utf-8"))["rings"]
-        sellers = [s for ring in rings for s in ring["sellers"]][:50]
+    """Ring sellers (`ring_sellers`), and search texts: brand names, an address and the
+    commonest cities."""
+    sellers = ring_sellers(uri, bundle, 50)
+    if not sellers:
+        raise SystemExit("no seller with shops in the database: load a bundle first")
     with neo4j.GraphDatabase.driver(uri, auth=neo4j_auth()) as driver:
-        if not sellers:
-            records, _, _ = driver.execute_query(
-                "MATCH (s:Seller)-[:OPERATES]->(sh:Shop) WITH s, count(sh) AS shops "
-                "ORDER BY shops DESC, s.seller_id LIMIT 50 RETURN s.seller_id AS id",
-                database_=DATABASE)
-            sellers = [r["id"] for r in records]
         brands, _, _ = driver.execute_query(
             "MATCH (b:Brand) WHERE b.name IS NOT NULL RETURN b.name AS name "
             "ORDER BY b.brand_id LIMIT 5", database_=DATABASE)
@@ -155,8 +131,6 @@ def pick_inputs(uri: str, bundle: Path | None) -> Inputs:
             "MATCH (a:Address) WHERE a.city IS NOT NULL RETURN a.city AS city, count(*) AS n "
             "ORDER BY n DESC LIMIT 3", database_=DATABASE)
     texts = [r["name"] for r in brands] + ["莆田 工业路"] + [r["city"] for r in cities]
-    if not sellers:
-        raise SystemExit("no seller with shops in the database: load a bundle first")
     return Inputs(sellers=sellers, texts=texts)
 
 
@@ -411,12 +385,9 @@ def nothing() -> Iterator[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=int, default=100_000, help="sellers to generate")
+    add_bundle_options(parser, 100_000)
     parser.add_argument("--scales", help="several scales, one throwaway database each "
                                          "(e.g. 10000,100000: the whole comparison)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--bundle", help="load this bundle instead of generating one")
-    parser.add_argument("--reuse", action="store_true", help="the database is already loaded")
     parser.add_argument("--requests", type=int, default=400, help="per measurement, at most")
     parser.add_argument("--seconds", type=float, default=20.0, help="per measurement, at most")
     parser.add_argument("--warmup", type=int, default=60, help="warm-up requests per contender")
@@ -440,8 +411,7 @@ def run_one(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="alliance-bench-api-run-"))
     try:
         with database() as uri:
-            prepare(uri, args, tmp)
-            bundle = Path(args.bundle) if args.bundle else (None if args.reuse else tmp / "bundle")
+            bundle = prepare(uri, args, tmp, source="bench", pii_key=PII_KEY)
             inputs = pick_inputs(uri, bundle)
             print(f"database {uri}; {len(inputs.sellers)} seed sellers; "
                   f"search texts {inputs.texts}", flush=True)

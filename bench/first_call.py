@@ -48,8 +48,8 @@ import neo4j  # noqa: E402
 
 from alliance import local_neo4j  # noqa: E402
 from api.auth import issue_token  # noqa: E402
+from bench import common  # noqa: E402
 from bench.common import DATABASE, http_client, serve_ours  # noqa: E402
-from graph import schema  # noqa: E402
 from graph.caller import Caller  # noqa: E402
 
 GOAL_SECONDS = 1.0
@@ -95,16 +95,10 @@ class Round:
 
 
 def load(uri: str, scale: int, seed: int, tmp: Path) -> Ids:
-    from alliance.generate import generate_bundle
-    from graph.seller_networks import analyze_networks
-    from loaders import load_paths
-
-    bundle = tmp / "bundle"
-    generate_bundle(bundle, scale=scale, seed=seed)
+    """A generated bundle loaded with its networks stored; the ids the calls ask for."""
+    common.load(uri, [common.generate(tmp / "bundle", scale, seed)], source="bench",
+                pii_key=b"bench-first-call", networks=True)
     with neo4j.GraphDatabase.driver(uri) as driver:
-        schema.apply(driver, DATABASE)
-        load_paths(driver, DATABASE, [bundle], source="bench", pii_key=b"bench-first-call")
-        analyze_networks(driver, DATABASE)
         records, _, _ = driver.execute_query(PICK, database_=DATABASE)
     r = records[0]
     return Ids(seller=r["seller"], listing=r["listing"], agency=r["agency"], lead=r["lead"])
