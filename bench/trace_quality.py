@@ -20,8 +20,10 @@ listings that trace to any den or factory (false alarms); `alliance analyze netw
 wall time; p50 / p95 warm latency of traceToSource and sellerNetwork, each beside the
 plain Cypher peer run through the same driver in the same run, with the ratio (the
 driver asks for no server notifications, so formatting warnings is not timed).
-`--plain-analyze` also times a plain-Cypher peer of the components step of `analyze
-networks` (label propagation; it writes and then removes a property on every seller).
+`--no-plain-network` leaves out the plain peer of sellerNetwork, whose walk over identifiers
+reaches the read timeout on 1M sellers. `--plain-analyze` also times a plain-Cypher peer
+of the components step of `analyze networks` (label propagation; it writes and then removes
+a property on every seller).
 """
 
 from __future__ import annotations
@@ -280,6 +282,9 @@ def main() -> int:
     parser.add_argument("--uri", default=None, help="A Neo4j to use (else a throwaway one).")
     parser.add_argument("--synthetic", action="store_true",
                         help="Plant rings with Cypher instead of the generator + loader.")
+    parser.add_argument("--no-plain-network", dest="plain_network", action="store_false",
+                        help="Time sellerNetwork without its plain-Cypher peer (its walk over "
+                             "identifiers reaches the read timeout on 1M sellers).")
     parser.add_argument("--plain-analyze", action="store_true",
                         help="Also time a plain-Cypher peer of analyze networks (it writes "
                              "and then removes a property on every seller).")
@@ -300,11 +305,12 @@ def main() -> int:
             truth = generated(driver, database, args.scale, args.seed, args.bundle, args.reuse)
         print(f"data: {args.scale} sellers, {len(truth['rings'])} rings, "
               f"loaded in {time.perf_counter() - began:.1f} s")
-        report(driver, database, truth, args.plain_analyze)
+        report(driver, database, truth, args.plain_analyze, args.plain_network)
     return 0
 
 
-def report(driver: Driver, database: str, truth: dict[str, Any], plain: bool = False) -> None:
+def report(driver: Driver, database: str, truth: dict[str, Any], plain: bool = False,
+           plain_network: bool = True) -> None:
     began = time.perf_counter()
     components = seller_networks.compute_networks(driver, database)
     computed = time.perf_counter() - began
@@ -360,10 +366,12 @@ def report(driver: Driver, database: str, truth: dict[str, Any], plain: bool = F
         alarms += any(t.site.kind in ("den", "factory") for t in traces)
     print(f"false alarms: {alarms / max(len(honest_listings), 1):.4f} (target <= 0.01) over "
           f"{len(honest_listings)} honest listings")
-    timings(driver, database, [r["sellers"][0] for r in rings], list(ring_listings.values()))
+    timings(driver, database, [r["sellers"][0] for r in rings], list(ring_listings.values()),
+            plain_network)
 
 
-def timings(driver: Driver, database: str, sellers: list[str], listings: list[str]) -> None:
+def timings(driver: Driver, database: str, sellers: list[str], listings: list[str],
+            plain_network_too: bool = True) -> None:
     for listing in listings[:20]:  # warm up
         trace.trace_to_source(driver, database, listing_id=listing)
     ours = [timed(partial(trace.trace_to_source, driver, database, listing_id=x))
@@ -371,6 +379,10 @@ def timings(driver: Driver, database: str, sellers: list[str], listings: list[st
     peer = [timed_peer(partial(plain_trace, driver, database, x)) for x in listings]
     line("traceToSource", ours, "linked sellers + paths, 2 queries", peer)
     ours = [timed(partial(seller_networks.seller_network, driver, database, s)) for s in sellers]
+    if not plain_network_too:
+        print(f"sellerNetwork: p50 {statistics.median(ours):.1f} ms, p95 {p(ours, 0.95):.1f} ms "
+              f"over {len(ours)} ring sellers (plain Cypher peer not run)")
+        return
     peer = [timed_peer(partial(plain_network, driver, database, s)) for s in sellers]
     line("sellerNetwork", ours, "linked sellers + stats, 2 queries", peer)
 
