@@ -65,6 +65,23 @@ def hidden_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def test_two_bosses_of_one_name_and_year_get_two_mailboxes(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mailbox belongs to one holder: rings whose bosses would write the same address, and
+    honest sellers whose names and numbers would, each get their own."""
+    from alliance.generate.bundle import Bundle
+
+    (tmp_path / "b").mkdir()
+    b = Bundle(tmp_path / "b", 10, 1, "csv", 0.0, 2)
+    monkeypatch.setattr(evasion, "mail", lambda *_: "Chen.Zhiqiang88@qq.com")
+    one, two = ({"boss": "陈志强", "birth": "88", "used": set()} for _ in range(2))
+    first, second = evasion.unused_mail(b, one), evasion.unused_mail(b, two)
+    assert first == "Chen.Zhiqiang88@qq.com"
+    assert second.lower() != first.lower() and second.startswith("Chen.Zhiqiang88")
+    assert evasion.unique_mail(b, "chen.zhiqiang88@QQ.com").lower() not in {first.lower(),
+                                                                           second.lower()}
+
+
 def test_rings_at_evasion_two_share_no_exact_identifier_but_their_boss_name(hidden_bundle: Path) -> None:
     truth = read_truth(hidden_bundle)
     sellers = _sellers(hidden_bundle)

@@ -202,6 +202,8 @@ class Bundle:
         self.known_rings: list[dict[str, Any]] = []
         """Each ring's identifiers, sites and brands, for the uploads (`uploads.py`)."""
         self.known_honest: list[dict[str, Any]] = []
+        self.mails: set[str] = set()
+        """Lower-cased e-mails the evasion levels have handed out (each one once)."""
 
     def next_id(self, prefix: str, width: int = 6) -> str:
         self.counter[prefix] = self.counter.get(prefix, 0) + 1

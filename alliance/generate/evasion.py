@@ -171,11 +171,17 @@ def mail(b: Bundle, stem: str, digits: str) -> str:
 
 def unused_mail(b: Bundle, ring: dict[str, Any]) -> str:
     """An e-mail built on the boss's name that no other member has."""
-    address = mail(b, mail_stem(b, ring["boss"]), ring["birth"])
-    while address.lower() in ring["used"]:
+    return unique_mail(b, mail(b, mail_stem(b, ring["boss"]), ring["birth"]))
+
+
+def unique_mail(b: Bundle, address: str) -> str:
+    """`address`, or with digits added to its name until no one in the bundle has it: a
+    mailbox belongs to one account holder, so two bosses of one name and birth year, or
+    two honest namesakes, get two addresses."""
+    while address.lower() in b.mails:
         local, domain = address.split("@")
         address = f"{local}{b.rng.randrange(10)}@{domain}"
-    ring["used"].add(address.lower())
+    b.mails.add(address.lower())
     return address
 
 
@@ -366,7 +372,8 @@ def dress_honest(b: Bundle, row: dict[str, Any], district: District) -> None:
     name = honest_writing(b, row, name)
     if b.rng.random() < HONEST_MAIL_SHARE:
         syllables = lazy_pinyin(name)
-        row["emails"] = [f"{''.join(syllables)}{b.rng.randint(1, 9999)}@{b.rng.choice(MAIL_DOMAINS)}"]
+        row["emails"] = [unique_mail(
+            b, f"{''.join(syllables)}{b.rng.randint(1, 9999)}@{b.rng.choice(MAIL_DOMAINS)}")]
     if b.rng.random() < HUB_HOME_SHARE:
         row["registered_address"] = b.spell(b.rng.choice(b.hubs))
         b.traps.append({"seller_id": row["seller_id"], "trap": "hub_registered_address"})
