@@ -6,6 +6,7 @@ request id, plus the request's DataLoaders (created here, so they never outlive 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import neo4j
@@ -27,6 +28,7 @@ class Context(BaseContext):
         request_id: str,
         timeout: float = DEFAULT_TIMEOUT,
         max_cost: int | None = None,
+        row_cap: Callable[[str], int] | None = None,
     ) -> None:
         super().__init__()
         self.driver = driver
@@ -37,6 +39,8 @@ class Context(BaseContext):
         """Seconds each transaction of this request may run."""
         self.max_cost = max_cost
         """The most a GraphQL operation of this request may cost (`api.cost`); None: no cap."""
+        self.row_cap = row_cap
+        """A saved query's row cap by name, for its cost; None: the default cap."""
         self._loaders: dict[Any, Any] = {}
 
     @property

@@ -7,7 +7,8 @@ that argument's value (its default when it is not given): a connection with `fir
 multiplies by 500 everything selected under it, and a connection asked without `first`
 by its default page size (20). Aliases and fragments add up; fields returning scalars
 cost nothing. A few fields that do much more work than the objects they return carry a
-fixed extra cost (`FIELD_COSTS`).
+fixed extra cost (`FIELD_COSTS`), and `runSavedQuery` costs the row cap of the query
+it names (`max_rows` in the query's header, 1,000 by default).
 
 A query costing more than its caller's cap is refused before it runs with the error code
 `QUERY_TOO_COSTLY`, its cost and the cap in the error's extensions.
@@ -15,7 +16,7 @@ A query costing more than its caller's cap is refused before it runs with the er
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -30,6 +31,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
     get_named_type,
     is_leaf_type,
@@ -54,10 +56,19 @@ SIZE_ARGUMENTS = ("first", "limit", "maxSize")
 FIELD_COSTS: dict[tuple[str, str], int] = {
     ("Lead", "dossier"): 1_000,
     ("Lead", "conflicts"): 100,
-    ("Query", "runSavedQuery"): 1_000,
 }
 """Extra cost of fields doing much more than their objects show: a dossier runs several
-queries and traces; a saved query returns up to its row cap (1,000 by default) as JSON."""
+queries and traces."""
+ROW_CAPPED: dict[tuple[str, str], str] = {("Query", "runSavedQuery"): "name"}
+"""Fields returning up to the row cap of the saved query their argument names, as JSON."""
+DEFAULT_ROW_CAP = 1_000
+"""The row cap counted when the query's name is not known before it runs."""
+RowCap = Callable[[str], int]
+"""The row cap of a saved query, by name."""
+
+
+def default_row_cap(name: str) -> int:
+    return DEFAULT_ROW_CAP
 LIST_SIZES: dict[tuple[str, str], int] = {("Graph", "edges"): 4}
 """Lists without a size argument that hold several objects per object of their parent's
 size: a network has up to four edges per node of its `limit`."""
@@ -88,10 +99,10 @@ def caps(overrides: Mapping[str, int] | None = None) -> dict[str, int]:
 
 
 def query_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
-               variables: Mapping[str, Any] | None) -> int:
+               variables: Mapping[str, Any] | None, row_cap: RowCap = default_row_cap) -> int:
     """The cost of the operation a request would run (the costliest when it names none
-    and the document holds several)."""
-    walker = _Walker(schema, document, variables or {})
+    and the document holds several); `row_cap` gives a saved query's row cap by name."""
+    walker = _Walker(schema, document, variables or {}, row_cap)
     costs = [walker.operation(op) for op in _operations(document, operation_name)]
     return max(costs, default=0)
 
@@ -107,9 +118,10 @@ class _Walker:
     """Walks one document; a fragment's cost is computed once however often it is spread."""
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode,
-                 variables: Mapping[str, Any]) -> None:
+                 variables: Mapping[str, Any], row_cap: RowCap) -> None:
         self.schema = schema
         self.variables = variables
+        self.row_cap = row_cap
         self.fragments = {d.name.value: d for d in document.definitions
                           if isinstance(d, FragmentDefinitionNode)}
         self.fragment_costs: dict[str, int] = {}
@@ -158,7 +170,15 @@ class _Walker:
             return 0
         key = (parent.name, node.name.value)
         size = self.size(node, definition) * LIST_SIZES.get(key, 1)
-        return 1 + FIELD_COSTS.get(key, 0) + size * self.selections(node.selection_set, named)
+        extra = FIELD_COSTS.get(key, 0) + self.rows(node, key)
+        return 1 + extra + size * self.selections(node.selection_set, named)
+
+    def rows(self, node: FieldNode, key: tuple[str, str]) -> int:
+        """The row cap of the saved query a row-capped field names; 0 for other fields."""
+        if key not in ROW_CAPPED:
+            return 0
+        name = self.argument(node, ROW_CAPPED[key])
+        return self.row_cap(name) if isinstance(name, str) else DEFAULT_ROW_CAP
 
     def size(self, node: FieldNode, definition: GraphQLField) -> int:
         for name in SIZE_ARGUMENTS:
@@ -178,6 +198,8 @@ class _Walker:
             given = self.defaults.get(var)
         if isinstance(given, IntValueNode):
             return int(given.value)
+        if isinstance(given, StringValueNode):
+            return given.value
         return None
 
 
@@ -192,8 +214,9 @@ class CostLimit(SchemaExtension):
         ec = self.execution_context
         cap = getattr(ec.context, "max_cost", None)
         if cap is not None and ec.graphql_document is not None:
+            row_cap = getattr(ec.context, "row_cap", None) or default_row_cap
             cost = query_cost(ec.schema._schema, ec.graphql_document,  # noqa: SLF001
-                              ec.operation_name, ec.variables)
+                              ec.operation_name, ec.variables, row_cap)
             if cost > cap:
                 error = QueryTooCostly(cost, cap, ec.context.caller.role)
                 ec.result = GraphQLExecutionResult(data=None, errors=[

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -86,7 +87,8 @@ async def get_context(request: Request, driver: DriverDep, database: DatabaseDep
         caller = await caller_from_request(request, driver, database)
     return Context(driver=driver, database=database, caller=caller, request_id=request_id,
                    timeout=request.app.state.query_timeout,
-                   max_cost=request.app.state.cost_caps[caller.role])
+                   max_cost=request.app.state.cost_caps[caller.role],
+                   row_cap=partial(saved_queries.LIBRARY.row_cap, database))
 
 
 async def fast_context(request: Request) -> Context:

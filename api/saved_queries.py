@@ -45,6 +45,7 @@ class LibraryHolder:
     def __init__(self, directory: Path = query_library.QUERIES_DIR) -> None:
         self.directory = directory
         self._libraries: dict[str, query_library.Library] = {}
+        self._files: query_library.Library | None = None
         self._lock = asyncio.Lock()
 
     async def get(self, driver: neo4j.AsyncDriver, database: str) -> query_library.Library:
@@ -57,8 +58,22 @@ class LibraryHolder:
                     self._libraries[database] = library
         return self._libraries[database]
 
+    def row_cap(self, database: str, name: str) -> int:
+        """The row cap of query `name`, for the cost of running it: from the checked library
+        when there is one, otherwise from the files; the default for a name not known."""
+        library = self._libraries.get(database) or self._parsed()
+        query = library.queries.get(name)
+        return query.max_rows if query is not None else query_library.DEFAULT_MAX_ROWS
+
+    def _parsed(self) -> query_library.Library:
+        if self._files is None:
+            self._files = (query_library.load(self.directory) if self.directory.is_dir()
+                           else query_library.Library(self.directory))
+        return self._files
+
     def reset(self, directory: Path | None = None) -> None:
         self._libraries.clear()
+        self._files = None
         self._lock = asyncio.Lock()
         if directory is not None:
             self.directory = directory

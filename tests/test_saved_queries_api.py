@@ -254,6 +254,26 @@ def test_a_failing_query_is_reported_and_the_others_still_run(
         saved_queries.LIBRARY.reset(query_library.QUERIES_DIR)
 
 
+def test_a_saved_query_costs_its_row_cap(client: TestClient, tmp_path: Path) -> None:
+    for name, rows in (("big", 9_000), ("small", 5)):
+        (tmp_path / f"{name}.cypher").write_text(
+            f"// title: {name}\n// max_rows: {rows}\n// columns: {{open: [n]}}\n"
+            "UNWIND range(1, 20) AS n RETURN n\n")
+    saved_queries.LIBRARY.reset(tmp_path)
+    try:
+        big = gql(client, RUN, bearer("analyst"), name="big")
+        err = big["errors"][0]["extensions"]
+        assert (err["code"], err["cost"], err["maxCost"]) == ("QUERY_TOO_COSTLY", 9_001, 5_000)
+        allowed = gql(client, RUN, bearer("investigator"), name="big")["data"]["runSavedQuery"]
+        assert allowed["rows"] == [{"n": n} for n in range(1, 21)]
+        small = gql(client, RUN, bearer("analyst"), name="small")["data"]["runSavedQuery"]
+        assert (len(small["rows"]), small["truncated"]) == (5, True)
+        four = "{ " + " ".join(f'q{i}: runSavedQuery(name: "small") {{ name }}' for i in range(4)) + " }"
+        assert "errors" not in gql(client, four, bearer("analyst"))
+    finally:
+        saved_queries.LIBRARY.reset(query_library.QUERIES_DIR)
+
+
 RUNS = ("/queries/cases-per-province-year.json", "/queries/cases-per-province-year.csv")
 
 
