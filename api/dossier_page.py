@@ -21,6 +21,7 @@ from api.dossier import Dossier, DossierCase, DossierRaid, Thresholds, threshold
 from api.dossier_text import EN, Lang, date_text, label, money, word
 from api.dossier_timeline import TimelineEvent
 from api.investigation import SourceTrace, TraceNode
+from graph.lifecycle import EVENT_CAUSES
 
 STYLE = (Path(__file__).parent / "web" / "static" / "dossier.css").read_text(encoding="utf-8")
 """The page's style sheet, inlined (its SHA-256 is in the page's CSP)."""
@@ -182,7 +183,8 @@ def timeline_part(p: Page) -> str:
 def event_details(p: Page, e: TimelineEvent) -> str:
     if e.kind == "status":
         move = " → ".join(p.w(s) for s in (e.from_status, e.to_status) if s)
-        return move + (f"<br><span class=\"note\">{text(e.note)}</span>" if e.note else "")
+        return move + cause_text(p, e) + (f"<br><span class=\"note\">{text(e.note)}</span>"
+                                          if e.note else "")
     if e.kind == "raid":
         return _escaped_raid(p, _raid_of(e), "raid.event")  # the row has its date
     if e.kind == "lead_pushed":
@@ -190,6 +192,14 @@ def event_details(p: Page, e: TimelineEvent) -> str:
     if e.kind in ("verdict", "complaint_filed", "complaint_resolved"):
         return p.w(e.detail)
     return text(e.detail)
+
+
+def cause_text(p: Page, e: TimelineEvent) -> str:
+    """Why the server wrote a status event, in the reader's language."""
+    if e.cause not in EVENT_CAUSES:
+        return ""
+    named = p.name("Agency", e.cause_id) if e.cause == "pushed" else e.cause_id
+    return "<br>" + p.t(f"cause.{e.cause}", id=named or p.t("masked"))
 
 
 def _raid_of(e: TimelineEvent) -> DossierRaid:

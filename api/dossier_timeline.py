@@ -51,6 +51,10 @@ class TimelineEvent:
     from_status: str | None
     to_status: str | None
     note: str | None
+    cause: str | None = strawberry.field(
+        description="Why the server wrote a status event: case_opened, case_moved (the lead "
+                    "following its case), pushed or raid; `cause_id` the case, agency or site.")
+    cause_id: str | None
     detail: str | None = strawberry.field(
         description="The verdict, the complaint's kind or outcome, the carrier and waybill, a case's title.")
     seized_value_cny: float | None
@@ -69,7 +73,8 @@ def event(kind: str, at: Any, ref: str | None, **fields: Any) -> TimelineEvent |
     if when is None:
         return None
     values: dict[str, Any] = dict.fromkeys(
-        ("who", "role", "agency_id", "brand_id", "from_status", "to_status", "note", "detail",
+        ("who", "role", "agency_id", "brand_id", "from_status", "to_status", "note", "cause",
+         "cause_id", "detail",
          "seized_value_cny", "arrests", "dens_destroyed"))
     values.update(fields)
     return TimelineEvent(at=when, kind=kind, ref=ref, **values)
@@ -79,7 +84,14 @@ def status_event(e: dict[str, Any], ref: str, seen: Seen) -> TimelineEvent | Non
     return event("status", e.get("at"), ref, who=e.get("who"), role=e.get("role"),
                  agency_id=e.get("agency_id") if seen("Agency", e.get("agency_id")) else None,
                  brand_id=e.get("brand_id") if seen("Brand", e.get("brand_id")) else None,
-                 from_status=e.get("from_status"), to_status=e.get("to_status"), note=e.get("note"))
+                 from_status=e.get("from_status"), to_status=e.get("to_status"), note=e.get("note"),
+                 cause=e.get("cause"), cause_id=_cause_id(e, seen))
+
+
+def _cause_id(e: dict[str, Any], seen: Seen) -> str | None:
+    """The case or agency a status event names, when the reader may see it."""
+    label = {"pushed": "Agency", "raid": "Site"}.get(e.get("cause") or "", "Case")
+    return e.get("cause_id") if seen(label, e.get("cause_id")) else None
 
 
 def _lead(row: Any, seen: Seen) -> Iterator[TimelineEvent | None]:

@@ -444,11 +444,13 @@ RETURN c.case_id AS id
 AGENCY_ADCODE: LiteralString = "MATCH (a:Agency {agency_id: $id}) RETURN a.adcode AS adcode"
 
 
-def status_event(ctx: Context, old: str | None, new: str, note: str | None) -> dict[str, Any]:
+def status_event(ctx: Context, old: str | None, new: str, note: str | None,
+                 cause: str | None = None, cause_id: str | None = None) -> dict[str, Any]:
     c = ctx.caller
     return {"event_id": uuid.uuid4().hex, "at": datetime.now(UTC), "who": c.sub, "role": c.role,
             "agency_id": c.agency_id, "brand_id": c.brand_id, "from_status": old,
-            "to_status": new, "note": note, "request_id": ctx.request_id, "source": "api"}
+            "to_status": new, "note": note, "cause": cause, "cause_id": cause_id,
+            "request_id": ctx.request_id, "source": "api"}
 
 
 def provenance(ctx: Context) -> dict[str, Any]:
@@ -610,7 +612,7 @@ async def push_lead(ctx: Context, lead_id: str, agency_id: str, note: str | None
     state = await lead_state(ctx, lead_id)
     _check(lifecycle.check_lead_move, state.status, "pushed", ctx.caller)
     await agency_adcode(ctx, agency_id)
-    event = status_event(ctx, state.status, "pushed", note or f"pushed to {agency_id}")
+    event = status_event(ctx, state.status, "pushed", note, "pushed", agency_id)
     await access.write_async(ctx.driver, ctx.database, [Statement(
         PUSH_LEAD, {"id": lead_id, "from": state.status, "agency_id": agency_id, "event": event,
                     "prov": provenance(ctx)}, must_match=True, what=f"lead {lead_id!r}")],
@@ -639,7 +641,8 @@ async def open_case(ctx: Context, lead_id: str, data: OpenCaseInput) -> Any:
     check_liaison_owns(ctx.caller, [adcode] if adcode else [], f"agency {agency_id!r}")
     params = {"lead_id": lead_id, "from": state.status, "agency_id": agency_id, "case_id": str(data.case_id),
               "props": _case_props(data, ctx), "prov": provenance(ctx),
-              "lead_event": status_event(ctx, state.status, "filed", f"case {data.case_id} opened"),
+              "lead_event": status_event(ctx, state.status, "filed", None, "case_opened",
+                                          str(data.case_id)),
               "case_event": status_event(ctx, None, "open", data.title)}
     await access.write_async(ctx.driver, ctx.database, [Statement(
         OPEN_CASE, params, must_match=True, what=f"lead {lead_id!r}")], name="case:open")
@@ -648,19 +651,21 @@ async def open_case(ctx: Context, lead_id: str, data: OpenCaseInput) -> Any:
 
 
 def case_moves(ctx: Context, case_id: str, old: str, new: str, leads: list[dict[str, Any]],
-               note: str | None) -> list[Statement]:
-    """The case's status change and its leads following it."""
+               note: str | None, raided_site: str | None = None) -> list[Statement]:
+    """The case's status change (by a raid on `raided_site`, when given) and its leads
+    following it."""
     if old == new:
         return []
+    cause = "raid" if raided_site else None
     moves = [Statement(MOVE_CASE, {"id": case_id, "from": old, "to": new,
-                                   "event": status_event(ctx, old, new, note)},
+                                   "event": status_event(ctx, old, new, note, cause, raided_site)},
                        must_match=True, what=f"case {case_id!r}")]
     for lead in leads:
         follow = lifecycle.lead_follows_case(lead["status"], new)
         if follow:
             moves.append(Statement(MOVE_LEAD, {
                 "id": lead["lead_id"], "from": lead["status"], "to": follow,
-                "event": status_event(ctx, lead["status"], follow, f"case {case_id} is {new}")},
+                "event": status_event(ctx, lead["status"], follow, None, "case_moved", case_id)},
                 must_match=True, what=f"lead {lead['lead_id']!r}"))
     return moves
 
@@ -741,7 +746,7 @@ async def record_raid(ctx: Context, data: RaidInput) -> Any:
         "case_id": case_id, "from": status, "site_id": str(data.site_id), "raided_on": data.raided_on,
         "arrests": data.arrests, "dens": data.dens_destroyed, "seized": data.seized_value_cny,
         "prov": provenance(ctx)}, must_match=True, what=f"case {case_id!r} or site {data.site_id!r}")
-    moves = case_moves(ctx, case_id, status, target, leads, f"raid on {data.site_id}")
+    moves = case_moves(ctx, case_id, status, target, leads, None, str(data.site_id))
     await access.write_async(ctx.driver, ctx.database, [raid, *moves], name="case:raid")
     await refresh_risk(ctx, case_id, str(data.site_id))
     await _audited(ctx, "case.raid", [case_id, str(data.site_id)],

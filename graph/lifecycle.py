@@ -20,6 +20,10 @@ from graph.caller import Caller
 
 LEAD_STATUSES = ("draft", "verified", "pushed", "registered", "filed", "declined", "transferred",
                  "investigating", "raided", "prosecuted", "judged", "closed", "withdrawn")
+EVENT_CAUSES = ("case_opened", "case_moved", "pushed", "raid")
+"""What made the server write a status event, beside the caller's own note: a case opened
+on the lead, the lead following its case, a push to the agency `cause_id`, a raid on the
+site `cause_id`. Pages say it in the reader's language."""
 CASE_STATUSES = ("open", "investigating", "raided", "prosecuted", "judged", "closed", "withdrawn")
 
 LEAD_TRANSITIONS: dict[str, tuple[str, ...]] = {

@@ -159,7 +159,7 @@ NODES: tuple[NodeType, ...] = (
         "StatusEvent", "event_id",
         {"at": "datetime", "who": "string", "role": "string", "agency_id": "string",
          "brand_id": "string", "from_status": "string", "to_status": "string", "note": "string",
-         "request_id": "string"},
+         "cause": "string", "cause_id": "string", "request_id": "string"},
         caption=("to_status",), indexed=("at",), contract=False,
     ),
     _node(

@@ -223,6 +223,14 @@ def test_the_page_lists_the_timeline_in_order_in_both_languages(client: TestClie
         rows = part.split("<tr>")[2:]
         assert len(rows) == len(d["timeline"])
         assert registered in part and NOTE not in page.text and "&lt;script&gt;" in part
+    causes = {"en": ("case CS-TL opened", "following case CS-TL", "raid on X-GZ"),
+              "zh-CN": ("案件 CS-TL 已立案", "随案件 CS-TL 变更", "查处 X-GZ")}
+    for lang, words in causes.items():  # what the server wrote on its own, in the reader's words
+        part = client.get(f"/leads/LD-GZ/dossier.html?lang={lang}", headers=headers).text
+        assert all(w in part for w in words), (lang, words)
+    brand = client.get("/leads/LD-GZ/dossier.html?lang=en",
+                       headers={"Authorization": f"Bearer {bearer('brand:B1')}"}).text
+    assert "case CS-TL opened" in brand and "X-GZ" not in brand  # a site it may not see
     zh = client.get("/leads/LD-GZ/dossier.html", headers={**headers, "Accept-Language": "zh-CN,zh;q=0.9"})
     assert '<html lang="zh-CN">' in zh.text and "160,000" not in zh.text and "120,000 CNY" in zh.text
     assert "广州市公安局 (AG-GZ)" in zh.text and "峰步 (B1)" in zh.text

@@ -225,7 +225,7 @@ RAID = """mutation($c: ID!, $s: ID!) { recordRaid(caseId: $c, siteId: $s, raided
 CASE_STATUS = """mutation($c: ID!, $s: String!) {
   updateCaseStatus(caseId: $c, status: $s) { caseId status } }"""
 LEAD = """query($id: ID!) { lead(leadId: $id) { leadId status hasEvent(first: 50) { nodes {
-  fromStatus toStatus who role } } } }"""
+  fromStatus toStatus who role note cause causeId } } } }"""
 
 
 def test_a_lead_goes_from_a_brand_to_a_raid_and_a_judgement(client: TestClient) -> None:
@@ -262,11 +262,18 @@ def test_a_lead_goes_from_a_brand_to_a_raid_and_a_judgement(client: TestClient) 
         assert moved["status"] == status
     lead = data(client, "brand:B1", LEAD, id="LD-NEW")["lead"]
     assert lead["status"] == "judged"
-    steps = [(e["fromStatus"], e["toStatus"]) for e in lead["hasEvent"]["nodes"]]
+    steps = [(e["fromStatus"], e["toStatus"], e["note"], e["cause"], e["causeId"])
+             for e in lead["hasEvent"]["nodes"]]
+    # what the server moved, it says in `cause` (pages word it in the reader's language);
+    # `note` holds only what a person typed
     assert sorted(steps, key=str) == sorted([
-        (None, "draft"), ("draft", "verified"), ("verified", "pushed"), ("pushed", "registered"),
-        ("registered", "filed"), ("filed", "raided"), ("raided", "prosecuted"),
-        ("prosecuted", "judged")], key=str)
+        (None, "draft", None, None, None), ("draft", "verified", None, None, None),
+        ("verified", "pushed", None, "pushed", "AG-GZ"),
+        ("pushed", "registered", "立案审查", None, None),
+        ("registered", "filed", None, "case_opened", "CS-NEW"),
+        ("filed", "raided", None, "case_moved", "CS-NEW"),
+        ("raided", "prosecuted", None, "case_moved", "CS-NEW"),
+        ("prosecuted", "judged", None, "case_moved", "CS-NEW")], key=str)
 
 
 def test_an_illegal_transition_names_the_allowed_ones(client: TestClient) -> None:

@@ -126,7 +126,7 @@ export const LIFECYCLE = `query Lifecycle { leadLifecycle { object fromStatus to
 const CASE_FIELDS = `caseId title status openedOn charge caseValueCny arrests densDestroyed seizedValueCny
   handledBy(first: 3) { nodes { agencyId name } }
   raided(first: 50) { edges { properties node { siteId label kind status } } }
-  hasEvent(first: 100) { nodes { eventId at who role fromStatus toStatus note } }`;
+  hasEvent(first: 100) { nodes { eventId at who role fromStatus toStatus note cause causeId } }`;
 
 export const LEAD = `query Lead($leadId: ID!) {
   lead(leadId: $leadId) {
@@ -139,7 +139,7 @@ export const LEAD = `query Lead($leadId: ID!) {
     concernsPerson(first: 100) { nodes { id personId name } }
     evidencedByTestPurchase(first: 100) { nodes { id purchaseId orderedOn verdict verdictOn reportNo } }
     evidencedByComplaint(first: 100) { nodes { id complaintId filedOn kind outcome } }
-    hasEvent(first: 100) { nodes { eventId at who role fromStatus toStatus note } }
+    hasEvent(first: 100) { nodes { eventId at who role fromStatus toStatus note cause causeId } }
     became(first: 10) { nodes { ${CASE_FIELDS} } }
     conflicts { kind id status brandIds agencyId via }
   }

@@ -331,6 +331,10 @@ const en = {
   'ev.status': '{what}: {from} → {to}',
   'ev.created': '{what} created ({to})',
   'ev.by': 'by {who}',
+  'ev.cause.case_opened': 'case {id} opened',
+  'ev.cause.case_moved': 'following case {id}',
+  'ev.cause.pushed': 'pushed to {id}',
+  'ev.cause.raid': 'raid on {id}',
   'ev.raid': 'Raid on {site}',
   'ev.lead': 'lead',
   'ev.case': 'case {id}',
@@ -350,6 +354,29 @@ const en = {
   'status.judged': 'judged',
   'status.closed': 'closed',
   'status.withdrawn': 'withdrawn',
+  'value.counterfeit': 'counterfeit',
+  'value.genuine': 'genuine',
+  'value.inconclusive': 'inconclusive',
+  'value.pending': 'pending',
+  'value.upheld': 'upheld',
+  'value.rejected': 'rejected',
+  'value.trademark': 'trademark',
+  'value.copyright': 'copyright',
+  'value.patent': 'patent',
+  'value.factory': 'factory',
+  'value.warehouse': 'warehouse',
+  'value.den': 'den',
+  'value.store': 'store',
+  'value.packing': 'packing',
+  'value.suspected': 'suspected',
+  'value.confirmed': 'confirmed',
+  'value.raided': 'raided',
+  'value.active': 'active',
+  'value.suspended': 'suspended',
+  'value.closed': 'closed',
+  'value.live': 'live',
+  'value.blocked': 'blocked',
+  'value.removed': 'removed',
   'status.open': 'open',
 
   // saved queries
@@ -729,6 +756,10 @@ const zh = {
   'ev.status': '{what}：{from} → {to}',
   'ev.created': '{what}已创建（{to}）',
   'ev.by': '操作人 {who}',
+  'ev.cause.case_opened': '案件 {id} 已立案',
+  'ev.cause.case_moved': '随案件 {id} 变更',
+  'ev.cause.pushed': '推送至 {id}',
+  'ev.cause.raid': '查处 {id}',
   'ev.raid': '查处 {site}',
   'ev.lead': '线索',
   'ev.case': '案件 {id}',
@@ -747,6 +778,29 @@ const zh = {
   'status.judged': '已判决',
   'status.closed': '已结案',
   'status.withdrawn': '已撤回',
+  'value.counterfeit': '假冒',
+  'value.genuine': '正品',
+  'value.inconclusive': '无法确定',
+  'value.pending': '待处理',
+  'value.upheld': '成立',
+  'value.rejected': '驳回',
+  'value.trademark': '商标',
+  'value.copyright': '著作权',
+  'value.patent': '专利',
+  'value.factory': '工厂',
+  'value.warehouse': '仓库',
+  'value.den': '窝点',
+  'value.store': '门店',
+  'value.packing': '包装点',
+  'value.suspected': '疑似',
+  'value.confirmed': '已确认',
+  'value.raided': '已查处',
+  'value.active': '正常',
+  'value.suspended': '已暂停',
+  'value.closed': '已关闭',
+  'value.live': '在售',
+  'value.blocked': '已拦截',
+  'value.removed': '已下架',
   'status.open': '已立案',
 
   'q.title': '常用查询',
@@ -975,6 +1029,12 @@ export function propWord(name) {
 
 export function statusWord(status) {
   return status ? tOr(`status.${status}`, status) : '';
+}
+
+/** A word of the contract's vocabularies (verdicts, outcomes, complaint kinds, site kinds,
+ *  statuses of sellers, shops, listings and sites); null for any other value. */
+export function valueWord(value) {
+  return value && (`value.${value}` in STRINGS[current] || `value.${value}` in en) ? t(`value.${value}`) : null;
 }
 
 export function roleWord(role) {

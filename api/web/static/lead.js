@@ -6,7 +6,7 @@ import { el, fill, byId, table } from './dom.js';
 import {
   gql, whenSignedOut, LEAD, LIFECYCLE, PUSH_LEAD, MOVE_LEAD, OPEN_CASE, RECORD_RAID, MOVE_CASE,
 } from './graphql.js';
-import { t, errorText, statusWord, kindWord, money, roleWord, onLangChange, localTime } from './i18n.js';
+import { t, errorText, statusWord, kindWord, valueWord, money, roleWord, onLangChange, localTime } from './i18n.js';
 import { startPage, signedOut, exportLinks, dossierHref, data, words } from './page.js';
 import { agencyPicker } from './agencies.js';
 
@@ -184,6 +184,12 @@ function subjectRows(lead) {
   return rows;
 }
 
+/** A table cell of a vocabulary word in the reader's language; any other value as data. */
+function valueCell(value) {
+  const word = valueWord(value);
+  return word ? el('td', {}, word) : data(value, 'td');
+}
+
 function entityLink(label, key, text) {
   const mayOpen = ['investigator', 'admin', 'brand_member', 'police_liaison'].includes(state.who?.role);
   return mayOpen ? el('a', { href: `/#open=${encodeURIComponent(`${label}:${key}`)}` }, text) : text;
@@ -195,7 +201,7 @@ function subjectsTable(lead) {
   return el('table', { class: 'grid', id: 'subjects' },
     el('tbody', {}, rows.map(([label, key, name, kind, status]) => el('tr', { dataset: { id: `${label}:${key}` } },
       el('td', {}, kindWord(label)), data(entityLink(label, key, name || key), 'td'), data(key, 'td', { class: 'key' }),
-      data(kind, 'td'), data(status, 'td')))));
+      valueCell(kind), valueCell(status)))));
 }
 
 function evidenceTable(lead) {
@@ -206,7 +212,7 @@ function evidenceTable(lead) {
   if (!rows.length) return el('p', { class: 'muted' }, t('lead.evidence.none'));
   return el('table', { class: 'grid', id: 'evidence' },
     el('tbody', {}, rows.map(([label, key, a, b, on]) => el('tr', { dataset: { id: `${label}:${key}` } },
-      el('td', {}, kindWord(label)), data(key, 'td', { class: 'key' }), data(a, 'td'), data(b, 'td'),
+      el('td', {}, kindWord(label)), data(key, 'td', { class: 'key' }), valueCell(a), valueCell(b),
       data(on, 'td')))));
 }
 
@@ -225,6 +231,15 @@ function casesBlock(lead, slot) {
       el('div', { class: 'actions' }, caseMoves(c, slot)))));
 }
 
+/** Why the server wrote an event (a case opened, the lead following its case, a push), in
+ *  the reader's language; events written before `cause` carry it in their note. */
+function causeWords(e, lead) {
+  if (!e.cause) return [];
+  const agency = lead.pushedTo.edges.map((p) => p.node).find((a) => a.agencyId === e.causeId);
+  const id = e.cause === 'pushed' && agency ? agencyText(agency) : e.causeId;
+  return [' · ', words(`ev.cause.${e.cause}`, { id })];
+}
+
 function timeline(lead) {
   const items = [];
   const push = (at, text, extra = null) => { if (at) items.push({ at: String(at), text, extra }); };
@@ -234,7 +249,7 @@ function timeline(lead) {
         : t('ev.created', { what: '{what}', to: statusWord(e.toStatus) });
       const parts = text.split('{what}').flatMap((piece, i) => (i ? [what(), piece] : [piece]));
       const by = e.who ? [words('ev.by', { who: e.who }), ` (${roleWord(e.role)})`] : [];
-      push(e.at, parts, [...by, e.note ? [' · ', data(e.note)] : []]);
+      push(e.at, parts, [...by, ...causeWords(e, lead), e.note ? [' · ', data(e.note)] : []]);
     }
   };
   events(lead.hasEvent.nodes, () => t('ev.lead'));
@@ -246,10 +261,10 @@ function timeline(lead) {
   }
   for (const n of lead.evidencedByTestPurchase.nodes) {
     push(n.orderedOn, [kindWord('TestPurchase'), ' ', data(n.purchaseId)]);
-    if (n.verdictOn) push(n.verdictOn, [kindWord('TestPurchase'), ' ', data(n.purchaseId), ': ', data(n.verdict)]);
+    if (n.verdictOn) push(n.verdictOn, [kindWord('TestPurchase'), ' ', data(n.purchaseId), ': ', valueWord(n.verdict) ?? data(n.verdict)]);
   }
   for (const n of lead.evidencedByComplaint.nodes) {
-    push(n.filedOn, [kindWord('Complaint'), ' ', data(n.complaintId), ': ', data(n.outcome)]);
+    push(n.filedOn, [kindWord('Complaint'), ' ', data(n.complaintId), ': ', valueWord(n.outcome) ?? data(n.outcome)]);
   }
   for (const c of lead.became.nodes) {
     events(c.hasEvent.nodes, () => [kindWord('Case'), ' ', data(c.caseId)]);
