@@ -280,6 +280,10 @@ class Prepared:
         return json.dumps({f.file: {"read": f.read, "loaded": f.loaded, "rejected": f.rejected}
                            for f in self.report.files})
 
+    def files_size(self) -> int:
+        """Bytes of the import files."""
+        return sum(path.stat().st_size for path in (self.folder / "csv").iterdir())
+
     def remove_files(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 

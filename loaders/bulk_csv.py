@@ -16,11 +16,16 @@ come in the bundle:
 - every node and relationship carries the provenance `source`, `run_id`,
   `first_seen_at` and `last_seen_at`.
 
+The files are gzipped (level 1), which the importer reads as they are: about a ninth of
+the plain size (377 MB plain at 100k sellers, 40 MB gzipped) for a few per cent more
+preparation time. A worker appends each bucket as a gzip member of its own.
+
 Pure Python, no database: the columns come from graph/model.py.
 """
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -299,6 +304,11 @@ class Written:
 
 FLUSH_LINES = 4096
 """Lines a file gathers before they are written in one call."""
+SUFFIX = ".csv.gz"
+"""Import files are gzipped CSV."""
+GZIP_LEVEL = 1
+"""The fastest level: nine tenths smaller already; higher levels cost twice the time for
+a sixth less."""
 
 
 class Files:
@@ -315,9 +325,10 @@ class Files:
     def line(self, group: Any, name: str, text: str) -> None:
         entry = self.handles.get(group)
         if entry is None:
-            path = self.folder / f"{name}.{self.part}.csv"
-            entry = self.handles[group] = (path, path.open("a", encoding="utf-8", newline=""),
-                                           [])
+            path = self.folder / f"{name}.{self.part}{SUFFIX}"
+            handle = gzip.open(path, "at", compresslevel=GZIP_LEVEL, encoding="utf-8",  # noqa: SIM115
+                               newline="")  # closed by close()
+            entry = self.handles[group] = (path, handle, [])
         if "\n" in text or "\r" in text:
             self.multiline.add(entry[0])
         lines = entry[2]

@@ -132,7 +132,8 @@ def _bulk(paths: list[Path], *, source: str, rejects: Path | None, encoding: str
         raise typer.Exit(EXIT_UNUSABLE) from error
     figures: dict[str, Any] = {"nodes": prepared.node_count,
                                "relationships": prepared.rel_count,
-                               "prepare_seconds": round(time.perf_counter() - began, 1)}
+                               "prepare_seconds": round(time.perf_counter() - began, 1),
+                               "import_files_mib": round(prepared.files_size() / 2**20, 1)}
     try:
         began = time.perf_counter()
         with console.status(f"importing {prepared.node_count:,} nodes and "

@@ -3,6 +3,7 @@ leave, written as the importer reads it."""
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -152,13 +153,18 @@ def test_lines_are_the_cells_of_every_column_in_order() -> None:
                                                 for n, k in rel_cols.props)])
 
 
+def gunzip(path: Path) -> str:
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
 def test_a_value_with_a_line_break_marks_its_file(tmp_path: Path) -> None:
     stamp = {"source": "s", "run_id": "r"}
     written = write_bucket(tmp_path, 0, {("Seller", "S1"): {"nickname": "two\nlines"},
                                          ("Brand", "B1"): {"name": "one"}}, {}, stamp)
-    assert written.multiline == [tmp_path / "nodes-Seller.0.csv"]
+    assert written.multiline == [tmp_path / "nodes-Seller.0.csv.gz"]
     assert written.node_count == 2
-    line = (tmp_path / "nodes-Brand.0.csv").read_text(encoding="utf-8")
+    line = gunzip(tmp_path / "nodes-Brand.0.csv.gz")
     assert line.startswith('"B1",') and '"s","r"' in line
 
 
@@ -167,7 +173,7 @@ def test_a_workers_buckets_share_one_file_per_group(tmp_path: Path) -> None:
     first = write_bucket(tmp_path, 0, {("Brand", "B1"): {"name": "one"}}, {}, stamp, part="w1")
     second = write_bucket(tmp_path, 1, {("Brand", "B2"): {"name": "two\nlines"}}, {}, stamp,
                           part="w1")
-    assert first.nodes == second.nodes == {"Brand": [tmp_path / "nodes-Brand.w1.csv"]}
-    assert second.multiline == [tmp_path / "nodes-Brand.w1.csv"]
-    text = (tmp_path / "nodes-Brand.w1.csv").read_text(encoding="utf-8")
+    assert first.nodes == second.nodes == {"Brand": [tmp_path / "nodes-Brand.w1.csv.gz"]}
+    assert second.multiline == [tmp_path / "nodes-Brand.w1.csv.gz"]
+    text = gunzip(tmp_path / "nodes-Brand.w1.csv.gz")  # two gzip members, read as one
     assert text.startswith('"B1",') and '"two\nlines"' in text.split("\n\"B2\",")[1]
