@@ -53,7 +53,7 @@ class TimelineEvent:
     note: str | None
     cause: str | None = strawberry.field(
         description="Why the server wrote a status event: case_opened, case_moved (the lead "
-                    "following its case), pushed or raid; `cause_id` the case, agency or site.")
+                    "following its case), pushed or raid; `cause_id` the case or agency.")
     cause_id: str | None
     detail: str | None = strawberry.field(
         description="The verdict, the complaint's kind or outcome, the carrier and waybill, a case's title.")
@@ -90,7 +90,7 @@ def status_event(e: dict[str, Any], ref: str, seen: Seen) -> TimelineEvent | Non
 
 def _cause_id(e: dict[str, Any], seen: Seen) -> str | None:
     """The case or agency a status event names, when the reader may see it."""
-    label = {"pushed": "Agency", "raid": "Site"}.get(e.get("cause") or "", "Case")
+    label = "Agency" if e.get("cause") == "pushed" else "Case"
     return e.get("cause_id") if seen(label, e.get("cause_id")) else None
 
 

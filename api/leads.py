@@ -651,14 +651,15 @@ async def open_case(ctx: Context, lead_id: str, data: OpenCaseInput) -> Any:
 
 
 def case_moves(ctx: Context, case_id: str, old: str, new: str, leads: list[dict[str, Any]],
-               note: str | None, raided_site: str | None = None) -> list[Statement]:
-    """The case's status change (by a raid on `raided_site`, when given) and its leads
-    following it."""
+               note: str | None, by_raid: bool = False) -> list[Statement]:
+    """The case's status change (made by recording a raid, when `by_raid`) and its leads
+    following it. A raid's event does not name the site: whoever may not see the site
+    may still read the case's events."""
     if old == new:
         return []
-    cause = "raid" if raided_site else None
     moves = [Statement(MOVE_CASE, {"id": case_id, "from": old, "to": new,
-                                   "event": status_event(ctx, old, new, note, cause, raided_site)},
+                                   "event": status_event(ctx, old, new, note,
+                                                         "raid" if by_raid else None)},
                        must_match=True, what=f"case {case_id!r}")]
     for lead in leads:
         follow = lifecycle.lead_follows_case(lead["status"], new)
@@ -746,7 +747,7 @@ async def record_raid(ctx: Context, data: RaidInput) -> Any:
         "case_id": case_id, "from": status, "site_id": str(data.site_id), "raided_on": data.raided_on,
         "arrests": data.arrests, "dens": data.dens_destroyed, "seized": data.seized_value_cny,
         "prov": provenance(ctx)}, must_match=True, what=f"case {case_id!r} or site {data.site_id!r}")
-    moves = case_moves(ctx, case_id, status, target, leads, None, str(data.site_id))
+    moves = case_moves(ctx, case_id, status, target, leads, None, by_raid=True)
     await access.write_async(ctx.driver, ctx.database, [raid, *moves], name="case:raid")
     await refresh_risk(ctx, case_id, str(data.site_id))
     await _audited(ctx, "case.raid", [case_id, str(data.site_id)],

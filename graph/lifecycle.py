@@ -22,8 +22,8 @@ LEAD_STATUSES = ("draft", "verified", "pushed", "registered", "filed", "declined
                  "investigating", "raided", "prosecuted", "judged", "closed", "withdrawn")
 EVENT_CAUSES = ("case_opened", "case_moved", "pushed", "raid")
 """What made the server write a status event, beside the caller's own note: a case opened
-on the lead, the lead following its case, a push to the agency `cause_id`, a raid on the
-site `cause_id`. Pages say it in the reader's language."""
+on the lead, the lead following its case (the case `cause_id` of both), a push to the
+agency `cause_id`, a raid recorded on the case. Pages say it in the reader's language."""
 CASE_STATUSES = ("open", "investigating", "raided", "prosecuted", "judged", "closed", "withdrawn")
 
 LEAD_TRANSITIONS: dict[str, tuple[str, ...]] = {

@@ -9,7 +9,7 @@ processes; nothing of the rules is repeated here. Then:
    rejected rows and counts come back to the parent, which writes the rejects file in
    bundle order;
 2. fold: each bucket, read in bundle order, is folded as the online MERGE statements
-   would leave it (`loaders.bulk_csv`) and written as headerless CSV files, a worker's
+   would leave it (`loaders.bulk_csv`) and written as headerless gzipped CSV files, a worker's
    buckets into one file per label or relationship group (the importer's command line
    names every file: at 10M sellers one file per bucket would make it too long);
 3. import: the local server is stopped, the importer builds the store from the files,
