@@ -92,12 +92,13 @@ def say(message: str) -> None:
 
 class PeakRss:
     """Polls a process and its children: peak RSS of the largest Python process, of all
-    Python processes at once, and of the largest Java process (the importer, the server
-    while it is still a child)."""
+    Python processes at once (RSS, and PSS, which counts a page the forked workers share
+    with their parent once instead of in each), and of the largest Java process (the
+    importer, the server while it is still a child)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self.python_max = self.python_sum = self.java_max = 0
+        self.python_max = self.python_sum = self.python_pss = self.java_max = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -110,15 +111,21 @@ class PeakRss:
             except psutil.NoSuchProcess:
                 return
             python: list[int] = []
+            pss: list[int] = []
             java: list[int] = []
             for proc in procs:
                 try:
-                    rss = proc.memory_info().rss
-                    (java if proc.name().startswith("java") else python).append(rss)
+                    if proc.name().startswith("java"):
+                        java.append(proc.memory_info().rss)
+                        continue
+                    full = proc.memory_full_info()
+                    python.append(full.rss)
+                    pss.append(full.pss)
                 except psutil.Error:
                     continue
             self.python_max = max(self.python_max, *python, 0)
             self.python_sum = max(self.python_sum, sum(python))
+            self.python_pss = max(self.python_pss, sum(pss))
             self.java_max = max(self.java_max, *java, 0)
             self.stop.wait(0.25)
 
@@ -127,6 +134,7 @@ class PeakRss:
         self.thread.join()
         return {"python_rss_max_mib": round(self.python_max / 2**20),
                 "python_rss_all_mib": round(self.python_sum / 2**20),
+                "python_pss_all_mib": round(self.python_pss / 2**20),
                 "java_rss_max_mib": round(self.java_max / 2**20)}
 
 
