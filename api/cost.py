@@ -41,6 +41,7 @@ from graphql.type.definition import GraphQLNamedType
 from strawberry.extensions import SchemaExtension
 
 from core.errors import UserError
+from graph.query_files import DEFAULT_MAX_ROWS
 
 DEFAULT_CAPS: dict[str, int] = {
     "admin": 50_000,
@@ -61,17 +62,16 @@ FIELD_COSTS: dict[tuple[str, str], int] = {
 queries and traces."""
 ROW_CAPPED: dict[tuple[str, str], str] = {("Query", "runSavedQuery"): "name"}
 """Fields returning up to the row cap of the saved query their argument names, as JSON."""
-DEFAULT_ROW_CAP = 1_000
-"""The row cap counted when the query's name is not known before it runs."""
 RowCap = Callable[[str], int]
 """The row cap of a saved query, by name."""
-
-
-def default_row_cap(name: str) -> int:
-    return DEFAULT_ROW_CAP
 LIST_SIZES: dict[tuple[str, str], int] = {("Graph", "edges"): 4}
 """Lists without a size argument that hold several objects per object of their parent's
 size: a network has up to four edges per node of its `limit`."""
+
+
+def default_row_cap(name: str) -> int:
+    """A saved query's default row cap, whatever its name (no library at hand)."""
+    return DEFAULT_MAX_ROWS
 
 
 class QueryTooCostly(UserError):
@@ -178,7 +178,7 @@ class _Walker:
         if key not in ROW_CAPPED:
             return 0
         name = self.argument(node, ROW_CAPPED[key])
-        return self.row_cap(name) if isinstance(name, str) else DEFAULT_ROW_CAP
+        return self.row_cap(name) if isinstance(name, str) else DEFAULT_MAX_ROWS
 
     def size(self, node: FieldNode, definition: GraphQLField) -> int:
         for name in SIZE_ARGUMENTS:

@@ -1034,7 +1034,7 @@ export function statusWord(status) {
 /** A word of the contract's vocabularies (verdicts, outcomes, complaint kinds, site kinds,
  *  statuses of sellers, shops, listings and sites); null for any other value. */
 export function valueWord(value) {
-  return value && (`value.${value}` in STRINGS[current] || `value.${value}` in en) ? t(`value.${value}`) : null;
+  return value ? tOr(`value.${value}`, null) : null;
 }
 
 export function roleWord(role) {
